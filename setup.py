@@ -1,0 +1,25 @@
+"""Packaging for Sweeper, the pocket hidden-camera sweeper."""
+from setuptools import find_packages, setup
+
+setup(
+    name="sweeper",
+    version="0.1.0",
+    description="Pocket hidden-camera sweeper: RF and Wi-Fi detection on a Raspberry Pi",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    license="GPL-3.0-or-later",
+    python_requires=">=3.9",
+    packages=find_packages(include=["sweeper", "sweeper.*"]),
+    package_data={"sweeper": ["data/*.yaml"]},
+    install_requires=[
+        "numpy>=1.21",
+        "pyyaml>=5.4",
+    ],
+    extras_require={
+        # pyrtlsdr 0.4/0.5 fail to import against Debian 12's librtlsdr 0.6.0
+        # (undefined symbol rtlsdr_set_dithering); 0.3.0 works with it.
+        "sdr": ["pyrtlsdr==0.3.0"],
+        "test": ["pytest>=7", "hypothesis>=6"],
+    },
+    entry_points={"console_scripts": ["sweeper=sweeper.cli:main"]},
+)

@@ -1,0 +1,1 @@
+"""Pure RF signal processing: functions over NumPy arrays, no hardware."""
