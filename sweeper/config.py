@@ -1,0 +1,759 @@
+"""Configuration: one YAML file merged over built-in defaults and checked against a schema.
+
+The schema *is* the frozen dataclasses below. Each setting is a field whose metadata
+carries its help text and limits (see :func:`setting`); its type hint says what kind of
+value it takes. One walker (:class:`_Reader`) checks a composed YAML tree against
+them, keeping line numbers, so a typo is reported as ``FILE:LINE: key.path: problem``.
+A new section (wifi, display, buzzer, ...) is a new dataclass plus one field on
+:class:`Config`: no new parsing code. The example file is generated from the same
+help text (``python -m sweeper.config --example``) and a test keeps the two in step.
+
+Rules that involve several settings live in a section's ``__post_init__`` and raise
+:class:`ConfigProblem`; the loader adds the file and line.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import functools
+import json
+import math
+import os
+import sys
+import textwrap
+import typing
+from dataclasses import MISSING, dataclass, field
+from types import MappingProxyType
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from sweeper.errors import ConfigError
+from sweeper.rf.bands import BUILTIN_BANDS, MHZ, Band, Downconverter
+
+#: Read by :func:`load_config` when no path is given (tests point it elsewhere).
+SYSTEM_CONFIG_PATH = "/etc/sweeper/config.yaml"
+#: The documented example, generated from the schema by :func:`example_yaml`.
+EXAMPLE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data",
+                            "config.example.yaml")
+
+_NULL = "tag:yaml.org,2002:null"
+_BOOL = "tag:yaml.org,2002:bool"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+# --------------------------------------------------------------------------- schema
+
+
+def setting(default: Any = MISSING, help: str = "", *, factory=None, choices=None,
+            ranges=None, above=None, path: bool = False, example: Optional[str] = None):
+    """A schema entry: a dataclass field carrying its help text and limits.
+
+    ``choices`` restricts text; ``ranges`` is a tuple of inclusive ``(lo, hi)`` pairs
+    (``None`` = open) a number must fall in one of; ``above`` is an exclusive lower
+    bound; ``path`` resolves text relative to the config file's folder; ``example`` is a
+    YAML line shown in the example file.
+    """
+    meta = {"help": help, "choices": tuple(choices) if choices else None,
+            "ranges": tuple(ranges) if ranges else None, "above": above, "path": path,
+            "example": example}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def section(cls, help: str):
+    """A nested section whose defaults are its own fields' defaults."""
+    return setting(help=help, factory=cls)
+
+
+class ConfigProblem(ConfigError):
+    """A rule between settings is broken. ``keys`` are relative to the section, most
+    relevant first; the loader turns them into ``FILE:LINE: full.key``."""
+
+    def __init__(self, keys, problem: str, allowed: Optional[str] = None,
+                 suggestion: Optional[str] = None):
+        self.keys = (keys,) if isinstance(keys, str) else tuple(keys)
+        self.problem, self.allowed, self.suggestion = problem, allowed, suggestion
+        super().__init__(_message(None, None, self.keys[0], problem, allowed, suggestion))
+
+
+class _Section:
+    """Shared behaviour of every config section."""
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Plain dicts/lists/scalars, in schema order; loads back to an equal config."""
+        return _plain(self)
+
+
+def _plain(value):
+    if dataclasses.is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in _schema_fields(type(value))}
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class RtlSdrConfig(_Section):
+    """A local RTL-SDR dongle."""
+
+    device_index: int = setting(0, "Which dongle when several are plugged in (0 = first).",
+                                ranges=[(0, None)])
+    serial: Optional[str] = setting(None, "Pick the dongle by its serial number instead of its "
+                                    "index (see rtl_test); null = use device_index.")
+    ppm: int = setting(0, "Crystal frequency correction in parts per million.",
+                       ranges=[(-200, 200)])
+    bias_tee: bool = setting(False, "Power an LNA or downconverter over the antenna cable "
+                             "(RTL-SDR Blog V3/V4 only).")
+
+
+@dataclass(frozen=True)
+class RtlTcpConfig(_Section):
+    """A dongle shared over the network by rtl_tcp."""
+
+    host: str = setting("127.0.0.1", "Host running rtl_tcp.")
+    port: int = setting(1234, "rtl_tcp's TCP port.", ranges=[(1, 65535)])
+    timeout_s: float = setting(5.0, "Seconds to wait for the server before giving up.", above=0)
+
+
+@dataclass(frozen=True)
+class SimulatorConfig(_Section):
+    """The built-in RF scene simulator: a sweep with no radio attached."""
+
+    scene: Optional[str] = setting(None, "Scene file to simulate, relative to this file's folder; "
+                                   "null = the built-in room with a hidden camera.", path=True)
+    realtime: bool = setting(False, "Pace samples like a real dongle instead of as fast as "
+                             "possible.")
+
+
+@dataclass(frozen=True)
+class DownconverterConfig(_Section):
+    """A mixer in front of the dongle that shifts a band into its tuning range."""
+
+    lo_mhz: float = setting(help="Local oscillator frequency in MHz (required).", above=0)
+    injection: str = setting("low", "low: LO below the band (IF = RF - LO); high: LO above "
+                             "(IF = LO - RF, spectrum mirrored).", choices=["low", "high"])
+
+
+@dataclass(frozen=True)
+class CustomBandConfig(_Section):
+    """A band not in the built-in list."""
+
+    name: str = setting(help="Name shown in reports (required).")
+    start_mhz: float = setting(help="Lower edge in MHz (required).", above=0)
+    stop_mhz: float = setting(help="Upper edge in MHz (required).", above=0)
+    downconverter: Optional[str] = setting(None, "Name of an entry in rf.downconverters, or null "
+                                           "when the dongle tunes the band directly.")
+
+
+def _builtin_band_help() -> str:
+    parts = []
+    for name, (lo, hi, needs) in BUILTIN_BANDS.items():
+        note = ", needs a downconverter" if needs else ""
+        parts.append(f"{name} ({lo / MHZ:g}-{hi / MHZ:g} MHz{note})")
+    return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class RfConfig(_Section):
+    """The RF sweep with an RTL-SDR."""
+
+    enabled: bool = setting(True, "Sweep RF for analog video transmitters.")
+    source: str = setting("auto", "Where samples come from. auto: the local dongle if one is "
+                          "plugged in, else the simulator (with a warning).",
+                          choices=["auto", "rtlsdr", "rtl_tcp", "simulator"])
+    rtlsdr: RtlSdrConfig = section(RtlSdrConfig, "Local dongle (source: rtlsdr or auto).")
+    rtl_tcp: RtlTcpConfig = section(RtlTcpConfig, "Network dongle (source: rtl_tcp).")
+    simulator: SimulatorConfig = section(SimulatorConfig, "Simulator (source: simulator, or auto "
+                                         "without a dongle).")
+    sample_rate: float = setting(2.4e6, "Samples per second, in a range librtlsdr accepts. Above "
+                                 "2560000 a Raspberry Pi's USB may drop samples.",
+                                 ranges=[(225001, 300000), (900001, 3200000)])
+    gain_db: Union[str, float] = setting("auto", "Tuner gain in dB, or auto for automatic gain.",
+                                         choices=["auto"], ranges=[(0, 50)])
+    dwell_s: float = setting(0.05, "Seconds of samples analysed per hop.", ranges=[(0.005, 5)])
+    settle_s: float = setting(0.005, "Seconds discarded after each retune while the tuner "
+                              "settles.", ranges=[(0, 1)])
+    settle_samples: int = setting(2048, "Samples also discarded after each retune, like "
+                                  "rtl_power.", ranges=[(0, None)])
+    crop: float = setting(0.25, "Fraction of each hop's width thrown away at its edges, where "
+                          "the dongle's filter rolls off.", ranges=[(0, 0.8)])
+    bands: Tuple[Union[str, CustomBandConfig], ...] = setting(
+        ("900MHz", "1.2GHz", "2.4GHz"),
+        f"Bands to sweep, in order. Built-in: {_builtin_band_help()}. A built-in band that "
+        "needs a downconverter uses the rf.downconverters entry with its own name. A list here "
+        "replaces the default list.",
+        choices=list(BUILTIN_BANDS),
+        example="bands: [900MHz, {name: drone, start_mhz: 1080, stop_mhz: 1360}]")
+    downconverters: Mapping[str, DownconverterConfig] = setting(
+        help="Downconverters in front of the dongle, by name. Entries merge with these "
+        "defaults; set one to null to remove it. The default 2.4GHz converter puts 2350-2530 "
+        "MHz at an IF of 350-530 MHz.",
+        factory=lambda: MappingProxyType({
+            "2.4GHz": DownconverterConfig(2000.0, "low"),
+            "5.8GHz": DownconverterConfig(5000.0, "low"),
+        }))
+
+    def __post_init__(self):
+        _resolve_bands(self)
+
+    @property
+    def tuner_gain_db(self) -> Optional[float]:
+        """``gain_db`` as :meth:`IQSource.tune` takes it: None means automatic gain."""
+        return None if self.gain_db == "auto" else float(self.gain_db)
+
+
+@dataclass(frozen=True)
+class DetectionConfig(_Section):
+    """Verdict thresholds."""
+
+    video_camera_score: float = setting(0.8, "Analog-video score at or above which an emitter's "
+                                        "verdict is camera.", ranges=[(0, 1)])
+    video_suspect_score: float = setting(0.5, "Analog-video score at or above which it is "
+                                         "suspect; at most video_camera_score.", ranges=[(0, 1)])
+
+    def __post_init__(self):
+        if self.video_suspect_score > self.video_camera_score:
+            raise ConfigProblem(
+                ("video_suspect_score", "video_camera_score"),
+                f"video_suspect_score ({_num(self.video_suspect_score)}) is above "
+                f"video_camera_score ({_num(self.video_camera_score)}); make it lower or equal")
+
+
+@dataclass(frozen=True)
+class OutputConfig(_Section):
+    """What the command prints."""
+
+    quiet: bool = setting(False, "Print only verdicts, no progress.")
+    log_level: str = setting("info", "Least severe log messages shown.",
+                             choices=["debug", "info", "warning", "error"])
+
+
+@dataclass(frozen=True)
+class Config(_Section):
+    """The whole configuration; ``source_path`` is the file it came from (None: defaults)."""
+
+    device_name: str = setting("sweeper", "Name shown in reports and logs.")
+    rf: RfConfig = section(RfConfig, "RF sweep for analog video transmitters, with an RTL-SDR.")
+    detection: DetectionConfig = section(DetectionConfig, "When an emitter counts as a camera.")
+    output: OutputConfig = section(OutputConfig, "Messages and logging.")
+    source_path: Optional[str] = field(default=None, compare=False, metadata={"internal": True})
+
+
+def default_config() -> Config:
+    """The built-in defaults, used for every key a file leaves out."""
+    return Config()
+
+
+def config_bands(cfg: Config) -> List[Band]:
+    """``cfg.rf.bands`` as :class:`Band` objects with their downconverters."""
+    return _resolve_bands(cfg.rf)
+
+
+def _resolve_bands(rf: RfConfig) -> List[Band]:
+    bands: List[Band] = []
+    seen = set()
+    converters = rf.downconverters
+
+    def converter(name: str) -> Downconverter:
+        c = converters[name]
+        return Downconverter(c.lo_mhz * MHZ, c.injection)
+
+    for i, entry in enumerate(rf.bands):
+        key = f"bands[{i}]"
+        if isinstance(entry, str):
+            if entry not in BUILTIN_BANDS:
+                raise ConfigProblem(key, f"unknown band {entry!r}", ", ".join(BUILTIN_BANDS),
+                                    _closest(entry, BUILTIN_BANDS))
+            name = entry
+            start, stop, needs = BUILTIN_BANDS[name]
+            dc = None
+            if needs:
+                if name not in converters:
+                    raise ConfigProblem(
+                        (key, f"downconverters.{name}", "downconverters", "bands"),
+                        f"band {name} needs a downconverter: add rf.downconverters.{name} "
+                        f"(e.g. \"{name}\": {{lo_mhz: {_example_lo(name)}, injection: low}})")
+                dc = converter(name)
+        else:
+            name = entry.name
+            if not entry.stop_mhz > entry.start_mhz:
+                raise ConfigProblem(
+                    (f"{key}.stop_mhz", key), f"stop_mhz ({_num(entry.stop_mhz)}) must be above "
+                    f"start_mhz ({_num(entry.start_mhz)})")
+            start, stop = entry.start_mhz * MHZ, entry.stop_mhz * MHZ
+            dc = None
+            if entry.downconverter is not None:
+                if entry.downconverter not in converters:
+                    raise ConfigProblem(
+                        (f"{key}.downconverter", key),
+                        f"no downconverter named {entry.downconverter!r} in rf.downconverters",
+                        ", ".join(list(converters) + ["null"]),
+                        _closest(entry.downconverter, converters))
+                dc = converter(entry.downconverter)
+        if name in seen:
+            raise ConfigProblem(key, f"band {name} is listed twice; remove one")
+        seen.add(name)
+        bands.append(Band(name, start, stop, dc))
+    return bands
+
+
+def _example_lo(band: str) -> str:
+    lo = BUILTIN_BANDS[band][0] / MHZ
+    return _num(math.floor(lo / 1000) * 1000.0)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_config(path: Union[str, os.PathLike, None] = None) -> Config:
+    """Load ``path`` over the defaults; without a path, /etc/sweeper/config.yaml if it exists.
+
+    Raises :class:`ConfigError` with ``FILE:LINE: key: problem (allowed: ...)``.
+    """
+    if path is None:
+        if not os.path.exists(SYSTEM_CONFIG_PATH):
+            return default_config()
+        path = SYSTEM_CONFIG_PATH
+    path = os.fspath(path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory, not a config file") from None
+    except PermissionError:
+        raise ConfigError(f"{path}: permission denied reading the config file") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not a text (UTF-8) file: byte {e.start} is invalid") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read config file: {e.strerror or e}") from None
+    return parse_config(text, path)
+
+
+def parse_config(text: str, filename: str = "<config>") -> Config:
+    """Parse YAML ``text`` over the defaults; ``filename`` is used in messages and paths."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        where = f"{filename}:{mark.line + 1}:{mark.column + 1}" if mark else filename
+        problem = e.problem or e.context or "syntax error"
+        if "\\t" in problem or "\t" in problem:
+            problem += " (indent with spaces, not tabs)"
+        raise ConfigError(f"{where}: not valid YAML: {problem}") from None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{filename}: not valid YAML: {' '.join(str(e).split())}") from None
+    if root is None or (isinstance(root, ScalarNode) and root.tag == _NULL):
+        cfg = default_config()
+    elif not isinstance(root, MappingNode):
+        raise ConfigError(
+            f"{filename}:{_line(root)}: the file must be a mapping of settings such as "
+            f"'rf:' and 'output:', not {_show(root)}")
+    else:
+        cfg = _Reader(filename).read(root, Config, {}, default_config(), "", _line(root))
+    return dataclasses.replace(cfg, source_path=filename)
+
+
+class _Mismatch(Exception):
+    """A value does not fit one alternative; ``shaped`` when it was the right kind of value."""
+
+    def __init__(self, problem: str, shaped: bool = False, suggestion: Optional[str] = None):
+        super().__init__(problem)
+        self.problem, self.shaped, self.suggestion = problem, shaped, suggestion
+
+
+class _Reader:
+    """Checks a composed YAML tree against the schema, merging over defaults."""
+
+    def __init__(self, filename: str):
+        self.filename = filename
+        self.folder = os.path.dirname(os.path.abspath(filename))
+        self.lines: Dict[str, int] = {}  # full key path -> line it was set on
+        self.constructor = yaml.constructor.SafeConstructor()
+
+    def fail(self, path: str, line: Optional[int], problem: str, allowed=None, suggestion=None):
+        raise ConfigError(_message(self.filename, line, path, problem, allowed, suggestion))
+
+    def read(self, node: Node, hint, meta, default, path: str, line: int):
+        """Convert ``node`` to a value of type ``hint``; ``default`` is merged under it."""
+        self.lines[path] = line
+        alts, nullable = _alternatives(hint)
+        if nullable and isinstance(node, ScalarNode) and node.tag == _NULL:
+            return None
+        errors = []
+        for alt in alts:
+            try:
+                return self._read_one(node, alt, meta, default, path, line)
+            except _Mismatch as e:
+                errors.append(e)
+        best = errors[0] if len(errors) == 1 else next((e for e in errors if e.shaped), None)
+        problem = best.problem if best else f"{_show(node)} is not allowed"
+        self.fail(path, line, problem, _describe(hint, meta), best.suggestion if best else None)
+
+    def _read_one(self, node, hint, meta, default, path, line):
+        origin = typing.get_origin(hint)
+        if dataclasses.is_dataclass(hint):
+            if not isinstance(node, MappingNode):
+                raise _Mismatch(f"{_show(node)} is not a mapping of settings")
+            return self._section(node, hint, default, path, line)
+        if origin is tuple:
+            if not isinstance(node, SequenceNode):
+                raise _Mismatch(f"{_show(node)} is not a list")
+            item = typing.get_args(hint)[0]
+            return tuple(self.read(n, item, meta, None, f"{path}[{i}]", _line(n))
+                         for i, n in enumerate(node.value))
+        if origin in (dict, Mapping, typing.get_origin(Mapping)):
+            if not isinstance(node, MappingNode):
+                raise _Mismatch(f"{_show(node)} is not a mapping of names")
+            item = typing.get_args(hint)[1]
+            result = dict(default or {})
+            for key, (knode, vnode) in self._pairs(node, path).items():
+                sub = _join(path, key)
+                if isinstance(vnode, ScalarNode) and vnode.tag == _NULL:
+                    self.lines[sub] = _line(knode)
+                    result.pop(key, None)
+                else:
+                    result[key] = self.read(vnode, item, {}, result.get(key), sub, _line(knode))
+            return MappingProxyType(result)
+        if not isinstance(node, ScalarNode):
+            raise _Mismatch(f"{_show(node)} is not {_noun(hint)}")
+        if node.tag == _NULL:
+            raise _Mismatch("has no value")
+        return self._scalar(node, hint, meta)
+
+    def _scalar(self, node: ScalarNode, kind, meta):
+        if kind is bool:
+            if node.tag != _BOOL:
+                raise _Mismatch(f"{_show(node)} is not true or false")
+            return self.constructor.construct_object(node)
+        if kind is str:
+            if node.tag not in (_STR, _INT, _FLOAT, _BOOL, "tag:yaml.org,2002:timestamp"):
+                raise _Mismatch(f"{_show(node)} is not text")
+            text = node.value  # as written: keeps serials like 00000001 intact
+            choices = meta.get("choices")
+            if choices is not None and text not in choices:
+                raise _Mismatch(f"{_show(node)} is not one of the choices", shaped=node.tag == _STR,
+                                suggestion=_closest(text, choices))
+            if meta.get("path"):
+                text = os.path.join(self.folder, os.path.expanduser(text))
+            return text
+        if kind is int:
+            if node.tag != _INT:
+                raise _Mismatch(f"{_show(node)} is not a whole number")
+            value = self._construct(node)
+        elif kind is float:
+            if node.tag in (_INT, _FLOAT):
+                value = float(self._construct(node))
+            else:
+                try:  # PyYAML reads 2.4e6 (no dot) as text
+                    value = float(node.value.replace("_", ""))
+                except ValueError:
+                    raise _Mismatch(f"{_show(node)} is not a number") from None
+            if not math.isfinite(value):
+                raise _Mismatch(f"{_show(node)} is not a finite number")
+        else:  # pragma: no cover - a schema bug, not a user error
+            raise TypeError(f"unsupported setting type {kind!r}")
+        if not _in_range(value, meta):
+            raise _Mismatch(f"{_num(value)} is out of range", shaped=True)
+        return value
+
+    def _construct(self, node):
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except yaml.YAMLError:
+            raise _Mismatch(f"{_show(node)} cannot be read") from None
+
+    def _pairs(self, node: MappingNode, path: str) -> Dict[str, Tuple[Node, Node]]:
+        """Key -> (key node, value node), rejecting duplicate keys and applying ``<<`` merges."""
+        seen: Dict[str, int] = {}
+        for knode, _ in node.value:
+            if knode.tag == _MERGE:
+                continue
+            if not isinstance(knode, ScalarNode):
+                self.fail(path, _line(knode), f"a key must be a plain name, not {_show(knode)}")
+            key = knode.value
+            if key in seen:
+                self.fail(_join(path, key), _line(knode), f"set twice (also on line {seen[key]}); "
+                          "keep one")
+            seen[key] = _line(knode)
+        try:
+            self.constructor.flatten_mapping(node)
+        except yaml.MarkedYAMLError as e:
+            self.fail(path, _line(node), f"bad '<<' merge: {e.problem}")
+        return {k.value: (k, v) for k, v in node.value}
+
+    def _section(self, node: MappingNode, cls, default, path: str, line: int):
+        pairs = self._pairs(node, path)
+        fields = {f.name: f for f in _schema_fields(cls)}
+        for key, (knode, _) in pairs.items():
+            if key not in fields:
+                self.fail(_join(path, key), _line(knode), "unknown key", ", ".join(fields),
+                          _closest(key, fields) or _home_of(cls, key))
+        hints = _hints(cls)
+        values = {}
+        for name, f in fields.items():
+            base = getattr(default, name) if default is not None else _field_default(f)
+            if name in pairs:
+                knode, vnode = pairs[name]
+                values[name] = self.read(vnode, hints[name], f.metadata, base, _join(path, name),
+                                         _line(knode))
+            elif base is not MISSING:
+                values[name] = base
+            else:
+                self.fail(path, line, f"missing required key {name}",
+                          f"{name}: {_describe(hints[name], f.metadata)}")
+        try:
+            return cls(**values)
+        except ConfigProblem as p:
+            full = [_join(path, k) for k in p.keys]
+            where = next((k for k in full if k in self.lines), full[0])
+            self.fail(where, self.lines.get(where, line), p.problem, p.allowed, p.suggestion)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+@functools.lru_cache(maxsize=None)
+def _hints(cls) -> Dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _schema_fields(cls):
+    return [f for f in dataclasses.fields(cls) if not f.metadata.get("internal")]
+
+
+def _field_default(f):
+    if f.default is not MISSING:
+        return f.default
+    if f.default_factory is not MISSING:
+        return f.default_factory()
+    return MISSING
+
+
+def _alternatives(hint):
+    """``Optional``/``Union`` split into (alternatives without None, whether None is allowed)."""
+    if typing.get_origin(hint) is Union:
+        args = typing.get_args(hint)
+        alts = tuple(a for a in args if a is not type(None))
+        return alts, len(alts) != len(args)
+    return (hint,), False
+
+
+def _in_range(value, meta) -> bool:
+    above = meta.get("above")
+    if above is not None and not value > above:
+        return False
+    ranges = meta.get("ranges")
+    return not ranges or any((lo is None or value >= lo) and (hi is None or value <= hi)
+                             for lo, hi in ranges)
+
+
+def _noun(kind) -> str:
+    return {bool: "true or false", int: "a whole number", float: "a number", str: "text"}[kind]
+
+
+def _describe(hint, meta) -> str:
+    """What a setting accepts, for error messages and the example file."""
+    alts, nullable = _alternatives(hint)
+    parts = [_describe_one(a, meta) for a in alts] + (["null"] if nullable else [])
+    return " or ".join(parts)
+
+
+def _describe_one(hint, meta) -> str:
+    if dataclasses.is_dataclass(hint):
+        return "a mapping with keys " + ", ".join(f.name for f in _schema_fields(hint))
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        return "a list of: " + _describe(typing.get_args(hint)[0], meta)
+    if origin in (dict, Mapping, typing.get_origin(Mapping)):
+        return "a mapping of names to " + _describe(typing.get_args(hint)[1], {})
+    if hint is str:
+        if meta.get("choices"):
+            return ", ".join(meta["choices"])
+        return "a file path" if meta.get("path") else "text"
+    if hint in (int, float):
+        limits = []
+        for lo, hi in meta.get("ranges") or ():
+            if lo is not None and hi is not None:
+                limits.append(f"from {_num(lo)} to {_num(hi)}")
+            elif lo is not None:
+                limits.append(f"{_num(lo)} or more")
+            else:
+                limits.append(f"{_num(hi)} or less")
+        if meta.get("above") is not None:
+            limits.append(f"above {_num(meta['above'])}")
+        return " ".join([_noun(hint)] + [" or ".join(limits)] if limits else [_noun(hint)])
+    return _noun(hint)
+
+
+def _num(x) -> str:
+    if isinstance(x, float) and x.is_integer() and abs(x) < 1e16:
+        return str(int(x))
+    return repr(x) if isinstance(x, float) else str(x)
+
+
+def _line(node: Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _show(node: Node) -> str:
+    if isinstance(node, MappingNode):
+        return "a mapping"
+    if isinstance(node, SequenceNode):
+        return "a list"
+    if node.tag == _NULL:
+        return "null"
+    return repr(node.value) if node.tag == _STR else node.value
+
+
+def _home_of(cls, key: str) -> Optional[str]:
+    """``sub.key`` when ``key`` is a setting of one of ``cls``'s subsections (e.g. rtlsdr.ppm)."""
+    hints = _hints(cls)
+    for f in _schema_fields(cls):
+        sub = hints[f.name]
+        if dataclasses.is_dataclass(sub) and key in {g.name for g in _schema_fields(sub)}:
+            return f"{f.name}.{key}"
+    return None
+
+
+def _closest(word: str, options) -> Optional[str]:
+    """The option ``word`` was probably meant to be (case-insensitive), if any."""
+    lowered = {o.lower(): o for o in options}
+    match = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+    return lowered[match[0]] if match else None
+
+
+def _message(filename, line, path, problem, allowed=None, suggestion=None) -> str:
+    where = f"{filename}:{line}: " if filename and line else (f"{filename}: " if filename else "")
+    msg = f"{where}{path}: {problem}" if path else f"{where}{problem}"
+    if suggestion:
+        msg += f"; did you mean {suggestion}?"
+    if allowed:
+        msg += f" (allowed: {allowed})"
+    return msg
+
+
+# --------------------------------------------------------------------------- example file
+
+_EXAMPLE_HEADER = """\
+# Sweeper configuration: every setting, with its built-in default.
+#
+# Copy this file to /etc/sweeper/config.yaml and keep only what you change: a missing
+# key takes its default, sections merge with the defaults, lists replace them.
+# Check a file with: python -m sweeper.config /etc/sweeper/config.yaml
+#
+# Generated from sweeper/config.py by: python -m sweeper.config --example"""
+
+
+def example_yaml() -> str:
+    """The documented example config, generated from the schema's help text and defaults."""
+    out = _EXAMPLE_HEADER.splitlines()
+    _emit_section(Config, default_config(), 0, out)
+    return "\n".join(out) + "\n"
+
+
+def _emit_section(cls, obj, indent: int, out: List[str]) -> None:
+    pad = " " * indent
+    hints = _hints(cls)
+    for i, f in enumerate(_schema_fields(cls)):
+        hint, meta, value = hints[f.name], f.metadata, getattr(obj, f.name)
+        if indent == 0 or i > 0:
+            out.append("")
+        _comment(out, pad, meta["help"])
+        origin = typing.get_origin(hint)
+        if dataclasses.is_dataclass(hint):
+            out.append(f"{pad}{f.name}:")
+            _emit_section(hint, value, indent + 2, out)
+        elif origin in (dict, Mapping, typing.get_origin(Mapping)):
+            item = typing.get_args(hint)[1]
+            _item_keys(out, pad, item, "Each entry has:")
+            out.append(f"{pad}{f.name}:" + ("" if value else " {}"))
+            for name, entry in value.items():
+                out.append(f"{pad}  {_yaml_scalar(name)}: {_flow(entry)}")
+        elif origin is tuple:
+            for alt in _alternatives(typing.get_args(hint)[0])[0]:
+                if dataclasses.is_dataclass(alt):
+                    _item_keys(out, pad, alt, "A custom entry is a mapping with:")
+            if meta.get("example"):
+                out.append(f"{pad}# For example: {meta['example']}")
+            out.append(f"{pad}{f.name}:" + ("" if value else " []"))
+            for item in value:
+                out.append(f"{pad}  - {_flow(item)}")
+        else:
+            _comment(out, pad, f"Allowed: {_describe(hint, meta)}.")
+            out.append(f"{pad}{f.name}: {_yaml_scalar(value)}")
+
+
+def _comment(out: List[str], pad: str, text: str, hang: str = "") -> None:
+    """Wrapped ``# text``; continuation lines indented by ``hang``."""
+    width = max(40, 88 - len(pad) - 2)
+    for line in textwrap.wrap(text, width=width, subsequent_indent=hang,
+                              break_on_hyphens=False):
+        out.append(f"{pad}# {line}")
+
+
+def _item_keys(out: List[str], pad: str, cls, intro: str) -> None:
+    """Document the keys of a list or mapping entry once, above the entries."""
+    _comment(out, pad, intro)
+    hints = _hints(cls)
+    for f in _schema_fields(cls):
+        _comment(out, pad, f"  {f.name}: {f.metadata['help']} Allowed: "
+                 f"{_describe(hints[f.name], f.metadata)}.", hang="    ")
+
+
+def _flow(value) -> str:
+    """A value on one line: a scalar, or a section as a ``{key: value}`` flow mapping."""
+    if dataclasses.is_dataclass(value):
+        return "{" + ", ".join(f"{k}: {_yaml_scalar(v)}" for k, v in value.to_dict().items()) + "}"
+    return _yaml_scalar(value)
+
+
+def _yaml_scalar(value) -> str:
+    """``value`` as YAML text that reads back as the same value."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return _num(value)
+    text = str(value)
+    try:
+        plain = bool(text) and yaml.safe_load(text) == text and "#" not in text
+    except yaml.YAMLError:
+        plain = False
+    return text if plain else json.dumps(text)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """``python -m sweeper.config --example`` prints the example; ``... FILE`` checks a file."""
+    args = sys.argv[1:] if argv is None else argv
+    if args == ["--example"]:
+        sys.stdout.write(example_yaml())
+        return 0
+    if len(args) > 1 or (args and args[0].startswith("-")):
+        print("usage: python -m sweeper.config [--example | FILE]", file=sys.stderr)
+        return 64
+    try:
+        cfg = load_config(args[0] if args else None)
+    except ConfigError as e:
+        print(e, file=sys.stderr)
+        return e.exit_code
+    print(f"{cfg.source_path or 'built-in defaults'}: OK")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
