@@ -1,0 +1,222 @@
+"""The ``sweeper`` command.
+
+Sub-commands: ``rf`` (sweep the configured bands), ``demo`` (sweep the built-in
+simulated room, no hardware needed), ``analyze FILE`` (a recording), ``sim rtl-tcp``
+(serve a simulated scene over the rtl_tcp protocol) and ``config`` (show the
+effective configuration). Errors print one line and exit non-zero (2 for bad input).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import List, Optional
+
+from sweeper import __version__
+from sweeper.errors import InputError, SweeperError
+
+MHZ = 1e6
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="sweeper", description="Find hidden cameras by their radio emissions.")
+    p.add_argument("--version", action="version", version=f"sweeper {__version__}")
+    p.add_argument("--config", metavar="FILE",
+                   help="YAML configuration (default: /etc/sweeper/config.yaml when it exists)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def sweep_args(sp):
+        sp.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+        sp.add_argument("--band", action="append", metavar="NAME",
+                        help="sweep only this configured band (repeatable)")
+        sp.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    rf = sub.add_parser("rf", help="sweep the configured bands for analog video transmitters")
+    sweep_args(rf)
+    rf.add_argument("--source", choices=["auto", "rtlsdr", "rtl_tcp", "simulator"],
+                    help="override rf.source")
+    rf.add_argument("--rtl-tcp", metavar="HOST:PORT", help="use an rtl_tcp server (implies --source rtl_tcp)")
+    rf.add_argument("--scene", metavar="FILE", help="simulated scene (implies --source simulator)")
+
+    demo = sub.add_parser("demo", help="sweep the built-in simulated room (no hardware needed)")
+    sweep_args(demo)
+    demo.add_argument("--scene", metavar="FILE", help="another scene file instead of the built-in room")
+    demo.add_argument("--clear", action="store_true", help="the same room without the camera")
+
+    an = sub.add_parser("analyze", help="analyse a recording (cu8, cs8, cf32, npy, SigMF)")
+    an.add_argument("file")
+    an.add_argument("--sample-rate", type=float, metavar="HZ")
+    an.add_argument("--center-freq", type=float, metavar="HZ")
+    an.add_argument("--format", choices=["cu8", "cs8", "cf32", "npy", "sigmf"])
+    an.add_argument("--json", action="store_true", help="print one JSON object")
+
+    sim = sub.add_parser("sim", help="simulator tools")
+    simsub = sim.add_subparsers(dest="sim_command", metavar="TOOL")
+    srv = simsub.add_parser("rtl-tcp", help="serve a simulated scene over the rtl_tcp protocol")
+    srv.add_argument("--scene", metavar="FILE", help="scene file (default: the built-in room)")
+    srv.add_argument("--host", default="127.0.0.1")
+    srv.add_argument("--port", type=int, default=1234)
+    srv.add_argument("--no-realtime", action="store_true", help="stream as fast as possible")
+
+    sub.add_parser("config", help="print the effective configuration as YAML")
+    return p
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = _parser().parse_args(argv)
+    if not args.command:
+        _parser().print_help()
+        return 64
+    try:
+        return COMMANDS[args.command](args)
+    except SweeperError as exc:
+        print(f"sweeper: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("sweeper: interrupted", file=sys.stderr)
+        return 130
+
+
+def _config(args):
+    from sweeper.config import load_config
+
+    return load_config(args.config)
+
+
+def _warn(msg: str) -> None:
+    print(f"sweeper: warning: {msg}", file=sys.stderr)
+
+
+def cmd_rf(args) -> int:
+    cfg = _config(args)
+    from sweeper.sources.factory import open_simulator, open_source
+
+    if args.scene:
+        source = open_simulator(args.scene)
+    elif args.rtl_tcp:
+        from sweeper.sources.rtltcp import RtlTcpSource
+
+        host, _, port = args.rtl_tcp.rpartition(":")
+        if not host or not port.isdigit():
+            raise InputError(f"--rtl-tcp wants HOST:PORT, not {args.rtl_tcp!r}")
+        source = RtlTcpSource(host, int(port), timeout=cfg.rf.rtl_tcp.timeout_s)
+    else:
+        rf = cfg.rf
+        if args.source:
+            import dataclasses
+
+            rf = dataclasses.replace(rf, source=args.source)
+        source = open_source(rf, _warn)
+    return _run_sweep(cfg, source, args)
+
+
+def cmd_demo(args) -> int:
+    cfg = _config(args)
+    from sweeper.sources.factory import open_simulator
+
+    if args.clear and not args.scene:
+        from sweeper.sim.scene import clear_scene
+        from sweeper.sources.simulated import SimulatedSource
+
+        source = SimulatedSource(clear_scene())
+    else:
+        source = open_simulator(args.scene)
+    return _run_sweep(cfg, source, args)
+
+
+def _run_sweep(cfg, source, args) -> int:
+    from sweeper.config import config_bands
+    from sweeper.rf.bands import plan_sweep
+    from sweeper.sweep import Sweep, SweepSettings
+    from sweeper.ui.terminal import ProgressBar, print_sweep
+
+    bands = config_bands(cfg)
+    if args.band:
+        unknown = [b for b in args.band if b not in {x.name for x in bands}]
+        if unknown:
+            raise InputError(f"--band {unknown[0]} is not configured (configured: "
+                             f"{', '.join(b.name for b in bands)})")
+        bands = [b for b in bands if b.name in args.band]
+    rf = cfg.rf
+    settings = SweepSettings(
+        sample_rate=rf.sample_rate, gain_db=rf.tuner_gain_db, dwell_s=rf.dwell_s,
+        settle_s=rf.settle_s, settle_samples=rf.settle_samples,
+        video_camera_score=cfg.detection.video_camera_score,
+        video_suspect_score=cfg.detection.video_suspect_score)
+    with source:
+        tuner = source.tuner
+        hops = plan_sweep(bands, rf.sample_rate, rf.crop, (tuner.min_hz, tuner.max_hz))
+        quiet = args.quiet or cfg.output.quiet or args.json
+        bar = None if quiet else ProgressBar(sys.stderr)
+        result = Sweep(source, hops, settings, bar).run()
+    if args.json:
+        out = result.to_dict()
+        out["source"] = source.name
+        print(json.dumps(out, indent=2))
+    else:
+        print_sweep(result, source.name, sys.stdout)
+    return 0
+
+
+def cmd_analyze(args) -> int:
+    cfg = _config(args)
+    from sweeper.rf.analysis import analyze_window, report
+    from sweeper.rf.classifiers import Context
+    from sweeper.sources.recording import load_recording
+    from sweeper.ui.terminal import print_analysis
+
+    rec = load_recording(args.file, fmt=args.format, sample_rate=args.sample_rate,
+                         center_hz=args.center_freq)
+    center = rec.center_hz or 0.0
+    w = analyze_window(rec.captures, rec.sample_rate, center)
+    ctx = Context(bin_hz=w.bin_hz, window_hz=rec.sample_rate, rf_known=rec.center_hz is not None,
+                  video_suspect_score=cfg.detection.video_suspect_score)
+    rep = report(w.emitters, ctx, cfg.detection.video_camera_score, cfg.detection.video_suspect_score)
+    out = {
+        "file": args.file,
+        "format": rec.fmt,
+        "sample_rate": rec.sample_rate,
+        "center_freq_hz": rec.center_hz,
+        "captures": int(rec.captures.shape[0]),
+        "samples_per_capture": int(rec.captures.shape[1]),
+        "truncated": bool(rec.truncated),
+        **rep,
+    }
+    if not rec.center_hz:
+        out["note"] = "no centre frequency given: freq_hz values are offsets from the tuned centre"
+    if args.json:
+        print(json.dumps(out, indent=2))
+    else:
+        print_analysis(out, sys.stdout)
+    return 0
+
+
+def cmd_sim(args) -> int:
+    if args.sim_command != "rtl-tcp":
+        raise InputError("sweeper sim: say which tool, e.g. `sweeper sim rtl-tcp --scene FILE --port 1234`")
+    from sweeper.sim.rtltcp_server import RtlTcpServer
+    from sweeper.sim.scene import default_scene, load_scene
+    from sweeper.sources.simulated import render_cu8
+
+    scene = load_scene(args.scene) if args.scene else default_scene()
+    server = RtlTcpServer(render_cu8(scene), host=args.host, port=args.port,
+                          realtime=not args.no_realtime)
+    print(f"sweeper: serving scene {scene.name!r} over rtl_tcp on {args.host}:{server.port}",
+          file=sys.stderr, flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.shutdown()
+    return 0
+
+
+def cmd_config(args) -> int:
+    import yaml
+
+    cfg = _config(args)
+    print(f"# effective configuration (file: {cfg.source_path or 'none, built-in defaults'})")
+    print(yaml.safe_dump(cfg.to_dict(), sort_keys=False), end="")
+    return 0
+
+
+COMMANDS = {"rf": cmd_rf, "demo": cmd_demo, "analyze": cmd_analyze, "sim": cmd_sim, "config": cmd_config}

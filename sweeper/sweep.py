@@ -1,0 +1,253 @@
+"""The sweep engine: hop across bands, capture, analyse, stitch, classify.
+
+It has no UI: it reports :class:`Progress` events to whoever listens (the terminal
+progress bar, the OLED in a later issue, a log). Capture runs in its own thread and
+hands finished dwells to the analysis through a small queue, so analysing hop *k*
+overlaps capturing hop *k+1* and a sweep takes about the sum of settle and dwell times.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, List, Optional
+
+import numpy as np
+
+from sweeper.errors import SweeperError
+from sweeper.rf.analysis import WindowAnalysis, analyze_window, report
+from sweeper.rf.bands import Hop
+from sweeper.rf.classifiers import Context
+from sweeper.rf.emitters import Emitter, describe_band, find_bands, smooth
+from sweeper.sources.base import IQSource
+
+THRESHOLD_DB = 4.0
+MERGE_GAP_HZ = 150e3
+
+
+@dataclass(frozen=True)
+class SweepSettings:
+    sample_rate: float = 2.4e6
+    gain_db: Optional[float] = None
+    dwell_s: float = 0.05
+    settle_s: float = 0.005
+    settle_samples: int = 2048
+    video_camera_score: float = 0.8
+    video_suspect_score: float = 0.5
+
+    @property
+    def dwell_samples(self) -> int:
+        return int(round(self.dwell_s * self.sample_rate))
+
+    @property
+    def discard_samples(self) -> int:
+        return self.settle_samples + int(round(self.settle_s * self.sample_rate))
+
+    def physical_floor_s(self, hops: int) -> float:
+        """The least time ``hops`` hops can take: settling plus dwelling, at the sample rate."""
+        return hops * (self.discard_samples + self.dwell_samples) / self.sample_rate
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A sweep's progress: ``kind`` is "start", "hop", "done" or "warning"."""
+
+    kind: str
+    done: int
+    total: int
+    band: str = ""
+    rf_center_hz: float = 0.0
+    message: str = ""
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 1.0
+
+
+@dataclass
+class BandSpectrum:
+    """The stitched spectrum of one band: RF bin centres and PSD over the floor."""
+
+    name: str
+    freqs_hz: np.ndarray
+    snr_db: np.ndarray
+
+
+@dataclass
+class SweepResult:
+    verdict: str  # "CLEAR", "SUSPECT" or "CAMERA"
+    findings: List[dict]
+    emitters: List[dict]
+    spectra: List[BandSpectrum]
+    hops: int
+    elapsed_s: float
+    warnings: List[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "verdict": self.verdict,
+            "findings": self.findings,
+            "emitters": self.emitters,
+            "hops": self.hops,
+            "elapsed_s": round(self.elapsed_s, 3),
+            "warnings": self.warnings,
+        }
+
+
+def overall_verdict(findings: List[dict]) -> str:
+    verdicts = {f["verdict"] for f in findings}
+    return "CAMERA" if "camera" in verdicts else "SUSPECT" if "suspect" in verdicts else "CLEAR"
+
+
+class Sweep:
+    """One sweep of ``hops`` through ``source``. Call :meth:`run`."""
+
+    def __init__(self, source: IQSource, hops: List[Hop], settings: SweepSettings,
+                 on_progress: Optional[Callable[[Progress], None]] = None):
+        self.source = source
+        self.hops = hops
+        self.settings = settings
+        self.on_progress = on_progress or (lambda p: None)
+        self._stop = threading.Event()
+
+    def stop(self) -> None:
+        """Ask a running sweep to finish early (from another thread)."""
+        self._stop.set()
+
+    # -- capture side (its own thread) -------------------------------------------------
+    def _capture(self, out: "queue.Queue") -> None:
+        s = self.settings
+        converter = object()  # sentinel: nothing selected yet
+        try:
+            for hop in self.hops:
+                if self._stop.is_set():
+                    break
+                dc = hop.band.downconverter
+                if dc is not converter and hasattr(self.source, "set_downconverter"):
+                    self.source.set_downconverter(dc)
+                converter = dc
+                self.source.tune(hop.tune_hz, s.sample_rate, s.gain_db)
+                if s.discard_samples:
+                    self.source.read(s.discard_samples)
+                out.put((hop, self.source.read(s.dwell_samples)))
+        except BaseException as exc:  # handed to the analysis side, which raises it
+            out.put(exc)
+        finally:
+            out.put(None)
+
+    # -- analysis side ------------------------------------------------------------------
+    def run(self) -> SweepResult:
+        s = self.settings
+        start = time.monotonic()
+        total = len(self.hops)
+        self.on_progress(Progress("start", 0, total, message=f"{total} hops"))
+        q: "queue.Queue" = queue.Queue(maxsize=2)
+        thread = threading.Thread(target=self._capture, args=(q,), name="sweep-capture", daemon=True)
+        thread.start()
+        windows: List[tuple] = []
+        error = None
+        while True:
+            item = q.get()
+            if item is None:
+                break
+            if isinstance(item, BaseException):
+                error = item
+                continue
+            hop, x = item
+            w = analyze_window(x, s.sample_rate, hop.rf_center_hz, hop.inverted)
+            windows.append((hop, _crop(w, hop)))
+            self.on_progress(Progress("hop", len(windows), total, hop.band.name, hop.rf_center_hz))
+        thread.join()
+        if error is not None:
+            if isinstance(error, SweeperError):
+                raise error
+            raise SweeperError(f"sweep failed at hop {len(windows) + 1} of {total}: {error}") from error
+        result = self._combine(windows, time.monotonic() - start)
+        self.on_progress(Progress("done", total, total, message=result.verdict))
+        return result
+
+    def _combine(self, windows, elapsed: float) -> SweepResult:
+        s = self.settings
+        spectra, emitters = [], []
+        for band_name in dict.fromkeys(h.band.name for h, _ in windows):
+            group = [(h, w) for h, w in windows if h.band.name == band_name]
+            spectrum, found = _stitch(band_name, group)
+            spectra.append(spectrum)
+            emitters.extend(found)
+        bin_hz = s.sample_rate / len(windows[0][1].psd) if windows else 1.0
+        ctx = Context(bin_hz=bin_hz, window_hz=s.sample_rate, rf_known=True,
+                      video_suspect_score=s.video_suspect_score)
+        rep = report(emitters, ctx, s.video_camera_score, s.video_suspect_score)
+        return SweepResult(overall_verdict(rep["findings"]), rep["findings"], rep["emitters"],
+                           spectra, len(windows), elapsed)
+
+
+@dataclass
+class _Kept:
+    """The part of a hop's analysis inside its cropped RF slice."""
+
+    freqs: np.ndarray
+    psd: np.ndarray
+    floor: float
+    emitters: List[Emitter]
+    video: object
+    psd_full: np.ndarray
+
+
+def _crop(w: WindowAnalysis, hop: Hop) -> _Kept:
+    f = w.rf_freqs()
+    keep = (f >= hop.rf_lo_hz) & (f < hop.rf_hi_hz)
+    order = np.argsort(f[keep])
+    return _Kept(f[keep][order], w.psd[keep][order], w.floor, w.emitters, w.video, w.psd)
+
+
+def _stitch(name: str, group) -> tuple:
+    """Join a band's hops into one spectrum and find emitters on it, so a signal that
+    spans hops is one emitter. Each hop is normalised by its own floor, except that a
+    hop filled wall to wall by a wide signal (its floor estimate sits inside the
+    signal) uses the lowest floor of its neighbours."""
+    floors = np.array([k.floor for _, k in group])
+    freqs, ratio = [], []
+    for i, (hop, k) in enumerate(group):
+        near = floors[max(0, i - 2): i + 3]
+        floor = min(k.floor, float(np.median(near))) if len(near) > 1 else k.floor
+        freqs.append(k.freqs)
+        ratio.append(k.psd / floor)
+    freqs = np.concatenate(freqs) if freqs else np.zeros(0)
+    ratio = np.concatenate(ratio).astype(np.float32) if ratio else np.zeros(0, np.float32)
+    spectrum = BandSpectrum(name, freqs, 10 * np.log10(np.maximum(ratio, 1e-6)))
+    if freqs.size < 2:
+        return spectrum, []
+    bin_hz = float(np.median(np.diff(freqs)))
+    found = []
+    for lo, hi in find_bands(smooth(ratio), THRESHOLD_DB, max(1, int(MERGE_GAP_HZ / bin_hz))):
+        e = describe_band(ratio, freqs, 1.0, lo, hi, bin_hz)
+        _merge_local(e, group)
+        found.append(e)
+    # line structure seen in a hop whose emitter did not clear the stitched threshold
+    for hop, k in group:
+        if k.video.score > 0 and not any(hop.index in e.hops and e.video is not None for e in found):
+            local = [e for e in k.emitters if e.video is not None]
+            if local:
+                e = local[0]
+                e.hops = [hop.index]
+                found.append(e)
+    return spectrum, found
+
+
+def _merge_local(e: Emitter, group) -> None:
+    """Give a stitched emitter the timing and video evidence its hops measured."""
+    best_power = -np.inf
+    for hop, k in group:
+        for local in k.emitters:
+            if local.hi_hz < e.lo_hz or local.lo_hz > e.hi_hz:
+                continue
+            if hop.index not in e.hops:
+                e.hops.append(hop.index)
+            if local.video is not None and (e.video is None or local.video.score > e.video.score):
+                e.video = local.video
+            if local.power_db > best_power:
+                best_power = local.power_db
+                e.bursts = local.bursts
+                e.flatness = max(e.flatness, local.flatness) if e.bandwidth_hz < 3e6 else e.flatness

@@ -1,0 +1,1 @@
+"""Front ends that show the sweep engine's progress events and results."""
