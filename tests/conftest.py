@@ -1,0 +1,37 @@
+"""Shared test fixtures: where the real captures live, and running the CLI."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED_RF = os.path.join(ROOT, "..", "shared", "data", "rf")
+
+
+def real_rf_captures():
+    if not os.path.isdir(SHARED_RF):
+        return []
+    return sorted(os.path.join(SHARED_RF, f) for f in os.listdir(SHARED_RF) if f.endswith(".npy"))
+
+
+def run_cli(*args, check_json=True):
+    """Run the installed `sweeper` command as a user would; returns (rc, stdout, stderr)."""
+    proc = subprocess.run([sys.executable, "-m", "sweeper", *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=600)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+@pytest.fixture
+def cli():
+    return run_cli
+
+
+@pytest.fixture
+def cli_json():
+    def go(*args):
+        rc, out, err = run_cli(*args)
+        assert rc == 0, err
+        return json.loads(out)
+    return go
