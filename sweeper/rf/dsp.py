@@ -24,22 +24,30 @@ def _hann(n: int) -> np.ndarray:
     return w
 
 
-def spectrogram(x: np.ndarray, nfft: int = NFFT) -> np.ndarray:
+def spectrogram(x: np.ndarray, nfft: int = NFFT, chunk: int = 128) -> np.ndarray:
     """Power of each ``nfft``-sample segment, Hann-windowed, FFT-shifted so bin 0 is
     -fs/2. ``x``: (M,) or (N, M) complex64 (rows are cut separately). Returns float32
-    (segments, nfft) in units of |x|^2 per bin."""
+    (segments, nfft) in units of |x|^2 per bin. Works ``chunk`` segments at a time so
+    the temporaries stay in cache and memory stays bounded for long captures."""
     x = np.asarray(x, dtype=np.complex64)
     if x.ndim == 1:
         x = x[None, :]
     m = (x.shape[1] // nfft) * nfft
     if m == 0:
         raise ValueError(f"need at least {nfft} samples per capture, got {x.shape[1]}")
-    seg = x[:, :m].reshape(-1, nfft) * _hann(nfft)
-    spec = np.fft.fft(seg, axis=1)
-    power = np.abs(spec)
-    np.square(power, out=power)
-    power *= np.float32(1.0 / nfft)
-    return np.fft.fftshift(power, axes=1)
+    seg = x[:, :m].reshape(-1, nfft)
+    out = np.empty(seg.shape, dtype=np.float32)
+    window = _hann(nfft)
+    scale = np.float32(1.0 / nfft)
+    half = nfft // 2
+    for i in range(0, len(seg), chunk):
+        spec = np.fft.fft(seg[i:i + chunk] * window, axis=1)
+        power = np.abs(spec)
+        np.square(power, out=power)
+        power *= scale
+        out[i:i + chunk, :half] = power[:, half:]  # FFT shift while copying
+        out[i:i + chunk, half:] = power[:, :half]
+    return out
 
 
 def bin_offsets(sample_rate: float, nfft: int = NFFT) -> np.ndarray:
