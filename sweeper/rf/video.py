@@ -71,10 +71,7 @@ class VideoEvidence:
 def lag_product(x: np.ndarray, decimation: int) -> np.ndarray:
     """``x[n+1] * conj(x[n])`` summed over blocks of ``decimation`` samples.
 
-    ``x`` is (N, M) complex64; returns (N, (M-1)//decimation) complex64. Each row's
-    mean (the dongle's DC offset) is removed first: its cross terms with the signal
-    would only add noise."""
-    x = x - x.mean(axis=1, keepdims=True)
+    ``x`` is (N, M) complex64; returns (N, (M-1)//decimation) complex64."""
     z = x[:, 1:] * np.conj(x[:, :-1])
     m = (z.shape[1] // decimation) * decimation
     if decimation == 1:
@@ -98,15 +95,12 @@ def _segments(x: np.ndarray, length: int) -> np.ndarray:
 def autocorrelation(z: np.ndarray, max_lag: int) -> np.ndarray:
     """Normalised, unbiased autocorrelation (real part) of the rows of ``z``,
     pooled over rows, for lags 0..max_lag. Rows are made zero-mean first so a
-    steady carrier contributes nothing, and pooled with equal weight so a strong
-    burst (Wi-Fi next door) in one segment cannot drown the others."""
+    steady carrier contributes nothing."""
     z = z - z.mean(axis=1, keepdims=True)
     m = z.shape[1]
     nfft = 1 << int(np.ceil(np.log2(m + max_lag + 1)))
     spec = np.fft.fft(z, nfft, axis=1)
-    power = spec.real * spec.real + spec.imag * spec.imag
-    energy = power.sum(axis=1, keepdims=True)
-    power = (power / np.maximum(energy, 1e-30)).sum(axis=0)
+    power = (spec.real * spec.real + spec.imag * spec.imag).sum(axis=0)
     r = np.fft.ifft(power).real[: max_lag + 1]
     if r[0] <= 0:
         return np.zeros(max_lag + 1)
