@@ -335,8 +335,8 @@ def _load_sigmf(path: str, paths, fmt, sample_rate, center_hz, max_samples) -> R
     center = _check_center(path, center_hz)
     if meta_center is not None and center is not None and not math.isclose(
             center, meta_center, rel_tol=0, abs_tol=1.0):
-        raise _fail(path, f"inconsistent input: --center {center:.0f} Hz but the SigMF metadata "
-                          f"says {meta_center:.0f} Hz: drop --center or fix the metadata")
+        raise _fail(path, f"inconsistent input: --center-freq {center:.0f} Hz but the SigMF metadata "
+                          f"says {meta_center:.0f} Hz: drop --center-freq or fix the metadata")
     if meta_center is not None:
         center = meta_center
 
