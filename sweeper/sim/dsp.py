@@ -71,7 +71,8 @@ class FftDecimator:
         self.valid = L - 2 * c
         self.pad = c * m
 
-    def run(self, x: np.ndarray, n_out: int) -> np.ndarray:
+    def run(self, x: np.ndarray, n_out: int, sparse: bool = False) -> np.ndarray:
+        """Filter and decimate; ``sparse``: skip the FFTs of all-zero blocks (bursts)."""
         m, L, N, c, V = self.m, self.L, self.N, self.c, self.valid
         nb = -(-n_out // V)
         need = (nb - 1) * V * m + N
@@ -81,11 +82,31 @@ class FftDecimator:
         else:
             xp = x
         blocks = np.lib.stride_tricks.sliding_window_view(xp, N)[:: V * m][:nb]
+        live = None
+        if sparse:  # cheap check per 256 samples
+            G = 256
+            ng = xp.size // G
+            nzg = np.any(xp[: ng * G].view(np.float32).reshape(ng, 2 * G) != 0, axis=1)
+            cs = np.concatenate([[0], np.cumsum(nzg)])
+            st = np.arange(nb) * V * m
+            live = (cs[np.minimum(ng, -(-(st + N) // G))] - cs[st // G]) > 0
+            live |= (st + N) > ng * G  # the unchecked tail
+            if live.all():
+                live = None
+            elif not live.any():
+                return np.zeros(n_out, np.complex64)
+            else:
+                blocks = blocks[live]
         F = np.fft.fft(blocks, axis=1)
         Y = F[:, self.sel]
+        del F
         Y *= self.Hs
-        y = np.fft.ifft(Y, axis=1)[:, c: c + V]
-        return y.reshape(-1)[:n_out].astype(np.complex64, copy=False)
+        z = np.fft.ifft(Y, axis=1)[:, c: c + V]
+        if live is None:
+            return z.reshape(-1)[:n_out]
+        y = np.zeros((nb, V), np.complex64)
+        y[live] = z
+        return y.reshape(-1)[:n_out]
 
 
 @lru_cache(maxsize=64)
@@ -126,12 +147,6 @@ class FracInterpolator:
 
 
 INTERP = FracInterpolator()
-
-
-def frac_mul(a: float, i: int) -> float:
-    """frac(a * i) for an integer ``i`` that may be huge: split i so no precision is lost."""
-    hi, lo = divmod(int(i), 1 << 20)
-    return ((a * hi % 1.0) * (1 << 20) % 1.0 + a * lo) % 1.0
 
 
 def ramp_phase(freq: float, fs: float, i_start: int, count: int, block: int = 1024) -> np.ndarray:
@@ -177,15 +192,6 @@ def smooth_step(x: np.ndarray) -> np.ndarray:
     return 0.5 - 0.5 * np.cos(np.pi * np.clip(x + 0.5, 0.0, 1.0))
 
 
-def interp_phase(t_coarse0: float, dt: float, phase: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Linear interpolation of a coarse phase track (spacing dt from t_coarse0) at times t."""
-    u = (t - t_coarse0) / dt
-    i = np.clip(np.floor(u).astype(np.int64), 0, phase.size - 2)
-    w = (u - i).astype(np.float32)
-    p0 = phase[i]
-    return p0 + (phase[i + 1] - p0) * w
-
-
 @lru_cache(maxsize=16)
 def gaussian_phase_pulse(bt: float, sps: int, span: int = 4) -> np.ndarray:
     """Phase response (integral of the Gaussian-filtered rectangular frequency pulse,
@@ -213,3 +219,43 @@ def cpfsk_phase(symbols: np.ndarray, h: float, bt: float, sps: int) -> np.ndarra
     up[(span * sps) + np.arange(n) * sps] = symbols
     freq = np.convolve(up, g, mode="full")[: up.size + g.size - 1]
     return np.pi * h * np.cumsum(freq)
+
+
+def carrier_phase(offset: float, fs: float, i_start: int, count: int, drift=None, block: int = 1024) -> np.ndarray:
+    """2*pi*offset*t plus an optional slow drift ``drift(t) -> (phase, freq)``, float32
+    wrapped per 1024-sample block (accurate at any absolute time)."""
+    if drift is None:
+        return ramp_phase(offset, fs, i_start, count, block)
+    nb = -(-count // block)
+    starts = i_start + block * np.arange(nb, dtype=np.int64)
+    r = offset / fs
+    hi, lo = np.divmod(starts, 1 << 20)
+    base = 2 * np.pi * (((r * hi % 1.0) * (1 << 20) % 1.0 + r * lo) % 1.0)
+    dph, dfreq = drift(starts / fs)
+    base = np.mod(base + dph, 2 * np.pi)
+    slope = 2 * np.pi * (offset + dfreq) / fs
+    ph = base[:, None].astype(np.float32) + slope[:, None].astype(np.float32) * np.arange(block, dtype=np.float32)[None, :]
+    return ph.reshape(-1)[:count]
+
+
+def cpm_track(symbols: np.ndarray, h: float, bt: float, sps: int = 8):
+    """(time axis in symbols from the start of symbol 0, phase) of a Gaussian-shaped
+    CPFSK signal; evaluate at any instant with np.interp (the track is smooth)."""
+    ph = cpfsk_phase(np.asarray(symbols, np.float64), h, bt, sps)
+    t = (np.arange(ph.size) + 1) / sps - 8 + 0.5
+    return t, ph
+
+
+def raised_ramp(t: np.ndarray, dur: float, ramp: float) -> np.ndarray:
+    """Burst envelope: raised-cosine ramps of length ``ramp`` at both ends of [0, dur]
+    (t sorted ascending); only the ramp samples are computed."""
+    a = ((t >= 0) & (t < dur)).astype(np.float32)
+    if ramp <= 0 or t.size == 0:
+        return a
+    i0 = int(np.searchsorted(t, ramp))
+    i1 = int(np.searchsorted(t, dur - ramp))
+    if i0 > 0:
+        a[:i0] *= smooth_step(t[:i0] / ramp - 0.5)
+    if i1 < t.size:
+        a[i1:] *= smooth_step((dur - t[i1:]) / ramp - 0.5)
+    return a

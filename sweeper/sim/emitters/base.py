@@ -27,7 +27,7 @@ from sweeper.errors import InputError
 from sweeper.sim import dsp
 
 #: input samples per processing chunk (bounds memory: ~8 bytes x a few arrays of this)
-CHUNK_IN = 1 << 19
+CHUNK_IN = 1 << 18
 
 
 class ParamError(InputError):
@@ -71,6 +71,8 @@ class Emitter(abc.ABC):
     """One radio source in a scene (see the module docstring for units)."""
 
     kind: ClassVar[str] = ""
+    #: bursty emitters: the decimator skips silent blocks
+    SPARSE: ClassVar[bool] = False
     freq_hz: float = param(2.4e9, "RF centre frequency (the carrier for analog video)", lo=1e5, hi=1e11,
                            unit="MHz")
     power_dbm: float = param(-50.0, "received power at the antenna while transmitting", lo=-200.0, hi=30.0)
@@ -79,7 +81,7 @@ class Emitter(abc.ABC):
 
     # ---- parameters -------------------------------------------------------------
     def __post_init__(self):
-        self._cache: "OrderedDict[Any, Any]" = OrderedDict()
+        self._cache: Dict[Any, "OrderedDict[Any, Any]"] = {}
         self._setup()
 
     def _setup(self) -> None:
@@ -184,7 +186,7 @@ class Emitter(abc.ABC):
                 nc = min(step, n - k0)
                 x = self._synth(fs_in, M * (m0 + k0) - dec.pad, M * nc + 2 * dec.pad, offset)
                 if x is not None:
-                    out[k0: k0 + nc] = dec.run(x, nc)
+                    out[k0: k0 + nc] = dec.run(x, nc, self.SPARSE)
             return out
         # fractional path: decimate by D to fs_mid >= 2.5 fs, then interpolate
         D = max(1, int(ratio / 2.5))
@@ -202,7 +204,7 @@ class Emitter(abc.ABC):
             x = self._synth(fs_in, D * j_lo - dec.pad, D * n_mid + 2 * dec.pad, offset)
             if x is None:
                 continue
-            mid = dec.run(x, n_mid)
+            mid = dec.run(x, n_mid, self.SPARSE)
             out[k0: k0 + nc] = dsp.INTERP.run(mid, pos)
         return out
 
@@ -211,7 +213,12 @@ class Emitter(abc.ABC):
         return 10.0 ** (self.power_dbm / 20.0)
 
     def _cached(self, key, make, size: int = 8):
-        c = self._cache
+        """Memoise ``make()`` under ``key``; one LRU of ``size`` entries per key[0]
+        category (frames, templates, epochs...) so they do not evict each other."""
+        cat = key[0] if isinstance(key, tuple) else key
+        c = self._cache.get(cat)
+        if c is None:
+            c = self._cache[cat] = OrderedDict()
         if key in c:
             c.move_to_end(key)
             return c[key]
@@ -297,13 +304,28 @@ class BurstEmitter(Emitter):
     """Emitters made of bursts scheduled per fixed-length epoch (deterministic per epoch)."""
 
     EPOCH_S: ClassVar[float] = 0.1  # bursts never cross an epoch boundary
+    SPARSE: ClassVar[bool] = True
+    _fs_out: float = 0.0
+
+    def render(self, center_hz: float, sample_rate: float, t0: float, n: int) -> np.ndarray:
+        self._fs_out = float(sample_rate)
+        return super().render(center_hz, sample_rate, t0, n)
+
+    def _wanted(self, b: "Burst", fs_in: float, offset: float) -> bool:
+        """Whether burst ``b`` can reach the window: it must, to be synthesised at fs_in
+        without folding, sit within fs_in - fs_out/2 of the window centre."""
+        o = abs(offset + b.freq)
+        return o - b.half_bw < self._fs_out / 2 and fs_in > o + b.half_bw + self._fs_out / 2
+
+    def _epoch_s(self) -> float:
+        return self.EPOCH_S
 
     @abc.abstractmethod
     def _epoch(self, e: int) -> List[Burst]:
         """All bursts starting in [e*EPOCH_S, (e+1)*EPOCH_S), ending before the next epoch."""
 
     def bursts_between(self, t_a: float, t_b: float) -> List[Burst]:
-        E = self.EPOCH_S
+        E = self._epoch_s()
         out: List[Burst] = []
         for e in range(int(math.floor(t_a / E)), int(math.floor(t_b / E)) + 1):
             for b in self._cached(("epoch", e), lambda e=e: self._epoch(e), size=16):
