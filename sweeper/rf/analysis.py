@@ -90,10 +90,14 @@ def _to_rf(offset: float, center_hz: float, inverted: bool) -> float:
 
 def _attribute_video(emitters: List[Emitter], video: VideoEvidence, p, off, floor, bin_hz, nfft):
     """The line structure belongs to the strongest emitter wide enough to be video;
-    when the signal fills the window too evenly to stand out, it becomes one."""
+    when the signal fills the window too evenly to stand out, it becomes one. A
+    line-rate fundamental alone next to only narrow emitters is a tone-modulated
+    carrier, not video."""
     wide = [e for e in emitters if e.bandwidth_hz >= MIN_VIDEO_WIDTH_HZ]
     if wide:
         max(wide, key=lambda e: e.power_db).video = video
+        return
+    if emitters and video.fundamental_only:
         return
     e = describe_band(p, off, float(np.min(p)), 0, nfft, bin_hz)
     e.fills_window = True

@@ -41,6 +41,8 @@ SEGMENT_S = 0.008
 #: ... and at most this many segments, spread over the capture, are used: line
 #: structure is established within a few thousand lines, more data adds nothing but cost
 MAX_SEGMENTS = 16
+#: the feature's slow part (bursts switching on and off) is removed over this span
+BURST_WINDOW_S = 0.0005
 #: a short capture keeps at least this many feature samples (less decimation)
 MIN_FEATURE_SAMPLES = 20_000
 MAX_LINES = 32
@@ -48,8 +50,12 @@ MAX_LINES = 32
 # Contrast -> score. Calibrated on the labelled simulator suite and the real captures
 # (tests/test_video_detection.py); the contrast of noise falls as 1/sqrt(samples), so a
 # short capture needs more contrast to be believed (see _noise_contrast).
-CONTRAST_FLOOR = 0.06
-CONTRAST_FULL = 0.30
+CONTRAST_FLOOR = 0.01
+CONTRAST_FULL = 0.035
+#: harmonics of the line rate that carry its power: a tone gives ~1, a sync train many
+SPREAD_MIN = 1.3
+SPREAD_FULL = 2.0
+
 
 
 @dataclass
@@ -61,6 +67,11 @@ class VideoEvidence:
     line_period_s: Optional[float] = None
     standard: Optional[str] = None  # "PAL", "NTSC" or None
     lines: int = 0  # how many line lags were averaged
+    spread: float = 0.0  # effective number of line-rate harmonics (a tone: ~1)
+    #: the periodic power sits in the line-rate fundamental alone: the smooth edge of
+    #: an FM video signal -- or a narrowband signal modulated by a tone at that rate,
+    #: so only believed for a signal wider than a carrier
+    fundamental_only: bool = False
     reasons: List[str] = field(default_factory=list)
 
     @property
@@ -71,12 +82,39 @@ class VideoEvidence:
 def lag_product(x: np.ndarray, decimation: int) -> np.ndarray:
     """``x[n+1] * conj(x[n])`` summed over blocks of ``decimation`` samples.
 
-    ``x`` is (N, M) complex64; returns (N, (M-1)//decimation) complex64."""
+    ``x`` is (N, M) complex64; returns (N, (M-1)//decimation) complex64. Each row's
+    mean (the receiver's DC offset) is removed first: a DC offset beating with any
+    steady signal in the window puts a pure tone into the lag product, and a tone
+    repeats at some period in the line search."""
+    x = x - x.mean(axis=1, keepdims=True)
     z = x[:, 1:] * np.conj(x[:, :-1])
     m = (z.shape[1] // decimation) * decimation
     if decimation == 1:
         return z[:, :m]
     return z[:, :m].reshape(z.shape[0], -1, decimation).sum(axis=2)
+
+
+def _moving_average(a: np.ndarray, width: int) -> np.ndarray:
+    """Centred moving average along rows (cumulative sums; edges use what exists)."""
+    m = a.shape[1]
+    c = np.concatenate([np.zeros((a.shape[0], 1), a.dtype), np.cumsum(a, axis=1)], axis=1)
+    hi = np.minimum(np.arange(m) + width // 2 + 1, m)
+    lo = np.maximum(np.arange(m) - width // 2, 0)
+    return (c[:, hi] - c[:, lo]) / (hi - lo)
+
+
+def equalize_bursts(z: np.ndarray, width: int) -> np.ndarray:
+    """Remove the slow part of the feature (over ``width`` samples, several lines) and
+    scale it to unit local power.
+
+    Why: a Wi-Fi or Bluetooth burst is a block of near-constant lag product that
+    switches on and off over milliseconds; left in, its envelope dominates the
+    autocorrelation and, like any slow trend, can lean the line contrast. Line
+    structure (tens of microseconds) passes untouched, and a continuous video signal
+    has constant local power so the scaling does not change it."""
+    hp = z - _moving_average(z, width)
+    power = _moving_average((hp.real * hp.real + hp.imag * hp.imag), width)
+    return (hp / np.sqrt(power + 1e-30)).astype(np.complex64)
 
 
 def _segments(x: np.ndarray, length: int) -> np.ndarray:
@@ -92,20 +130,57 @@ def _segments(x: np.ndarray, length: int) -> np.ndarray:
     return pieces
 
 
-def autocorrelation(z: np.ndarray, max_lag: int) -> np.ndarray:
-    """Normalised, unbiased autocorrelation (real part) of the rows of ``z``,
-    pooled over rows, for lags 0..max_lag. Rows are made zero-mean first so a
-    steady carrier contributes nothing."""
+def feature_spectrum(z: np.ndarray, max_lag: int) -> np.ndarray:
+    """Power spectrum of the rows of ``z`` (made zero-mean, so a steady carrier
+    contributes nothing), zero-padded so lags up to ``max_lag`` do not wrap, pooled
+    over rows."""
     z = z - z.mean(axis=1, keepdims=True)
-    m = z.shape[1]
-    nfft = 1 << int(np.ceil(np.log2(m + max_lag + 1)))
+    nfft = 1 << int(np.ceil(np.log2(z.shape[1] + max_lag + 1)))
     spec = np.fft.fft(z, nfft, axis=1)
-    power = (spec.real * spec.real + spec.imag * spec.imag).sum(axis=0)
+    return (spec.real * spec.real + spec.imag * spec.imag).sum(axis=0)
+
+
+def autocorrelation(power: np.ndarray, row_length: int, max_lag: int) -> np.ndarray:
+    """Normalised, unbiased autocorrelation (real part) for lags 0..max_lag from a
+    :func:`feature_spectrum` of rows ``row_length`` long."""
     r = np.fft.ifft(power).real[: max_lag + 1]
     if r[0] <= 0:
         return np.zeros(max_lag + 1)
-    overlap = (m - np.arange(max_lag + 1)) / m
+    overlap = (row_length - np.arange(max_lag + 1)) / row_length
     return r / r[0] / overlap
+
+
+def harmonic_spread(power: np.ndarray, row_length: int, feature_rate: float, period_s: float):
+    """Effective number of harmonics of ``1/period_s`` that carry the feature's
+    periodic power (participation ratio of their excess over the local background),
+    and which harmonic carries most.
+
+    Why: a single tone in the feature -- two carriers beating, say -- repeats at
+    *some* period in the search range (any tone above 200 kHz does) and fools the lag
+    contrast. A sync-pulse train spreads its power over many harmonics of the line
+    rate; and when only the smooth edge of an FM video signal reaches the window, its
+    power swells and fades at the line rate itself, the first harmonic. A tone sitting
+    exactly on the line rate is the one coincidence left."""
+    nfft = len(power)
+    f_line = 1.0 / period_s
+    n_harm = int(min(24, np.floor(0.45 * feature_rate / f_line)))
+    if n_harm < 2:
+        return float(SPREAD_FULL), 1
+    half = max(1, int(round(nfft / row_length)))
+    block = max(32, 8 * half)
+    m = nfft // block * block
+    background = np.repeat(np.median(power[:m].reshape(-1, block), axis=1), block)
+    background = np.concatenate([background, np.full(nfft - m, background[-1])])
+    n = np.arange(1, n_harm + 1, dtype=np.float64)
+    f = np.concatenate([n, -n]) * f_line
+    bins = np.round(f / feature_rate * nfft).astype(np.int64) % nfft
+    idx = (bins[:, None] + np.arange(-half, half + 1)[None, :]) % nfft
+    excess = np.maximum(power[idx].sum(axis=1) - 2.0 * (2 * half + 1) * background[bins], 0.0)
+    excess = excess[:n_harm] + excess[n_harm:]  # +f and -f: a real tone has both
+    total = excess.sum()
+    if total <= 0:
+        return 0.0, 0
+    return float(total * total / np.sum(excess * excess)), int(np.argmax(excess)) + 1
 
 
 def _interp(r: np.ndarray, lag: np.ndarray) -> np.ndarray:
@@ -115,8 +190,8 @@ def _interp(r: np.ndarray, lag: np.ndarray) -> np.ndarray:
 
 
 def line_contrast(r: np.ndarray, periods: np.ndarray, max_lines: int):
-    """Median over k of r(k T) - (r((k-1/2)T) + r((k+1/2)T))/2 for each period T
-    (in feature samples). Returns (contrast per period, lines used)."""
+    """Robust mean over k of r(k T) - (r((k-1/2)T) + r((k+1/2)T))/2 for each period T
+    (in feature samples), k = 1..max_lines. Returns (contrast per period, lines used)."""
     max_lag = len(r) - 2
     lines = int(min(max_lines, np.floor(max_lag / periods.max() - 0.5)))
     if lines < 1:
@@ -124,13 +199,23 @@ def line_contrast(r: np.ndarray, periods: np.ndarray, max_lines: int):
     k = np.arange(1, lines + 1)[:, None]
     on = _interp(r, k * periods)
     off = 0.5 * (_interp(r, (k - 0.5) * periods) + _interp(r, (k + 0.5) * periods))
-    return np.median(on - off, axis=0), lines
+    return _interquartile_mean(on - off), lines
+
+
+def _interquartile_mean(a: np.ndarray) -> np.ndarray:
+    """Mean of the middle half along axis 0: as robust as the median to a few odd
+    lags (an LTE cyclic prefix, a coincidental burst), with less noise."""
+    n = a.shape[0]
+    if n < 4:
+        return np.median(a, axis=0)
+    s = np.sort(a, axis=0)
+    return s[n // 4: n - n // 4].mean(axis=0)
 
 
 def _noise_contrast(samples: int) -> float:
-    """Contrast that noise alone reaches in the period search (about 6 sigma of an
-    autocorrelation estimate from ``samples`` independent values)."""
-    return 6.0 / np.sqrt(max(samples, 1))
+    """Contrast that noise alone stays below in the period search (the median over
+    line multiples makes it several times less than 1/sqrt(samples))."""
+    return 2.0 / np.sqrt(max(samples, 1))
 
 
 def detect_video(x: np.ndarray, sample_rate: float) -> VideoEvidence:
@@ -148,30 +233,42 @@ def detect_video(x: np.ndarray, sample_rate: float) -> VideoEvidence:
     feature_rate = sample_rate / decimation
     seg_len = int(SEGMENT_S * feature_rate) * decimation + 1
     z = lag_product(_segments(x, seg_len), decimation)
+    width = int(BURST_WINDOW_S * feature_rate)
+    if z.shape[1] >= 4 * width:  # short captures hold no millisecond bursts to remove
+        z = equalize_bursts(z, width)
     max_lag = min(z.shape[1] - 2, int(np.ceil((MAX_LINES + 0.5) * LINE_SEARCH_S[1] * feature_rate)) + 2)
     ev = VideoEvidence()
     if max_lag < 1.5 * LINE_SEARCH_S[1] * feature_rate + 2:
         ev.reasons.append("capture shorter than two video lines")
         return ev
-    r = autocorrelation(z, max_lag)
+    power = feature_spectrum(z, max_lag)
+    r = autocorrelation(power, z.shape[1], max_lag)
     # period grid fine enough that the longest lag moves by under 1/4 sample per step
     step = 0.25 / (MAX_LINES * feature_rate)
     step = max(step, 0.004e-6)
     periods_s = np.arange(LINE_SEARCH_S[0], LINE_SEARCH_S[1] + step / 2, step)
-    contrast, lines = line_contrast(r, periods_s * feature_rate, MAX_LINES)
+    lags = periods_s * feature_rate
+    contrast, lines = line_contrast(r, lags, MAX_LINES)
     if lines == 0:
         ev.reasons.append("capture shorter than two video lines")
         return ev
     best = int(np.argmax(contrast))
     c = float(contrast[best])
     period = float(periods_s[best])
-    noise = _noise_contrast(z.size)
-    floor = max(CONTRAST_FLOOR, noise)
+    floor = max(CONTRAST_FLOOR, _noise_contrast(z.size))
     ev.contrast = c
     ev.lines = lines
-    ev.score = float(np.clip((c - floor) / (CONTRAST_FULL - CONTRAST_FLOOR), 0.0, 1.0))
+    ev.spread, dominant = harmonic_spread(power, z.shape[1], feature_rate, period)
+    ev.fundamental_only = dominant == 1 and ev.spread <= SPREAD_MIN
+    strength = np.clip((c - floor) / (CONTRAST_FULL - CONTRAST_FLOOR), 0.0, 1.0)
+    comb = 1.0 if dominant == 1 else np.clip((ev.spread - SPREAD_MIN) / (SPREAD_FULL - SPREAD_MIN), 0.0, 1.0)
+    ev.score = float(strength * comb)
     if c <= floor:
         ev.reasons.append(f"no video line structure (line contrast {c:.2f})")
+        return ev
+    if comb <= 0:
+        ev.reasons.append(f"repeats every {period * 1e6:.2f} us but like a single tone, not a sync "
+                          f"pulse train ({ev.spread:.1f} harmonics)")
         return ev
     ev.line_period_s = period
     for name, (lo, hi) in STANDARD_RANGES_S.items():
@@ -180,7 +277,7 @@ def detect_video(x: np.ndarray, sample_rate: float) -> VideoEvidence:
     rate = 1.0 / period
     ev.reasons.append(
         f"signal repeats every {period * 1e6:.2f} us ({rate / 1e3:.3f} kHz line rate, "
-        f"contrast {c:.2f} over {lines} line{'s' if lines > 1 else ''})"
+        f"contrast {c:.2f} over {lines} lines, power in {ev.spread:.1f} harmonics)"
     )
     if ev.standard:
         ev.reasons.append(f"line rate matches {ev.standard}")
