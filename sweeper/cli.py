@@ -16,6 +16,9 @@ from sweeper import __version__
 from sweeper.errors import InputError, SweeperError
 
 MHZ = 1e6
+#: a recording is analysed up to this many samples (0.2 s at 20 MS/s, 1.7 s at 2.4 MS/s):
+#: enough for the line search, and bounded memory on a 512 MB Pi
+ANALYZE_MAX_SAMPLES = 1 << 22
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -166,7 +169,7 @@ def cmd_analyze(args) -> int:
     from sweeper.ui.terminal import print_analysis
 
     rec = load_recording(args.file, fmt=args.format, sample_rate=args.sample_rate,
-                         center_hz=args.center_freq)
+                         center_hz=args.center_freq, max_samples=ANALYZE_MAX_SAMPLES)
     center = rec.center_hz or 0.0
     w = analyze_window(rec.captures, rec.sample_rate, center)
     ctx = Context(bin_hz=w.bin_hz, window_hz=rec.sample_rate, rf_known=rec.center_hz is not None,
@@ -182,6 +185,9 @@ def cmd_analyze(args) -> int:
         "truncated": bool(rec.truncated),
         **rep,
     }
+    if rec.truncated:
+        out["note_truncated"] = (f"analysed the first {rec.captures.size} samples "
+                                 f"({rec.captures.size / rec.sample_rate:.2f} s) of a longer recording")
     if not rec.center_hz:
         out["note"] = "no centre frequency given: freq_hz values are offsets from the tuned centre"
     if args.json:

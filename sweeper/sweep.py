@@ -189,39 +189,54 @@ class _Kept:
 
     freqs: np.ndarray
     psd: np.ndarray
+    peak: np.ndarray
     floor: float
     emitters: List[Emitter]
     video: object
-    psd_full: np.ndarray
 
 
 def _crop(w: WindowAnalysis, hop: Hop) -> _Kept:
     f = w.rf_freqs()
     keep = (f >= hop.rf_lo_hz) & (f < hop.rf_hi_hz)
     order = np.argsort(f[keep])
-    return _Kept(f[keep][order], w.psd[keep][order], w.floor, w.emitters, w.video, w.psd)
+    return _Kept(f[keep][order], w.psd[keep][order], w.peak[keep][order], w.floor, w.emitters, w.video)
+
+
+#: max-hold is noisier than the average: it must clear the average's threshold by this
+PEAK_MARGIN_DB = 3.0
+#: FM video spectra are ragged: video fragments this close belong to one transmitter
+VIDEO_MERGE_GAP_HZ = 3e6
 
 
 def _stitch(name: str, group) -> tuple:
     """Join a band's hops into one spectrum and find emitters on it, so a signal that
     spans hops is one emitter. Each hop is normalised by its own floor, except that a
     hop filled wall to wall by a wide signal (its floor estimate sits inside the
-    signal) uses the lowest floor of its neighbours."""
+    signal) uses the lowest floor of its neighbours. Emitters are found on the
+    average PSD or, for bursty ones, on the max-hold over the dwell."""
     floors = np.array([k.floor for _, k in group])
-    freqs, ratio = [], []
+    peak_floors = np.array([max(float(np.quantile(k.peak, 0.25)), 1e-30) if k.peak.size else 1.0
+                            for _, k in group])
+
+    def local(values, i):
+        near = values[max(0, i - 2): i + 3]
+        return min(values[i], float(np.median(near))) if len(near) > 1 else values[i]
+
+    freqs, ratio, peak = [], [], []
     for i, (hop, k) in enumerate(group):
-        near = floors[max(0, i - 2): i + 3]
-        floor = min(k.floor, float(np.median(near))) if len(near) > 1 else k.floor
         freqs.append(k.freqs)
-        ratio.append(k.psd / floor)
+        ratio.append(k.psd / local(floors, i))
+        peak.append(k.peak / local(peak_floors, i))
     freqs = np.concatenate(freqs) if freqs else np.zeros(0)
     ratio = np.concatenate(ratio).astype(np.float32) if ratio else np.zeros(0, np.float32)
     spectrum = BandSpectrum(name, freqs, 10 * np.log10(np.maximum(ratio, 1e-6)))
     if freqs.size < 2:
         return spectrum, []
+    peak = np.concatenate(peak).astype(np.float32) / np.float32(10 ** (PEAK_MARGIN_DB / 10))
+    detect = np.maximum(smooth(ratio), smooth(peak))
     bin_hz = float(np.median(np.diff(freqs)))
     found = []
-    for lo, hi in find_bands(smooth(ratio), THRESHOLD_DB, max(1, int(MERGE_GAP_HZ / bin_hz))):
+    for lo, hi in find_bands(detect, THRESHOLD_DB, max(1, int(MERGE_GAP_HZ / bin_hz))):
         e = describe_band(ratio, freqs, 1.0, lo, hi, bin_hz)
         _merge_local(e, group)
         found.append(e)
@@ -233,7 +248,41 @@ def _stitch(name: str, group) -> tuple:
                 e = local[0]
                 e.hops = [hop.index]
                 found.append(e)
-    return spectrum, found
+    return spectrum, _merge_video(found, ratio, freqs, bin_hz)
+
+
+def _is_video(e: Emitter) -> bool:
+    return e.video is not None and e.video.score >= 0.5
+
+
+def _merge_video(found: List[Emitter], ratio, freqs, bin_hz) -> List[Emitter]:
+    """One FM video transmitter is 15-20 MHz wide with a ragged spectrum, so the
+    stitched spectrum shows it as several pieces, each with the line structure. Join
+    pieces closer than VIDEO_MERGE_GAP_HZ, swallow whatever lies between them (its
+    own spectral lines), and put the result at its power centroid, the mean carrier."""
+    video = sorted((e for e in found if _is_video(e)), key=lambda e: e.lo_hz)
+    groups: List[List[Emitter]] = []
+    for e in video:
+        if groups and e.lo_hz - groups[-1][-1].hi_hz < VIDEO_MERGE_GAP_HZ:
+            groups[-1].append(e)
+        else:
+            groups.append([e])
+    groups += [[e] for e in found if not _is_video(e)]
+    out = []
+    for g in groups:
+        if len(g) == 1:
+            out.append(g[0])
+            continue
+        lo_i = int(np.searchsorted(freqs, g[0].lo_hz))
+        hi_i = max(lo_i + 1, int(np.searchsorted(freqs, g[-1].hi_hz)))
+        merged = describe_band(ratio, freqs, 1.0, lo_i, min(hi_i, len(freqs)), bin_hz)
+        merged.video = max((e.video for e in g), key=lambda v: v.score)
+        merged.bursts = max(g, key=lambda e: e.power_db).bursts
+        merged.hops = sorted({h for e in g for h in e.hops})
+        out.append(merged)
+    # emitters inside a video transmitter's span are its own spectral lines
+    spans = [(e.lo_hz, e.hi_hz) for e in out if _is_video(e)]
+    return [e for e in out if _is_video(e) or not any(lo <= e.freq_hz <= hi for lo, hi in spans)]
 
 
 def _merge_local(e: Emitter, group) -> None:
@@ -250,4 +299,3 @@ def _merge_local(e: Emitter, group) -> None:
             if local.power_db > best_power:
                 best_power = local.power_db
                 e.bursts = local.bursts
-                e.flatness = max(e.flatness, local.flatness) if e.bandwidth_hz < 3e6 else e.flatness

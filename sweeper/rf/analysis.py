@@ -34,6 +34,7 @@ class WindowAnalysis:
     center_hz: float
     inverted: bool
     psd: np.ndarray  # float32, FFT-shifted, ascending baseband offset
+    peak: np.ndarray  # max-hold over segments: bursty emitters (Wi-Fi, Bluetooth) show here
     floor: float  # noise power per bin
     segments: int
     emitters: List[Emitter]
@@ -59,6 +60,7 @@ def analyze_window(x: np.ndarray, sample_rate: float, center_hz: float = 0.0,
     nfft = int(min(nfft, 1 << int(np.log2(max(x.shape[1], 64)))))
     spec = dsp.spectrogram(x, nfft)
     p = dsp.suppress_dc(dsp.psd(spec))
+    peak = dsp.suppress_dc(spec.max(axis=0))
     segments = spec.shape[0]
     floor = dsp.noise_floor(p, segments)
     bin_hz = sample_rate / nfft
@@ -81,7 +83,7 @@ def analyze_window(x: np.ndarray, sample_rate: float, center_hz: float = 0.0,
             setattr(e, name, _to_rf(getattr(e, name), center_hz, inverted))
         a, b = _to_rf(e.lo_hz, center_hz, inverted), _to_rf(e.hi_hz, center_hz, inverted)
         e.lo_hz, e.hi_hz = min(a, b), max(a, b)
-    return WindowAnalysis(sample_rate, center_hz, inverted, p, floor, segments, emitters, video)
+    return WindowAnalysis(sample_rate, center_hz, inverted, p, peak, floor, segments, emitters, video)
 
 
 def _to_rf(offset: float, center_hz: float, inverted: bool) -> float:
