@@ -14,7 +14,7 @@ from sweeper.sweep import Sweep, SweepSettings  # noqa: E402
 
 cfg = default_config()
 band = [b for b in config_bands(cfg) if b.name == "2.4GHz"]
-settings = SweepSettings(sample_rate=cfg.rf.sample_rate, gain_db=30.0, dwell_s=cfg.rf.dwell_s,
+settings = SweepSettings(sample_rate=cfg.rf.sample_rate, gain_db=None, dwell_s=cfg.rf.dwell_s,
                          settle_s=cfg.rf.settle_s, settle_samples=cfg.rf.settle_samples)
 with RtlTcpSource("127.0.0.1", int(sys.argv[1])) as src:
     hops = plan_sweep(band, settings.sample_rate, cfg.rf.crop, (src.tuner.min_hz, src.tuner.max_hz))

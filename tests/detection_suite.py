@@ -14,7 +14,8 @@ import numpy as np
 
 from sweeper.rf.convert import cu8_to_complex64
 from sweeper.sim.frontend import RtlFrontEnd
-from sweeper.sim.variety import random_emitter
+from sweeper.sim.emitters import EMITTERS
+from sweeper.sim.variety import random_params
 
 NEGATIVE_KINDS = ["wifi", "bluetooth", "microwave", "carrier", "fm_broadcast", "ofdm_broadcast",
                   "cofdm_video", "gsm", "noise"]
@@ -40,8 +41,9 @@ def thermal_noise_dbm(sample_rate: float, noise_figure_db: float = 6.0) -> float
 
 
 def make_case(kind: str, rng: np.random.Generator, snr_db: float, offset_hz: float,
-              sample_rate: float = 2.4e6, seconds: float = 0.05) -> Case:
-    """One labelled window. ``offset_hz`` is the emitter's centre minus the tuned centre."""
+              sample_rate: float = 2.4e6, seconds: float = 0.05, **fixed) -> Case:
+    """One labelled window. ``offset_hz`` is the emitter's centre minus the tuned centre;
+    ``fixed`` pins emitter parameters (e.g. ``standard="NTSC"``), the rest are random."""
     f0 = HOME_HZ[kind]
     center = f0 - offset_hz
     n = int(seconds * sample_rate)
@@ -51,7 +53,9 @@ def make_case(kind: str, rng: np.random.Generator, snr_db: float, offset_hz: flo
         signal = np.zeros(n, np.complex64)
         power_dbm = -200.0
     else:
-        emitter = random_emitter(kind, rng, freq_hz=f0, power_dbm=0.0)
+        params = random_params(kind, rng)
+        params.update(fixed, freq_hz=f0, power_dbm=0.0, seed=int(rng.integers(1 << 31)))
+        emitter = EMITTERS[kind](**params)
         probe = emitter.render(center, sample_rate, t0, n)
         in_window_mw = float(np.mean(np.abs(probe) ** 2))
         if in_window_mw <= 0:

@@ -12,6 +12,7 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from sweeper.rf import dsp
+from sweeper.rf.channels import nearest_channel
 from sweeper.rf.classifiers import Context, classify
 from sweeper.rf.emitters import Emitter, describe_band, find_bands, smooth
 from sweeper.rf.video import VideoEvidence, detect_video
@@ -137,11 +138,15 @@ def finding_dict(e: Emitter, verdict: str) -> dict:
     reasons = list(v.reasons)
     if e.fills_window:
         reasons.append("signal is wider than the window: the carrier may lie outside it")
+    channel = nearest_channel(e.freq_hz)
+    if channel is not None:
+        reasons.append(f"near the common video channel {channel / 1e6:g} MHz")
     return {
         "type": "analog_video",
         "verdict": verdict,
         "score": round(float(v.score), 3),
         "freq_hz": round(e.freq_hz),
+        "channel_hz": None if channel is None else round(channel),
         "standard": v.standard,
         "line_rate_hz": None if v.line_rate_hz is None else round(v.line_rate_hz, 1),
         "bandwidth_hz": round(e.bandwidth_hz),
