@@ -1,12 +1,13 @@
 """Child process of bench_rf.py: one 2.4 GHz sweep through rtl_tcp; prints JSON."""
 import json
 import os
-import resource
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from _peak_rss import peak_rss_mb  # noqa: E402
 from sweeper.config import config_bands, default_config  # noqa: E402
 from sweeper.rf.bands import plan_sweep  # noqa: E402
 from sweeper.sources.rtltcp import RtlTcpSource  # noqa: E402
@@ -26,5 +27,5 @@ with RtlTcpSource("127.0.0.1", int(sys.argv[1])) as src:
 print(json.dumps({
     "hops": len(hops), "elapsed_s": elapsed, "floor_s": settings.physical_floor_s(len(hops)),
     "verdict": result.verdict, "findings": result.findings,
-    "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "max_rss_mb": peak_rss_mb(),
 }))
