@@ -11,7 +11,7 @@ Bluetooth, microwave ovens and digital OFDM have no such repetition at a line pe
 The statistic is the *line contrast*: the normalised autocorrelation of ``z`` at
 ``k`` line periods minus the mean of its values half a line either side, taken over
 ``k = 1..K`` lines (median, so one coincidental lag cannot make it) and searched over
-line periods 61-66 us at fractional lags (2.4 MS/s has 153.6 samples per PAL line;
+line periods 62.2-65.3 us at fractional lags (2.4 MS/s has 153.6 samples per PAL line;
 NTSC is never whole). Slowly varying signals (FM audio, bursts) correlate as much
 half a line away as a line away, so their contrast is near zero; the sync train's
 is large. The best period says PAL or NTSC, or neither for off-standard cameras.
@@ -25,8 +25,10 @@ import numpy as np
 
 PAL_LINE_S = 64.0e-6
 NTSC_LINE_S = 1.0 / 15734.264
-#: searched line periods; stops short of LTE's 66.7 us useful symbol
-LINE_SEARCH_S = (61.0e-6, 66.0e-6)
+#: searched line periods: the two standards with 2% of timebase error either way
+#: (cheap senders run off-standard: a real 5.8 GHz capture repeats every 62.8 us);
+#: stops short of LTE's 66.7 us useful symbol
+LINE_SEARCH_S = (62.2e-6, 65.3e-6)
 #: line periods called PAL / NTSC: each standard's side of the midpoint between them,
 #: widened by 0.35 us outwards (a two-line capture resolves the period to ~0.2 us)
 STANDARD_RANGES_S = {
@@ -46,6 +48,7 @@ BURST_WINDOW_S = 0.0005
 #: a short capture keeps at least this many feature samples (less decimation)
 MIN_FEATURE_SAMPLES = 20_000
 MAX_LINES = 32
+SHORT_LINES = 8
 
 # Contrast -> score. Calibrated on the labelled simulator suite and the real captures
 # (tests/test_video_detection.py); the contrast of noise falls as 1/sqrt(samples), so a
@@ -252,6 +255,15 @@ def detect_video(x: np.ndarray, sample_rate: float) -> VideoEvidence:
     if lines == 0:
         ev.reasons.append("capture shorter than two video lines")
         return ev
+    if SHORT_LINES and lines > SHORT_LINES:
+        # a natural picture changes over tens of lines: its neighbouring lines agree
+        # more than lines 30 apart, so look at the first few line lags on their own too
+        near, _ = line_contrast(r, lags, SHORT_LINES)
+        if near.max() > contrast.max():
+            contrast, lines = near, SHORT_LINES
+    # a maximum on the edge of the search belongs to a period outside it
+    edge = max(1, int(round(0.03e-6 / step)))
+    contrast[:edge] = contrast[-edge:] = -np.inf
     best = int(np.argmax(contrast))
     c = float(contrast[best])
     period = float(periods_s[best])
