@@ -259,7 +259,8 @@ def _merge_video(found: List[Emitter], ratio, freqs, bin_hz) -> List[Emitter]:
     """One FM video transmitter is 15-20 MHz wide with a ragged spectrum, so the
     stitched spectrum shows it as several pieces, each with the line structure. Join
     pieces closer than VIDEO_MERGE_GAP_HZ, swallow whatever lies between them (its
-    own spectral lines), and put the result at its power centroid, the mean carrier."""
+    own spectral lines), and put the result at the pieces' power centroid, the mean
+    carrier."""
     video = sorted((e for e in found if _is_video(e)), key=lambda e: e.lo_hz)
     groups: List[List[Emitter]] = []
     for e in video:
@@ -276,6 +277,10 @@ def _merge_video(found: List[Emitter], ratio, freqs, bin_hz) -> List[Emitter]:
         lo_i = int(np.searchsorted(freqs, g[0].lo_hz))
         hi_i = max(lo_i + 1, int(np.searchsorted(freqs, g[-1].hi_hz)))
         merged = describe_band(ratio, freqs, 1.0, lo_i, min(hi_i, len(freqs)), bin_hz)
+        # centre from the video pieces' own power: what lies between them (a Bluetooth
+        # channel, the camera's audio carrier) must not pull it
+        weights = np.array([10.0 ** (e.power_db / 10.0) for e in g])
+        merged.freq_hz = float(np.dot(weights, [e.freq_hz for e in g]) / weights.sum())
         merged.video = max((e.video for e in g), key=lambda v: v.score)
         merged.bursts = max(g, key=lambda e: e.power_db).bursts
         merged.hops = sorted({h for e in g for h in e.hops})

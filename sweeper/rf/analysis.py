@@ -96,7 +96,10 @@ def _attribute_video(emitters: List[Emitter], video: VideoEvidence, p, off, floo
     when the signal fills the window too evenly to stand out, it becomes one. A
     line-rate fundamental alone next to only narrow emitters is a tone-modulated
     carrier, not video."""
-    wide = [e for e in emitters if e.bandwidth_hz >= MIN_VIDEO_WIDTH_HZ]
+    # the line-rate fundamental alone is the smooth edge of a wide FM signal: it needs a
+    # wide emitter, not a broadcast station
+    need = MIN_VIDEO_WIDTH_HZ if not video.fundamental_only else min(1e6, 0.4 * bin_hz * nfft)
+    wide = [e for e in emitters if e.bandwidth_hz >= need]
     if wide:
         max(wide, key=lambda e: e.power_db).video = video
         return

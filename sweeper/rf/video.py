@@ -48,6 +48,8 @@ BURST_WINDOW_S = 0.0005
 #: a short capture keeps at least this many feature samples (less decimation)
 MIN_FEATURE_SAMPLES = 20_000
 MAX_LINES = 32
+#: the power feature counts fully once its std/mean reaches this (noise alone: ~0.5)
+POWER_DEPTH_FULL = 0.3
 SHORT_LINES = 8
 
 # Contrast -> score. Calibrated on the labelled simulator suite and the real captures
@@ -95,6 +97,19 @@ def lag_product(x: np.ndarray, decimation: int) -> np.ndarray:
     if decimation == 1:
         return z[:, :m]
     return z[:, :m].reshape(z.shape[0], -1, decimation).sum(axis=2)
+
+
+def power_envelope(x: np.ndarray, decimation: int) -> np.ndarray:
+    """In-window power ``|x|^2`` summed over blocks of ``decimation`` samples, as
+    complex64 so it shares the lag product's path. When the sender's picture noise
+    (pre-emphasised) scrambles the FM discriminator, the times the signal sweeps
+    into the window still repeat every line."""
+    p = x.real * x.real + x.imag * x.imag
+    m = ((p.shape[1] - 1) // decimation) * decimation
+    p = p[:, :m]
+    if decimation > 1:
+        p = p.reshape(p.shape[0], -1, decimation).sum(axis=2)
+    return p.astype(np.complex64)
 
 
 def _moving_average(a: np.ndarray, width: int) -> np.ndarray:
@@ -235,42 +250,59 @@ def detect_video(x: np.ndarray, sample_rate: float) -> VideoEvidence:
     decimation = int(max(1, min(sample_rate // FEATURE_RATE, x.size // MIN_FEATURE_SAMPLES)))
     feature_rate = sample_rate / decimation
     seg_len = int(SEGMENT_S * feature_rate) * decimation + 1
-    z = lag_product(_segments(x, seg_len), decimation)
-    width = int(BURST_WINDOW_S * feature_rate)
-    if z.shape[1] >= 4 * width:  # short captures hold no millisecond bursts to remove
-        z = equalize_bursts(z, width)
-    max_lag = min(z.shape[1] - 2, int(np.ceil((MAX_LINES + 0.5) * LINE_SEARCH_S[1] * feature_rate)) + 2)
+    segments = _segments(x, seg_len)
     ev = VideoEvidence()
+    max_lag = min(segments.shape[1] // decimation - 3,
+                  int(np.ceil((MAX_LINES + 0.5) * LINE_SEARCH_S[1] * feature_rate)) + 2)
     if max_lag < 1.5 * LINE_SEARCH_S[1] * feature_rate + 2:
         ev.reasons.append("capture shorter than two video lines")
         return ev
-    power = feature_spectrum(z, max_lag)
-    r = autocorrelation(power, z.shape[1], max_lag)
     # period grid fine enough that the longest lag moves by under 1/4 sample per step
     step = 0.25 / (MAX_LINES * feature_rate)
     step = max(step, 0.004e-6)
     periods_s = np.arange(LINE_SEARCH_S[0], LINE_SEARCH_S[1] + step / 2, step)
     lags = periods_s * feature_rate
-    contrast, lines = line_contrast(r, lags, MAX_LINES)
-    if lines == 0:
+    best = None
+    for name, z in (("lag product", lag_product(segments, decimation)),
+                    ("power", power_envelope(segments, decimation))):
+        weight = 1.0
+        if name == "power":
+            # a steady signal inside the window has a flat envelope whose tiny ripple the
+            # equalising below would blow up: count the power only as far as it swings
+            mean = float(np.mean(z.real))
+            depth = float(np.std(z.real)) / mean if mean > 0 else 0.0
+            weight = min(1.0, depth / POWER_DEPTH_FULL)
+        width = int(BURST_WINDOW_S * feature_rate)
+        if z.shape[1] >= 4 * width:  # short captures hold no millisecond bursts to remove
+            z = equalize_bursts(z, width)
+        spec = feature_spectrum(z, max_lag)
+        r = autocorrelation(spec, z.shape[1], max_lag)
+        contrast, lines = line_contrast(r, lags, MAX_LINES)
+        if lines == 0:
+            continue
+        if SHORT_LINES and lines > SHORT_LINES:
+            # a natural picture changes over tens of lines: its neighbouring lines agree
+            # more than lines 30 apart, so judge the first few line lags on their own too
+            near, _ = line_contrast(r, lags, SHORT_LINES)
+            if near.max() > contrast.max():
+                contrast, lines = near, SHORT_LINES
+        contrast = contrast * weight
+        if best is None or contrast.max() > best[1].max():
+            best = (name, contrast, lines, spec, z.shape[1])
+    if best is None:
         ev.reasons.append("capture shorter than two video lines")
         return ev
-    if SHORT_LINES and lines > SHORT_LINES:
-        # a natural picture changes over tens of lines: its neighbouring lines agree
-        # more than lines 30 apart, so look at the first few line lags on their own too
-        near, _ = line_contrast(r, lags, SHORT_LINES)
-        if near.max() > contrast.max():
-            contrast, lines = near, SHORT_LINES
+    feature, contrast, lines, power, row_length = best
     # a maximum on the edge of the search belongs to a period outside it
     edge = max(1, int(round(0.03e-6 / step)))
     contrast[:edge] = contrast[-edge:] = -np.inf
     best = int(np.argmax(contrast))
     c = float(contrast[best])
     period = float(periods_s[best])
-    floor = max(CONTRAST_FLOOR, _noise_contrast(z.size))
+    floor = max(CONTRAST_FLOOR, _noise_contrast(row_length * len(segments)))
     ev.contrast = c
     ev.lines = lines
-    ev.spread, dominant = harmonic_spread(power, z.shape[1], feature_rate, period)
+    ev.spread, dominant = harmonic_spread(power, row_length, feature_rate, period)
     ev.fundamental_only = dominant == 1 and ev.spread <= SPREAD_MIN
     strength = np.clip((c - floor) / (CONTRAST_FULL - CONTRAST_FLOOR), 0.0, 1.0)
     comb = 1.0 if dominant == 1 else np.clip((ev.spread - SPREAD_MIN) / (SPREAD_FULL - SPREAD_MIN), 0.0, 1.0)
@@ -288,7 +320,7 @@ def detect_video(x: np.ndarray, sample_rate: float) -> VideoEvidence:
             ev.standard = name
     rate = 1.0 / period
     ev.reasons.append(
-        f"signal repeats every {period * 1e6:.2f} us ({rate / 1e3:.3f} kHz line rate, "
+        f"signal repeats every {period * 1e6:.2f} us ({rate / 1e3:.3f} kHz line rate; {feature} "
         f"contrast {c:.2f} over {lines} lines, power in {ev.spread:.1f} harmonics)"
     )
     if ev.standard:
