@@ -259,8 +259,7 @@ def _merge_video(found: List[Emitter], ratio, freqs, bin_hz) -> List[Emitter]:
     """One FM video transmitter is 15-20 MHz wide with a ragged spectrum, so the
     stitched spectrum shows it as several pieces, each with the line structure. Join
     pieces closer than VIDEO_MERGE_GAP_HZ, swallow whatever lies between them (its
-    own spectral lines), and put the result at the pieces' power centroid, the mean
-    carrier."""
+    own spectral lines), and put the result at the middle of its span, the carrier."""
     video = sorted((e for e in found if _is_video(e)), key=lambda e: e.lo_hz)
     groups: List[List[Emitter]] = []
     for e in video:
@@ -277,10 +276,10 @@ def _merge_video(found: List[Emitter], ratio, freqs, bin_hz) -> List[Emitter]:
         lo_i = int(np.searchsorted(freqs, g[0].lo_hz))
         hi_i = max(lo_i + 1, int(np.searchsorted(freqs, g[-1].hi_hz)))
         merged = describe_band(ratio, freqs, 1.0, lo_i, min(hi_i, len(freqs)), bin_hz)
-        # centre from the video pieces' own power: what lies between them (a Bluetooth
-        # channel, the camera's audio carrier) must not pull it
-        weights = np.array([10.0 ** (e.power_db / 10.0) for e in g])
-        merged.freq_hz = float(np.dot(weights, [e.freq_hz for e in g]) / weights.sum())
+        # FM occupies about the same width either side of its carrier; the power
+        # centroid would move with the picture's brightness and with whatever the
+        # per-hop floors make of a signal that fills every hop
+        merged.freq_hz = 0.5 * (merged.lo_hz + merged.hi_hz)
         merged.video = max((e.video for e in g), key=lambda v: v.score)
         merged.bursts = max(g, key=lambda e: e.power_db).bursts
         merged.hops = sorted({h for e in g for h in e.hops})

@@ -153,6 +153,8 @@ def finding_dict(e: Emitter, verdict: str) -> dict:
         "standard": v.standard,
         "line_rate_hz": None if v.line_rate_hz is None else round(v.line_rate_hz, 1),
         "bandwidth_hz": round(e.bandwidth_hz),
+        "lo_hz": round(e.lo_hz),
+        "hi_hz": round(e.hi_hz),
         "power_db": round(e.power_db, 1),
         "snr_db": round(e.snr_db, 1),
         "reasons": reasons,
