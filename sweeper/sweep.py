@@ -22,7 +22,7 @@ from sweeper.rf.classifiers import Context
 from sweeper.rf.emitters import Emitter, describe_band, find_bands, smooth
 from sweeper.sources.base import IQSource
 
-THRESHOLD_DB = 4.0
+THRESHOLD_DB = 6.0
 MERGE_GAP_HZ = 150e3
 
 
@@ -203,7 +203,7 @@ def _crop(w: WindowAnalysis, hop: Hop) -> _Kept:
 
 
 #: max-hold is noisier than the average: it must clear the average's threshold by this
-PEAK_MARGIN_DB = 3.0
+PEAK_MARGIN_DB = 6.0
 #: FM video spectra are ragged: video fragments this close belong to one transmitter
 VIDEO_MERGE_GAP_HZ = 3e6
 
