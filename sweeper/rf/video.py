@@ -113,12 +113,22 @@ def power_envelope(x: np.ndarray, decimation: int) -> np.ndarray:
 
 
 def _moving_average(a: np.ndarray, width: int) -> np.ndarray:
-    """Centred moving average along rows (cumulative sums; edges use what exists)."""
-    m = a.shape[1]
-    c = np.concatenate([np.zeros((a.shape[0], 1), a.dtype), np.cumsum(a, axis=1)], axis=1)
-    hi = np.minimum(np.arange(m) + width // 2 + 1, m)
-    lo = np.maximum(np.arange(m) - width // 2, 0)
-    return (c[:, hi] - c[:, lo]) / (hi - lo)
+    """Centred moving average over ``width`` samples along rows (cumulative sums and
+    slices; near the edges the window is cut short)."""
+    n, m = a.shape
+    h = min(width // 2, (m - 1) // 2)
+    c = np.empty((n, m + 1), a.dtype)
+    c[:, 0] = 0
+    np.cumsum(a, axis=1, out=c[:, 1:])
+    out = np.empty_like(a)
+    out[:, h:m - h] = c[:, 2 * h + 1:] - c[:, : m - 2 * h]
+    out[:, :h] = c[:, h + 1: 2 * h + 1] - c[:, :1]
+    out[:, m - h:] = c[:, m:] - c[:, m - 2 * h: m - h]
+    counts = np.full(m, 2 * h + 1, dtype=np.float32)
+    counts[:h] = np.arange(h + 1, 2 * h + 1)
+    counts[m - h:] = np.arange(2 * h, h, -1)
+    out /= counts
+    return out
 
 
 def equalize_bursts(z: np.ndarray, width: int) -> np.ndarray:
