@@ -7,6 +7,7 @@ overlaps capturing hop *k+1* and a sweep takes about the sum of settle and dwell
 """
 from __future__ import annotations
 
+import dataclasses
 import queue
 import threading
 import time
@@ -248,7 +249,46 @@ def _stitch(name: str, group) -> tuple:
                 e = local[0]
                 e.hops = [hop.index]
                 found.append(e)
-    return spectrum, _merge_video(found, ratio, freqs, bin_hz)
+    found = _merge_video(found, ratio, freqs, bin_hz)
+    for e in found:
+        if _is_video(e):
+            _require_neighbours(e, group)
+    return spectrum, _drop_echoes(found)
+
+
+def _drop_echoes(found: List[Emitter]) -> List[Emitter]:
+    """A lone-hop finding with the same line period as a confirmed camera within
+    SAME_CAMERA_HZ is that camera's far skirt, not a second camera."""
+    confirmed = [e for e in found if _is_video(e) and e.video.score > LONE_HOP_SCORE]
+
+    def echo(e):
+        return (_is_video(e) and e.video.score <= LONE_HOP_SCORE and e.video.line_period_s is not None
+                and any(abs(c.freq_hz - e.freq_hz) < SAME_CAMERA_HZ
+                        and abs(c.video.line_period_s - e.video.line_period_s) < 0.1e-6 for c in confirmed))
+
+    return [e for e in found if not echo(e)]
+
+
+#: hops that must agree on a line period before a sweep calls it a camera
+MIN_AGREEING_HOPS = 2
+#: one camera's spectrum with its skirts and audio carriers spans about this much
+SAME_CAMERA_HZ = 20e6
+#: a lone hop's evidence is scaled by this: at best worth a look ("suspect"), not an alarm
+LONE_HOP_SCORE = 0.6
+
+
+def _require_neighbours(e: Emitter, group) -> None:
+    """A camera's FM signal is 15+ MHz wide, so adjacent hops see the same line
+    period; a sweep runs hundreds of hops, so one hop's chance coincidence must not
+    sound the alarm. With fewer than MIN_AGREEING_HOPS agreeing, cap the score."""
+    period = e.video.line_period_s
+    agree = [k.video for hop, k in group
+             if (hop.index in e.hops or e.lo_hz <= hop.rf_center_hz <= e.hi_hz)
+             and k.video.score >= 0.5 and k.video.line_period_s is not None
+             and abs(k.video.line_period_s - period) < 0.1e-6]
+    if len(agree) < MIN_AGREEING_HOPS:
+        e.video = dataclasses.replace(e.video, score=e.video.score * LONE_HOP_SCORE,
+                                      reasons=e.video.reasons + ["seen in one hop only"])
 
 
 def _is_video(e: Emitter) -> bool:

@@ -142,7 +142,10 @@ def equalize_bursts(z: np.ndarray, width: int) -> np.ndarray:
     has constant local power so the scaling does not change it."""
     hp = z - _moving_average(z, width)
     power = _moving_average((hp.real * hp.real + hp.imag * hp.imag), width)
-    return (hp / np.sqrt(power + 1e-30)).astype(np.complex64)
+    # stretches with (almost) nothing -- an 8-bit dongle whose noise quantises to one
+    # level -- must stay quiet, not be blown up to unit power
+    quiet = 1e-3 * power.mean(axis=1, keepdims=True) + 1e-30
+    return (hp / np.sqrt(power + quiet)).astype(np.complex64)
 
 
 def _segments(x: np.ndarray, length: int) -> np.ndarray:
@@ -203,7 +206,7 @@ def harmonic_spread(power: np.ndarray, row_length: int, feature_rate: float, per
     f = np.concatenate([n, -n]) * f_line
     bins = np.round(f / feature_rate * nfft).astype(np.int64) % nfft
     idx = (bins[:, None] + np.arange(-half, half + 1)[None, :]) % nfft
-    excess = np.maximum(power[idx].sum(axis=1) - 2.0 * (2 * half + 1) * background[bins], 0.0)
+    excess = np.maximum(power[idx].sum(axis=1, dtype=np.float64) - 2.0 * (2 * half + 1) * background[bins], 0.0)
     excess = excess[:n_harm] + excess[n_harm:]  # +f and -f: a real tone has both
     total = excess.sum()
     if total <= 0:
@@ -293,7 +296,9 @@ def detect_video(x: np.ndarray, sample_rate: float) -> VideoEvidence:
         if SHORT_LINES and lines > SHORT_LINES:
             # a natural picture changes over tens of lines: its neighbouring lines agree
             # more than lines 30 apart, so judge the first few line lags on their own too
+            # (fewer lags, more noise: it must beat the full set by two more noise floors)
             near, _ = line_contrast(r, lags, SHORT_LINES)
+            near = near - 2.0 * _noise_contrast(z.size)
             if near.max() > contrast.max():
                 contrast, lines = near, SHORT_LINES
         contrast = contrast * weight
