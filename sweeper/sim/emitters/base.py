@@ -333,6 +333,12 @@ class BurstEmitter(Emitter):
                     out.append(b)
         return out
 
+    def wanted_bursts(self, fs_in: float, i_start: int, count: int, offset: float) -> List[Burst]:
+        """Bursts overlapping input samples [i_start, i_start + count) that can reach
+        the window (what every bursty emitter's synthesis loops over)."""
+        t_a, t_b = i_start / fs_in, (i_start + count) / fs_in
+        return [b for b in self.bursts_between(t_a, t_b) if self._wanted(b, fs_in, offset)]
+
     def duty_cycle(self, t_a: float, t_b: float) -> float:
         """Fraction of [t_a, t_b) in which a burst is on (bursts may overlap: counted once)."""
         bs = sorted(self.bursts_between(t_a, t_b), key=lambda b: b.start)

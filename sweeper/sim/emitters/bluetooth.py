@@ -144,12 +144,9 @@ class Bluetooth(BurstEmitter):
         return out
 
     def _synth(self, fs_in: float, i_start: int, count: int, offset: float):
-        t_a, t_b = i_start / fs_in, (i_start + count) / fs_in
         out = None
         amp = self._amp()
-        for b in self.bursts_between(t_a, t_b):
-            if not self._wanted(b, fs_in, offset):
-                continue
+        for b in self.wanted_bursts(fs_in, i_start, count, offset):
             i0 = max(i_start, int(math.ceil(b.start * fs_in)))
             i1 = min(i_start + count, int(math.ceil(b.end * fs_in)))
             if i1 <= i0:

@@ -248,12 +248,9 @@ class Wifi(BurstEmitter):
         return x * dsp.raised_ramp(np.arange(n) / fs, n / fs, 1e-6)
 
     def _synth(self, fs_in: float, i_start: int, count: int, offset: float):
-        t_a, t_b = i_start / fs_in, (i_start + count) / fs_in
         out = None
         amp = self._amp()
-        for b in self.bursts_between(t_a, t_b):
-            if not self._wanted(b, fs_in, offset):
-                continue
+        for b in self.wanted_bursts(fs_in, i_start, count, offset):
             x = self._cached(("burst", fs_in) + b.key, lambda b=b: (
                 self._dsss_burst(b, fs_in) if b.info["type"] == "dsss" else self._ofdm_burst(b, fs_in)), size=6)
             s = int(round(b.start * fs_in))
