@@ -85,3 +85,20 @@ def test_hard_negatives_raise_no_alarm(kind):
     assert total >= 12
     # at most 1% over all kinds: with 16 windows a kind, none may alarm
     assert alarms == []
+
+
+@pytest.mark.parametrize("rate", [0.25e6, 1e6, 10e6, 20e6])
+def test_any_rate_from_quarter_to_twenty_megasamples(rate):
+    """Recordings come from RTL-SDRs and HackRFs: 0.25 to 20 MS/s."""
+    rng = np.random.default_rng(int(rate))
+    hits = 0
+    for standard in ("PAL", "NTSC"):
+        for offset in (0.0, 3e6):
+            case = _case("analog_video", rng, 12, offset, rate, standard=standard)
+            f = findings(case)
+            hits += bool(f)
+    assert hits >= 3
+    for kind in ("wifi", "carrier", "ofdm_broadcast"):
+        case = _case(kind, rng, 30, 0.3e6, rate)
+        if case is not None:
+            assert findings(case) == [], kind
