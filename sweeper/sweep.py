@@ -19,6 +19,7 @@ import numpy as np
 from sweeper.errors import SweeperError
 from sweeper.rf.analysis import WindowAnalysis, analyze_window, report
 from sweeper.rf.bands import Hop
+from sweeper.rf.dsp import NFFT
 from sweeper.rf.classifiers import Context
 from sweeper.rf.emitters import Emitter, describe_band, find_bands, smooth
 from sweeper.sources.base import IQSource
@@ -176,8 +177,7 @@ class Sweep:
             spectrum, found = _stitch(band_name, group)
             spectra.append(spectrum)
             emitters.extend(found)
-        bin_hz = s.sample_rate / len(windows[0][1].psd) if windows else 1.0
-        ctx = Context(bin_hz=bin_hz, window_hz=s.sample_rate, rf_known=True,
+        ctx = Context(bin_hz=s.sample_rate / NFFT, window_hz=s.sample_rate, rf_known=True,
                       video_suspect_score=s.video_suspect_score)
         rep = report(emitters, ctx, s.video_camera_score, s.video_suspect_score)
         return SweepResult(overall_verdict(rep["findings"]), rep["findings"], rep["emitters"],

@@ -1,6 +1,4 @@
 """`sweeper analyze`: the JSON contract, real captures, and bad input."""
-import json
-import os
 
 import numpy as np
 import pytest

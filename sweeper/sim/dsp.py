@@ -73,7 +73,7 @@ class FftDecimator:
 
     def run(self, x: np.ndarray, n_out: int, sparse: bool = False) -> np.ndarray:
         """Filter and decimate; ``sparse``: skip the FFTs of all-zero blocks (bursts)."""
-        m, L, N, c, V = self.m, self.L, self.N, self.c, self.valid
+        m, N, c, V = self.m, self.N, self.c, self.valid
         nb = -(-n_out // V)
         need = (nb - 1) * V * m + N
         if x.size < need:

@@ -358,7 +358,6 @@ class AnalogVideo(Emitter):
             img -= 0.25 * ((xx > fx) & (xx < fx + 0.3) & (yy > fy))
             img *= 1.0 - 0.35 * ((xx - 0.5) ** 2 + (yy - 0.5) ** 2)  # vignetting
             img = (img - img.mean()) + self.brightness
-            Wl, Wc = xl.size, xc.size
             Yfull = _resize(img, 2 * R, 128 * 8)
             cols = np.clip((xl * 1024).astype(int), 0, 1023)
             Y = np.stack([Yfull[p::2][:, cols] for p in (0, 1)])

@@ -67,7 +67,6 @@ class FmBroadcast(CoarseEmitter):
         return out
 
     def _segment(self, seg: int, t: np.ndarray, fc: float):
-        n = t.size - 1
         L = self._L.wave(t)
         R = self._R.wave(t + 0.013) if self.stereo else L
         if self.preemphasis_us > 0:
