@@ -31,6 +31,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from sweeper.errors import ConfigError
 from sweeper.rf.bands import BUILTIN_BANDS, MHZ, Band, Downconverter
+from sweeper.yamlfile import compose, read_text
 
 #: Read by :func:`load_config` when no path is given (tests point it elsewhere).
 SYSTEM_CONFIG_PATH = "/etc/sweeper/config.yaml"
@@ -323,35 +324,13 @@ def load_config(path: Union[str, os.PathLike, None] = None) -> Config:
             return default_config()
         path = SYSTEM_CONFIG_PATH
     path = os.fspath(path)
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a directory, not a config file") from None
-    except PermissionError:
-        raise ConfigError(f"{path}: permission denied reading the config file") from None
-    except UnicodeDecodeError as e:
-        raise ConfigError(f"{path}: not a text (UTF-8) file: byte {e.start} is invalid") from None
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read config file: {e.strerror or e}") from None
+    text = read_text(path, "config file", ConfigError)
     return parse_config(text, path)
 
 
 def parse_config(text: str, filename: str = "<config>") -> Config:
     """Parse YAML ``text`` over the defaults; ``filename`` is used in messages and paths."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        where = f"{filename}:{mark.line + 1}:{mark.column + 1}" if mark else filename
-        problem = e.problem or e.context or "syntax error"
-        if "\\t" in problem or "\t" in problem:
-            problem += " (indent with spaces, not tabs)"
-        raise ConfigError(f"{where}: not valid YAML: {problem}") from None
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{filename}: not valid YAML: {' '.join(str(e).split())}") from None
+    root = compose(text, filename, ConfigError)
     if root is None or (isinstance(root, ScalarNode) and root.tag == _NULL):
         cfg = default_config()
     elif not isinstance(root, MappingNode):

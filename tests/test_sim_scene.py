@@ -65,10 +65,10 @@ def test_scene_errors_name_file_line_and_key(tmp_path, text, line, key, words):
 
 def test_structural_errors_are_explained(tmp_path):
     assert "emitters: missing" in error_of(tmp_path, "name: x\n")
-    assert "scene.yaml:2: not valid YAML" in error_of(tmp_path, "emitters: [\n")
+    assert "scene.yaml:2:1: not valid YAML" in error_of(tmp_path, "emitters: [\n")
     assert "must be a list" in error_of(tmp_path, "emitters: 3\n")
     assert "kind: missing" in error_of(tmp_path, "emitters:\n  - freq_mhz: 100\n")
-    with pytest.raises(InputError, match="cannot read"):
+    with pytest.raises(InputError, match="scene file not found"):
         load_scene(str(tmp_path / "nope.yaml"))
 
 

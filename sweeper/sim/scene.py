@@ -31,6 +31,7 @@ import yaml
 from sweeper.errors import ConfigError, InputError
 from sweeper.rf.bands import Downconverter
 from sweeper.sim.emitters import EMITTERS, Emitter, ParamError
+from sweeper.yamlfile import compose, read_text
 
 DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
 ROOM_FILE = os.path.join(DATA_DIR, "scene_room.yaml")
@@ -125,22 +126,12 @@ def _number(path, knode, vnode, key, lo=None, hi=None) -> float:
 
 def load_scene(path: str) -> Scene:
     """Read and validate a scene file (see the module docstring for the format)."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the scene file: {exc.strerror or exc}") from None
-    return parse_scene(text, path)
+    return parse_scene(read_text(path, "scene file", InputError), path)
 
 
 def parse_scene(text: str, path: str = "<scene>") -> Scene:
     """Validate scene YAML text; ``path`` is used in error messages."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else path
-        raise InputError(f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
+    root = compose(text, path, InputError)
     if root is None:
         raise InputError(f"{path}:1: the scene is empty: it needs at least `emitters:`")
     top = _mapping(path, root, "the scene")
