@@ -48,8 +48,10 @@ BURST_WINDOW_S = 0.0005
 #: a short capture keeps at least this many feature samples (less decimation)
 MIN_FEATURE_SAMPLES = 20_000
 MAX_LINES = 32
-#: the power feature counts fully once its std/mean reaches this (noise alone: ~0.5)
-POWER_DEPTH_FULL = 0.3
+#: the power feature counts from this std/mean (a strong FM broadcast station's ripple
+#: from the dongle's IQ image reaches 0.15) and fully from the next (noise alone: ~0.5)
+POWER_DEPTH_MIN = 0.15
+POWER_DEPTH_FULL = 0.4
 SHORT_LINES = 8
 
 # Contrast -> score. Calibrated on the labelled simulator suite and the real captures
@@ -284,7 +286,7 @@ def detect_video(x: np.ndarray, sample_rate: float) -> VideoEvidence:
             # equalising below would blow up: count the power only as far as it swings
             mean = float(np.mean(z.real))
             depth = float(np.std(z.real)) / mean if mean > 0 else 0.0
-            weight = min(1.0, depth / POWER_DEPTH_FULL)
+            weight = float(np.clip((depth - POWER_DEPTH_MIN) / (POWER_DEPTH_FULL - POWER_DEPTH_MIN), 0.0, 1.0))
         width = int(BURST_WINDOW_S * feature_rate)
         if z.shape[1] >= 4 * width:  # short captures hold no millisecond bursts to remove
             z = equalize_bursts(z, width)
