@@ -15,7 +15,6 @@ from typing import List, Optional
 from sweeper import __version__
 from sweeper.errors import InputError, SweeperError
 
-MHZ = 1e6
 #: a recording is analysed up to this many samples (0.2 s at 20 MS/s, 1.7 s at 2.4 MS/s):
 #: enough for the line search, and bounded memory on a 512 MB Pi
 ANALYZE_MAX_SAMPLES = 1 << 22
@@ -94,6 +93,12 @@ def cmd_rf(args) -> int:
     cfg = _config(args)
     from sweeper.sources.factory import open_simulator, open_source
 
+    notes: List[str] = []
+
+    def warn(msg: str) -> None:
+        notes.append(msg)
+        _warn(msg)
+
     if args.scene:
         source = open_simulator(args.scene)
     elif args.rtl_tcp:
@@ -109,8 +114,8 @@ def cmd_rf(args) -> int:
             import dataclasses
 
             rf = dataclasses.replace(rf, source=args.source)
-        source = open_source(rf, _warn)
-    return _run_sweep(cfg, source, args)
+        source = open_source(rf, warn)
+    return _run_sweep(cfg, source, args, notes)
 
 
 def cmd_demo(args) -> int:
@@ -127,7 +132,7 @@ def cmd_demo(args) -> int:
     return _run_sweep(cfg, source, args)
 
 
-def _run_sweep(cfg, source, args) -> int:
+def _run_sweep(cfg, source, args, warnings: Optional[List[str]] = None) -> int:
     from sweeper.config import config_bands
     from sweeper.rf.bands import plan_sweep
     from sweeper.sweep import Sweep, SweepSettings
@@ -155,6 +160,7 @@ def _run_sweep(cfg, source, args) -> int:
     if args.json:
         out = result.to_dict()
         out["source"] = source.name
+        out["warnings"] = list(warnings or [])
         print(json.dumps(out, indent=2))
     else:
         print_sweep(result, source.name, sys.stdout)

@@ -11,7 +11,7 @@ import dataclasses
 import queue
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, List, Optional
 
 import numpy as np
@@ -53,7 +53,7 @@ class SweepSettings:
 
 @dataclass(frozen=True)
 class Progress:
-    """A sweep's progress: ``kind`` is "start", "hop", "done" or "warning"."""
+    """A sweep's progress: ``kind`` is "start", "hop" or "done"."""
 
     kind: str
     done: int
@@ -84,7 +84,6 @@ class SweepResult:
     spectra: List[BandSpectrum]
     hops: int
     elapsed_s: float
-    warnings: List[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -93,7 +92,6 @@ class SweepResult:
             "emitters": self.emitters,
             "hops": self.hops,
             "elapsed_s": round(self.elapsed_s, 3),
-            "warnings": self.warnings,
         }
 
 

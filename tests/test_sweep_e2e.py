@@ -88,3 +88,11 @@ def test_terminal_output_shows_progress_and_verdict(cli):
     assert rc == 0, err
     assert "100%" in err  # the progress bar reached the end
     assert out.strip().splitlines()[-1].startswith("CAMERA")
+
+
+def test_rf_without_a_dongle_says_so_and_sweeps_the_simulator(cli_json):
+    # source auto, no dongle on this machine: the sweeper keeps working and says why
+    out = cli_json("rf", "--band", "2.4GHz", "--json")
+    assert out["source"].startswith("simulated")
+    assert any("no RTL-SDR dongle" in w for w in out["warnings"]), out["warnings"]
+    assert out["verdict"] == "CAMERA"
