@@ -4,17 +4,23 @@ Why it works (see shared/FIELD-NOTES.md): a composite video signal repeats its s
 pulse every line (64 us PAL, 63.56 us NTSC) and neighbouring lines of a picture are
 alike, so the transmitter's instantaneous frequency -- and, when only a slice of the
 15-20 MHz wide FM signal falls in the receiver's window, the in-window power too --
-repeats every line. Both live in the lag product ``z[n] = x[n+1] * conj(x[n])``: its
-phase is the FM discriminator, its magnitude the power. A carrier, noise, Wi-Fi,
-Bluetooth, microwave ovens and digital OFDM have no such repetition at a line period.
+repeats every line. Two features carry it: the lag product ``x[n+1] * conj(x[n])``
+(phase: the FM discriminator; magnitude: the power) and the in-window power alone,
+which survives pictures whose pre-emphasised noise scrambles the discriminator. A
+carrier, noise, Wi-Fi, Bluetooth, microwave ovens and digital OFDM have no such
+repetition at a line period.
 
-The statistic is the *line contrast*: the normalised autocorrelation of ``z`` at
-``k`` line periods minus the mean of its values half a line either side, taken over
-``k = 1..K`` lines (median, so one coincidental lag cannot make it) and searched over
-line periods 62.2-65.3 us at fractional lags (2.4 MS/s has 153.6 samples per PAL line;
-NTSC is never whole). Slowly varying signals (FM audio, bursts) correlate as much
-half a line away as a line away, so their contrast is near zero; the sync train's
-is large. The best period says PAL or NTSC, or neither for off-standard cameras.
+The statistic is the *line contrast*: the normalised autocorrelation of a feature at
+``k`` line periods minus the mean of its values half a line either side, averaged over
+``k = 1..32`` (and ``1..8``, for pictures that change over tens of lines) with an
+interquartile mean, so one coincidental lag (an LTE cyclic prefix) cannot make it,
+searched over line periods 62.2-65.3 us at fractional lags (2.4 MS/s has 153.6
+samples per PAL line; NTSC is never whole). Slowly varying signals (FM audio, burst
+envelopes) correlate as much half a line away as a line away, so their contrast is
+near zero. A lone tone in a feature (two carriers beating) does repeat at some period
+in the range, so the periodic power must also spread over several harmonics of the
+line rate (:func:`harmonic_spread`). The best period says PAL or NTSC, or neither for
+off-standard cameras.
 """
 from __future__ import annotations
 
@@ -62,7 +68,6 @@ CONTRAST_FULL = 0.035
 #: harmonics of the line rate that carry its power: a tone gives ~1, a sync train many
 SPREAD_MIN = 1.3
 SPREAD_FULL = 2.0
-
 
 
 @dataclass
