@@ -339,6 +339,34 @@ class BurstEmitter(Emitter):
         t_a, t_b = i_start / fs_in, (i_start + count) / fs_in
         return [b for b in self.bursts_between(t_a, t_b) if self._wanted(b, fs_in, offset)]
 
+    def _cpm(self, b: "Burst"):
+        """For continuous-phase (GFSK/GMSK) kinds: burst ``b``'s (symbols, modulation
+        index, Gaussian BT, symbol rate, carrier offset Hz, ramp seconds)."""
+        raise NotImplementedError
+
+    def _synth_cpm(self, fs_in: float, i_start: int, count: int, offset: float):
+        """Sum of the continuous-phase bursts that reach the window (Bluetooth, GSM):
+        each burst's phase track is built once per burst and reused across blocks."""
+        out = None
+        amp = self._amp()
+        for b in self.wanted_bursts(fs_in, i_start, count, offset):
+            i0 = max(i_start, int(math.ceil(b.start * fs_in)))
+            i1 = min(i_start + count, int(math.ceil(b.end * fs_in)))
+            if i1 <= i0:
+                continue
+            nsym, h, bt, rate, cfo, ramp = self._cpm(b)
+            tax, ph = self._cached(("trk",) + b.key, lambda b=b, nsym=nsym, h=h, bt=bt: dsp.cpm_track(
+                dsp.rng_for(self.seed, *b.key).integers(0, 2, nsym) * 2 - 1, h, bt), size=64)
+            tt = np.arange(i0, i1) / fs_in - b.start
+            p = np.interp(tt * rate, tax, ph).astype(np.float32)
+            p += dsp.ramp_phase(offset + b.freq + cfo, fs_in, i0, i1 - i0)
+            x = dsp.expj(p, amp * 10 ** (b.power_db / 20))
+            x *= dsp.raised_ramp(tt, b.dur, ramp)
+            if out is None:
+                out = np.zeros(count, np.complex64)
+            out[i0 - i_start: i1 - i_start] += x
+        return out
+
     def duty_cycle(self, t_a: float, t_b: float) -> float:
         """Fraction of [t_a, t_b) in which a burst is on (bursts may overlap: counted once)."""
         bs = sorted(self.bursts_between(t_a, t_b), key=lambda b: b.start)

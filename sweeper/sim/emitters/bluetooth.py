@@ -143,22 +143,8 @@ class Bluetooth(BurstEmitter):
                         t += us * 1e-6 + 150e-6
         return out
 
+    def _cpm(self, b):
+        return b.info["nsym"], self._h, 0.5, self._rate, b.info["cfo"], 3e-6
+
     def _synth(self, fs_in: float, i_start: int, count: int, offset: float):
-        out = None
-        amp = self._amp()
-        for b in self.wanted_bursts(fs_in, i_start, count, offset):
-            i0 = max(i_start, int(math.ceil(b.start * fs_in)))
-            i1 = min(i_start + count, int(math.ceil(b.end * fs_in)))
-            if i1 <= i0:
-                continue
-            tax, ph = self._cached(("trk",) + b.key, lambda b=b: dsp.cpm_track(
-                dsp.rng_for(self.seed, *b.key).integers(0, 2, b.info["nsym"]) * 2 - 1, self._h, 0.5), size=64)
-            tt = np.arange(i0, i1) / fs_in - b.start
-            p = np.interp(tt * self._rate, tax, ph).astype(np.float32)
-            p += dsp.ramp_phase(offset + b.freq + b.info["cfo"], fs_in, i0, i1 - i0)
-            x = dsp.expj(p, amp * 10 ** (b.power_db / 20))
-            x *= dsp.raised_ramp(tt, b.dur, 3e-6)
-            if out is None:
-                out = np.zeros(count, np.complex64)
-            out[i0 - i_start: i1 - i_start] += x
-        return out
+        return self._synth_cpm(fs_in, i_start, count, offset)

@@ -9,7 +9,6 @@ The hard negative for the 900 MHz band: bursty, narrow, and periodic at 216.7 Hz
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import ClassVar, List, Tuple
 
@@ -73,22 +72,8 @@ class Gsm(BurstEmitter):
                 out.append(Burst(start, 148.0 / SYM + 16e-6, fo, 0.0, 150e3, (72, e, f, ts), {}))
         return out
 
+    def _cpm(self, b):
+        return 152, 0.5, 0.3, SYM, self.cfo_hz, 10e-6
+
     def _synth(self, fs_in: float, i_start: int, count: int, offset: float):
-        out = None
-        amp = self._amp()
-        for b in self.wanted_bursts(fs_in, i_start, count, offset):
-            i0 = max(i_start, int(math.ceil(b.start * fs_in)))
-            i1 = min(i_start + count, int(math.ceil(b.end * fs_in)))
-            if i1 <= i0:
-                continue
-            tax, ph = self._cached(("trk",) + b.key, lambda b=b: dsp.cpm_track(
-                dsp.rng_for(self.seed, *b.key).integers(0, 2, 152) * 2 - 1, 0.5, 0.3), size=64)
-            tt = np.arange(i0, i1) / fs_in - b.start
-            p = np.interp(tt * SYM, tax, ph).astype(np.float32)
-            p += dsp.ramp_phase(offset + b.freq + self.cfo_hz, fs_in, i0, i1 - i0)
-            x = dsp.expj(p, amp)
-            x *= dsp.raised_ramp(tt, b.dur, 10e-6)
-            if out is None:
-                out = np.zeros(count, np.complex64)
-            out[i0 - i_start: i1 - i_start] += x
-        return out
+        return self._synth_cpm(fs_in, i_start, count, offset)
