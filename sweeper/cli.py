@@ -45,7 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--scene", metavar="FILE", help="another scene file instead of the built-in room")
     demo.add_argument("--clear", action="store_true", help="the same room without the camera")
 
-    an = sub.add_parser("analyze", help="analyse a recording (cu8, cs8, cf32, npy, SigMF)")
+    an = sub.add_parser("analyze", help="analyse a recording: IQ (cu8, cs8, cf32, npy, SigMF) "
+                        "or a Wi-Fi/Ethernet capture (pcap, pcapng)")
     an.add_argument("file")
     an.add_argument("--sample-rate", type=float, metavar="HZ")
     an.add_argument("--center-freq", type=float, metavar="HZ")
@@ -167,8 +168,25 @@ def _run_sweep(cfg, source, args, warnings: Optional[List[str]] = None) -> int:
     return 0
 
 
+def _capture_format(path: str):
+    """'pcap' or 'pcapng' when the file is (or is named as) a packet capture, else None."""
+    from sweeper.wifi.pcapio import sniff_format
+
+    try:
+        with open(path, "rb") as f:
+            fmt = sniff_format(f.read(4))
+    except OSError:
+        fmt = None
+    if fmt is None and path.lower().endswith((".pcap", ".pcapng", ".cap")):
+        fmt = "pcapng" if path.lower().endswith(".pcapng") else "pcap"
+    return fmt
+
+
 def cmd_analyze(args) -> int:
     cfg = _config(args)
+    capture = _capture_format(args.file) if args.format is None else None
+    if capture:
+        return _analyze_capture(args, cfg, capture)
     from sweeper.rf.analysis import analyze_window, report
     from sweeper.rf.classifiers import Context
     from sweeper.sources.recording import load_recording
@@ -200,6 +218,20 @@ def cmd_analyze(args) -> int:
         print(json.dumps(out, indent=2))
     else:
         print_analysis(out, sys.stdout)
+    return 0
+
+
+def _analyze_capture(args, cfg, fmt: str) -> int:
+    """A pcap/pcapng file: Wi-Fi (radiotap or plain 802.11) or Ethernet traffic."""
+    from sweeper.ui.terminal import print_wifi
+    from sweeper.wifi.analysis import analyze_capture
+
+    rep = analyze_capture(args.file, cfg.detection.wifi_camera_score, cfg.detection.wifi_suspect_score)
+    out = {"file": args.file, "format": fmt, **rep}
+    if args.json:
+        print(json.dumps(out, indent=2))
+    else:
+        print_wifi(out, sys.stdout, args.file)
     return 0
 
 

@@ -212,6 +212,55 @@ class RfConfig(_Section):
 
 
 @dataclass(frozen=True)
+class WifiSimulatorConfig(_Section):
+    """The built-in Wi-Fi traffic simulator: a sweep with no adapter attached."""
+
+    scene: Optional[str] = setting(None, "Scene file whose wifi: section is simulated, relative "
+                                   "to this file's folder; null = the built-in room.", path=True)
+    realtime: bool = setting(False, "Pace frames like a real capture instead of as fast as "
+                             "possible.")
+
+
+#: 2.4 GHz channels 1-13 and the 5 GHz channels most access points and cameras use
+DEFAULT_WIFI_CHANNELS = (1, 6, 11, 2, 3, 4, 5, 7, 8, 9, 10, 12, 13, 36, 40, 44, 48, 149, 153,
+                         157, 161, 165)
+
+
+@dataclass(frozen=True)
+class WifiConfig(_Section):
+    """Wi-Fi sniffing in monitor mode for cameras uploading video."""
+
+    enabled: bool = setting(True, "Sniff Wi-Fi for camera uploads.")
+    source: str = setting("auto", "Where frames come from. auto: a monitor-capable USB adapter if "
+                          "one is plugged in, else the simulator (with a warning).",
+                          choices=["auto", "adapter", "simulator"])
+    interface: str = setting("auto", "Wireless interface to put in monitor mode, e.g. wlan1; "
+                             "auto = the first adapter whose driver supports monitor mode.")
+    channels: Tuple[int, ...] = setting(
+        DEFAULT_WIFI_CHANNELS, "Channels to hop over, in order (1-14, 36-177).",
+        example="channels: [1, 6, 11, 36, 40, 44, 48]")
+    dwell_s: float = setting(0.25, "Seconds on each channel when nothing interesting is heard.",
+                             ranges=[(0.05, 10)])
+    linger_s: float = setting(3.0, "Seconds a channel is kept while a transmitter on it uploads "
+                              "steadily, long enough for a verdict.", ranges=[(0.1, 60)])
+    duration_s: float = setting(40.0, "Length of one Wi-Fi sweep in seconds.", ranges=[(1, 3600)])
+    snaplen: int = setting(256, "Bytes kept of each frame: headers only, payloads are never "
+                           "read.", ranges=[(64, 65535)])
+    simulator: WifiSimulatorConfig = section(WifiSimulatorConfig, "Simulator (source: simulator, "
+                                             "or auto without an adapter).")
+
+    def __post_init__(self):
+        from sweeper.wifi.channels import channel_to_mhz
+        for ch in self.channels:
+            try:
+                channel_to_mhz(ch)
+            except ValueError as exc:
+                raise ConfigProblem(("channels",), str(exc)) from None
+        if not self.channels:
+            raise ConfigProblem(("channels",), "at least one channel is needed")
+
+
+@dataclass(frozen=True)
 class DetectionConfig(_Section):
     """Verdict thresholds."""
 
@@ -219,6 +268,10 @@ class DetectionConfig(_Section):
                                         "verdict is camera.", ranges=[(0, 1)])
     video_suspect_score: float = setting(0.5, "Analog-video score at or above which it is "
                                          "suspect; at most video_camera_score.", ranges=[(0, 1)])
+    wifi_camera_score: float = setting(0.8, "Wi-Fi traffic score at or above which a "
+                                       "transmitter's verdict is camera.", ranges=[(0, 1)])
+    wifi_suspect_score: float = setting(0.5, "Wi-Fi traffic score at or above which it is "
+                                        "suspect; at most wifi_camera_score.", ranges=[(0, 1)])
 
     def __post_init__(self):
         if self.video_suspect_score > self.video_camera_score:
@@ -226,6 +279,11 @@ class DetectionConfig(_Section):
                 ("video_suspect_score", "video_camera_score"),
                 f"video_suspect_score ({_num(self.video_suspect_score)}) is above "
                 f"video_camera_score ({_num(self.video_camera_score)}); make it lower or equal")
+        if self.wifi_suspect_score > self.wifi_camera_score:
+            raise ConfigProblem(
+                ("wifi_suspect_score", "wifi_camera_score"),
+                f"wifi_suspect_score ({_num(self.wifi_suspect_score)}) is above "
+                f"wifi_camera_score ({_num(self.wifi_camera_score)}); make it lower or equal")
 
 
 @dataclass(frozen=True)
@@ -243,6 +301,7 @@ class Config(_Section):
 
     device_name: str = setting("sweeper", "Name shown in reports and logs.")
     rf: RfConfig = section(RfConfig, "RF sweep for analog video transmitters, with an RTL-SDR.")
+    wifi: WifiConfig = section(WifiConfig, "Wi-Fi sniffing for cameras that upload video.")
     detection: DetectionConfig = section(DetectionConfig, "When an emitter counts as a camera.")
     output: OutputConfig = section(OutputConfig, "Messages and logging.")
     source_path: Optional[str] = field(default=None, compare=False, metadata={"internal": True})

@@ -8,6 +8,10 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED_RF = os.path.join(ROOT, "..", "shared", "data", "rf")
+SHARED_WIFI = os.path.join(ROOT, "..", "shared", "data", "wifi")
+BLINK_CAMERA = os.path.join(SHARED_WIFI, "tjoconnor-blink-cam-01.pcap")
+BLINK_MAC = "f4:b8:5e:ff:2b:1b"
+SIFELY_HUB = os.path.join(SHARED_WIFI, "tjoconnor-sifely-hub-01.pcap")
 
 
 def real_rf_captures():

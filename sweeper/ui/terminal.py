@@ -79,3 +79,40 @@ def print_analysis(rep: dict, out: TextIO) -> None:
     verdicts = {f["verdict"] for f in rep["findings"]}
     key = "CAMERA" if "camera" in verdicts else "SUSPECT" if "suspect" in verdicts else "CLEAR"
     out.write(_VERDICT_TEXT[key] + "\n")
+
+
+_WIFI_VERDICT_TEXT = {
+    "CLEAR": "CLEAR: no Wi-Fi transmitter uploads like a camera",
+    "SUSPECT": "SUSPECT: a Wi-Fi transmitter uploads somewhat like a camera",
+    "CAMERA": "CAMERA: a Wi-Fi transmitter uploads like a streaming camera",
+}
+WIFI_HEADER = ["verdict", "mac", "vendor", "ch", "dBm", "up kbit/s", "score", "why"]
+
+
+def _wifi_rows(findings, devices, limit: int = 12):
+    rows = []
+    for f in findings:
+        rows.append([f["verdict"].upper(), f["mac"], (f["vendor"] or "?")[:24], f["channel"] or "",
+                     "" if f["rssi_dbm"] is None else f"{f['rssi_dbm']:.0f}", f"{f['uplink_kbps']:.0f}",
+                     f"{f['score']:.2f}", "; ".join(f["reasons"][:3])])
+    for d in devices[:limit]:
+        rows.append(["", d["mac"], (d["vendor"] or ("randomised" if d["locally_administered"] else "?"))[:24],
+                     d["channel"] or "", "" if d["rssi_dbm"] is None else f"{d['rssi_dbm']:.0f}",
+                     f"{d['uplink_kbps']:.0f}", f"{d['score']:.2f}", d["role"]])
+    return rows
+
+
+def print_wifi(rep: dict, out: TextIO, title: str) -> None:
+    """A Wi-Fi analysis or sweep: findings first, then the busiest other devices."""
+    fr = rep["frames"]
+    skipped = fr["truncated"] + fr["malformed"] + fr["bad_fcs"]
+    out.write(f"{title}: {fr['parsed']} frames from {len(rep['findings']) + len(rep['devices'])} "
+              f"transmitters" + (f" ({skipped} damaged frames skipped)" if skipped else "") + "\n\n")
+    rows = _wifi_rows(rep["findings"], rep["devices"])
+    if rows:
+        _table(rows, out, WIFI_HEADER)
+        hidden = len(rep["devices"]) - 12
+        if hidden > 0:
+            out.write(f"... and {hidden} more quiet devices (--json lists all)\n")
+        out.write("\n")
+    out.write(_WIFI_VERDICT_TEXT[rep["verdict"]] + "\n")

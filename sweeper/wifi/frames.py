@@ -158,7 +158,9 @@ def parse_batch(batch: RawBatch) -> Tuple[np.ndarray, ParseStats, Dict[int, str]
     h = base + hdr_len  # start of the 802.11 header
     avail = caplen - hdr_len  # captured 802.11 bytes
     air = batch.origlen.astype(np.int64) - hdr_len - fcs  # 802.11 frame length on the air
-    ok &= avail >= 2
+    no_header = ok & (avail < 2)
+    stats.truncated += int(no_header.sum())
+    ok &= ~no_header
     h_safe = np.where(ok, h, 0)
     fc0 = _u8(data, h_safe)
     fc1 = _u8(data, h_safe + 1)
