@@ -86,8 +86,7 @@ class AfPacketSource(FrameSource):
             linktype = ARPHRD_TO_LINKTYPE[hatype]
         self.linktype = linktype
         # the kernel strips 802.1Q tags from Ethernet frames; put them back like libpcap does
-        self._vlan_tags = hatype == ARPHRD_ETHER
-        if self._vlan_tags:
+        if hatype == ARPHRD_ETHER:
             self._sock.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
         self._ancbufsize = socket.CMSG_SPACE(_TIMESPEC.size) + socket.CMSG_SPACE(_AUXDATA.size)
         self._poll = select.poll()
@@ -112,7 +111,7 @@ class AfPacketSource(FrameSource):
             try:
                 sock.bind((interface, ETH_P_ALL))
             except OSError as e:
-                if e.errno in (errno.ENODEV, errno.ENXIO, errno.EINVAL):
+                if e.errno in (errno.ENODEV, errno.ENXIO):
                     raise HardwareError(f"no network interface {interface}: check the name with `ip link`, "
                                         "or plug the adapter in") from None
                 raise HardwareError(f"cannot capture on {interface}: {e.strerror}") from None

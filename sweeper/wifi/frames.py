@@ -98,11 +98,15 @@ def _le16(data: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return data[idx].astype(np.int64) | (data[idx + 1].astype(np.int64) << 8)
 
 
+_MAC_COLS = np.arange(6)
+
+
 def _mac(data: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    out = np.zeros(idx.shape, np.uint64)
-    for k in range(6):
-        out = (out << np.uint64(8)) | data[idx + k].astype(np.uint64)
-    return out
+    """Six bytes at each index as a big-endian 48-bit integer: one gather into the low
+    bytes of 8-byte rows, read back as big-endian uint64."""
+    rows = np.zeros((idx.shape[0], 8), np.uint8)
+    rows[:, 2:] = data[idx[:, None] + _MAC_COLS]
+    return rows.view(">u8").ravel().astype(np.uint64)
 
 
 def _padded(batch: RawBatch, need: int) -> np.ndarray:

@@ -54,6 +54,8 @@ class HopPolicy:
 
 
 class Progress(NamedTuple):
+    """How far a run has got, for the ready screen."""
+
     fraction: float  # of the requested duration (0.0 when the run has no duration)
     channel: int  # channel being watched (0 before the first batch)
 

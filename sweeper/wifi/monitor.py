@@ -90,8 +90,8 @@ def _check(what: str, *args: str) -> None:
     if "RF-kill" in proc.stderr:
         hint = " (the radio is blocked: rfkill unblock wifi)"
     elif "Device or resource busy" in proc.stderr:
-        hint = (" (another interface on the same adapter is in use: take it down with "
-                "`ip link set IF down` or stop NetworkManager/wpa_supplicant on it)")
+        hint = (" (another interface on the same adapter holds the radio: list them with `iw dev`, "
+                "then `ip link set <name> down` or stop NetworkManager/wpa_supplicant)")
     elif "Invalid argument" in proc.stderr and "channel" in args:
         hint = " (the regulatory domain may not allow this channel: check `iw reg get`)"
     raise HardwareError(f"{what} failed: {' '.join(args)}: {_failure(proc)}{hint}")
