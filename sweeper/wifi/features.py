@@ -43,6 +43,7 @@ WINDOW_DTYPE = np.dtype([
     ("mtu_share", "f4"),  # share of uplink packets >= NEAR_MTU_L3
     ("steadiness", "f4"),  # share of the window's slots with uplink
     ("slot_cv", "f4"),  # coefficient of variation of uplink bytes per slot
+    ("growth", "f4"),  # uplink bytes in the window's second half / first half
     ("periodicity", "f4"),  # autocorrelation peak of the burst series at video frame periods
     ("burst_hz", "f4"),  # burst rate at that peak
     ("occupancy", "f4"),  # share of 2 ms bins with uplink (low: bursty; high: saturating)
@@ -83,6 +84,17 @@ class TrafficWindows:
         self._carry = np.zeros(0, FRAME_DTYPE)
         self._seg_start: Optional[float] = None
         self._done_slot: Optional[int] = None  # last slot whose window was evaluated
+        # candidate frame periods (in bins) and, for each, the lags from half a period to
+        # the period itself, where the correlation must dip below the peak
+        lag_lo = int(np.floor(cfg.min_period_s / cfg.bin_s))
+        lag_hi = int(np.ceil(cfg.max_period_s / cfg.bin_s))
+        self._lags = np.arange(lag_lo, 2 * lag_hi + 2)  # periods and their second multiples
+        self._n_periods = lag_hi - lag_lo + 1
+        width = self._lags[-1] - self._lags[-1] // 2 + 1
+        valley = self._lags[:, None] // 2 + np.arange(width)[None, :]
+        self._valley_idx = np.minimum(valley, self._lags[:, None])
+        periods = np.arange(lag_lo, lag_hi + 1)
+        self._double_idx = (2 * periods[:, None] + np.array([-1, 0, 1])[None, :]) - lag_lo
 
     def start_segment(self, ts: Optional[float] = None) -> None:
         """Forget the carried frames; windows start again at ``ts`` (or the next frame)."""
@@ -150,9 +162,9 @@ class TrafficWindows:
                     for w in weights_list]
             return key[order], sums
 
-        def window_sum(keys, sums, q):
+        def window_sum(keys, sums, q, span=spw):
             hi = np.searchsorted(keys, q, side="right")
-            lo = np.searchsorted(keys, q - spw, side="right")
+            lo = np.searchsorted(keys, q - span, side="right")
             return [c[hi] - c[lo] for c in sums]
 
         l3 = f["l3len"][up].astype(np.float64)
@@ -198,10 +210,12 @@ class TrafficWindows:
         (downb,) = window_sum(k_down, [c_down], q)
         rs, rq, rn = window_sum(k_rssi, [c_rs, c_rq, c_rn], q)
         upb, nfr, nlarge, nmtu = upb[idx], nfr[idx], nlarge[idx], nmtu[idx]
+        n_slots_in = np.maximum(np.rint(dur[idx] / cfg.step_s), 1).astype(np.int64)
+        half = np.maximum(n_slots_in // 2, 1)
+        (late,) = window_sum(k_up, [c_bytes], q, half)
 
         rows = np.zeros(idx.size, WINDOW_DTYPE)
         d = dur[idx]
-        n_slots_in = np.maximum(np.rint(d / cfg.step_s), 1)
         sender_idx = (q >> 40).astype(np.int64)
         rows["mac"] = senders[sender_idx]
         rows["t_end"] = t_end[idx]
@@ -214,6 +228,7 @@ class TrafficWindows:
         rows["mtu_share"] = nmtu / np.maximum(nfr, 1)
         rows["steadiness"] = np.minimum(active / n_slots_in, 1.0)
         mean = upb / n_slots_in
+        rows["growth"] = late / np.maximum(upb - late, 1.0)
         rows["slot_cv"] = np.sqrt(np.maximum(sq / n_slots_in - mean ** 2, 0)) / np.maximum(mean, 1e-9)
         rmean = rs / np.maximum(rn, 1)
         rows["rssi_mean"] = np.where(rn > 0, rmean, np.nan)
@@ -252,16 +267,29 @@ class TrafficWindows:
             b = np.clip(b, 0, nb - 1)
             series = np.bincount(row_of * nb + b, weights=l3_sorted[idx],
                                  minlength=(c1 - c0) * nb).reshape(c1 - c0, nb)
+            # burst *timing* is the cue, not size: one I-frame must not outweigh a
+            # second of P-frames, so each bin counts as busy or idle
+            series = (series > 0).astype(np.float32)
             valid = np.arange(nb)[None, :] < np.rint(rows["dur"][c0:c1] / cfg.bin_s)[:, None]
             nvalid = valid.sum(axis=1)
             mean = series.sum(axis=1) / np.maximum(nvalid, 1)
             x = np.where(valid, series - mean[:, None], 0.0).astype(np.float32)
             spec = np.fft.rfft(x, nfft, axis=1)
-            acf = np.fft.irfft(spec.real ** 2 + spec.imag ** 2, nfft, axis=1)[:, :lag_hi + 2]
+            acf = np.fft.irfft(spec.real ** 2 + spec.imag ** 2, nfft, axis=1)[:, :2 * lag_hi + 3]
             acf = acf / np.maximum(acf[:, :1], 1e-12)
-            # bursts jitter by a bin or two: smooth over three lags before taking the peak
-            sm = (acf[:, lag_lo - 1:lag_hi] + acf[:, lag_lo:lag_hi + 1] + acf[:, lag_lo + 1:lag_hi + 2]) / 3
-            peak = sm.argmax(axis=1)
-            rows["periodicity"][c0:c1] = np.clip(sm[np.arange(c1 - c0), peak], 0, 1)
-            rows["burst_hz"][c0:c1] = 1.0 / ((peak + lag_lo) * cfg.bin_s)
+            # bursts jitter by a bin or two: smooth over three lags
+            sm = np.empty_like(acf)
+            sm[:, 1:-1] = (acf[:, :-2] + acf[:, 1:-1] + acf[:, 2:]) / 3
+            sm[:, 0], sm[:, -1] = acf[:, 0], acf[:, -1]
+            # a frame period is a *peak*: high at the lag, low half a period earlier. A
+            # correlation that merely decays from lag 0 (on/off or aggregated traffic) is not.
+            prominence = sm[:, self._lags] - sm[:, self._valley_idx].min(axis=2)
+            first = prominence[:, :self._n_periods]
+            # a train of frames also correlates at twice its period; a chance
+            # fluctuation of bulk traffic rarely does at both
+            second = prominence[:, self._double_idx].max(axis=2)
+            first = np.minimum(first, second)
+            best = first.argmax(axis=1)
+            rows["periodicity"][c0:c1] = np.clip(first[np.arange(c1 - c0), best], 0, 1)
+            rows["burst_hz"][c0:c1] = 1.0 / (self._lags[best] * cfg.bin_s)
             rows["occupancy"][c0:c1] = (valid & (series > 0)).sum(axis=1) / np.maximum(nvalid, 1)
