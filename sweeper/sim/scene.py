@@ -38,7 +38,9 @@ ROOM_FILE = os.path.join(DATA_DIR, "scene_room.yaml")
 ROOM_CLEAR_FILE = os.path.join(DATA_DIR, "scene_room_clear.yaml")
 
 _SCENE = object()  # "use the scene's own downconverter"
-_TOP_KEYS = ("name", "description", "noise_figure_db", "downconverter", "emitters")
+#: ``wifi:`` holds the room's Wi-Fi devices for the traffic simulator
+#: (sweeper.sim.wifi.room); the RF scene ignores it
+_TOP_KEYS = ("name", "description", "noise_figure_db", "downconverter", "emitters", "wifi")
 
 
 @dataclass
