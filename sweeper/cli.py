@@ -40,6 +40,18 @@ def _parser() -> argparse.ArgumentParser:
     rf.add_argument("--rtl-tcp", metavar="HOST:PORT", help="use an rtl_tcp server (implies --source rtl_tcp)")
     rf.add_argument("--scene", metavar="FILE", help="simulated scene (implies --source simulator)")
 
+    wifi = sub.add_parser("wifi", help="hop Wi-Fi channels and find transmitters that upload "
+                          "like a camera")
+    wifi.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    wifi.add_argument("--quiet", action="store_true", help="no progress bar")
+    wifi.add_argument("--source", choices=["auto", "adapter", "simulator"], help="override wifi.source")
+    wifi.add_argument("--interface", metavar="IF", help="wireless interface (implies --source adapter)")
+    wifi.add_argument("--scene", metavar="FILE", help="simulated scene (implies --source simulator)")
+    wifi.add_argument("--channels", metavar="LIST", help="comma-separated channels, e.g. 1,6,11,36")
+    wifi.add_argument("--duration", type=float, metavar="S", help="sweep length in seconds")
+    wifi.add_argument("--write", metavar="FILE.pcap",
+                      help="also save the captured headers (snaplen bytes per frame) to a pcap")
+
     demo = sub.add_parser("demo", help="sweep the built-in simulated room (no hardware needed)")
     sweep_args(demo)
     demo.add_argument("--scene", metavar="FILE", help="another scene file instead of the built-in room")
@@ -117,6 +129,87 @@ def cmd_rf(args) -> int:
             rf = dataclasses.replace(rf, source=args.source)
         source = open_source(rf, warn)
     return _run_sweep(cfg, source, args, notes)
+
+
+def _wifi_settings(cfg, args):
+    """wifi config with the command line's overrides applied (and checked)."""
+    import dataclasses
+
+    from sweeper.wifi.channels import channel_to_mhz
+
+    w = cfg.wifi
+    changes = {}
+    if getattr(args, "channels", None):
+        try:
+            chans = tuple(int(c) for c in args.channels.split(",") if c.strip())
+            for c in chans:
+                channel_to_mhz(c)
+        except ValueError as exc:
+            raise InputError(f"--channels {args.channels!r}: {exc}") from None
+        if not chans:
+            raise InputError("--channels: give at least one channel, e.g. 1,6,11")
+        changes["channels"] = chans
+    if getattr(args, "duration", None) is not None:
+        if not 0 < args.duration <= 3600:
+            raise InputError("--duration must be between 0 and 3600 seconds")
+        changes["duration_s"] = args.duration
+    if getattr(args, "interface", None):
+        changes.update(interface=args.interface, source="adapter")
+    if getattr(args, "source", None):
+        changes["source"] = args.source
+    return dataclasses.replace(w, **changes) if changes else w
+
+
+def _run_wifi(cfg, source, args, warnings: List[str], show_progress: bool = True) -> dict:
+    from sweeper.ui.terminal import WifiProgressBar
+    from sweeper.wifi.pcapio import PcapWriter
+    from sweeper.wifi.sweep import WifiSweep
+
+    w = _wifi_settings(cfg, args)
+    quiet = not show_progress or getattr(args, "quiet", False) or cfg.output.quiet or args.json
+    recorder = None
+    if getattr(args, "write", None):
+        try:
+            recorder = PcapWriter(args.write, source.linktype, snaplen=w.snaplen)
+        except OSError as exc:
+            raise InputError(f"--write {args.write}: {exc.strerror or exc}") from None
+    try:
+        with source:
+            sweep = WifiSweep(source, w.channels, w.dwell_s, w.linger_s, w.duration_s,
+                              cfg.detection.wifi_camera_score, cfg.detection.wifi_suspect_score,
+                              progress=None if quiet else WifiProgressBar(sys.stderr), recorder=recorder)
+            rep = sweep.run()
+    finally:
+        if recorder is not None:
+            recorder.close()
+    rep["source"] = source.name
+    rep["warnings"] = list(warnings)
+    return rep
+
+
+def cmd_wifi(args) -> int:
+    cfg = _config(args)
+    from sweeper.ui.terminal import print_wifi
+    from sweeper.wifi.factory import open_wifi_simulator, open_wifi_source
+
+    notes: List[str] = []
+
+    def warn(msg: str) -> None:
+        notes.append(msg)
+        _warn(msg)
+
+    w = _wifi_settings(cfg, args)
+    if args.scene:
+        source = open_wifi_simulator(args.scene, snaplen=w.snaplen)
+    else:
+        source = open_wifi_source(w, warn)
+    rep = _run_wifi(cfg, source, args, notes)
+    if args.json:
+        print(json.dumps(rep, indent=2))
+    else:
+        print_wifi(rep, sys.stdout, f"Wi-Fi sweep of {len(rep['channels_visited'])} channels "
+                   f"in {rep['elapsed_s']:.1f} s from {rep['source']}")
+    return 0
 
 
 def cmd_demo(args) -> int:
@@ -263,4 +356,4 @@ def cmd_config(args) -> int:
     return 0
 
 
-COMMANDS = {"rf": cmd_rf, "demo": cmd_demo, "analyze": cmd_analyze, "sim": cmd_sim, "config": cmd_config}
+COMMANDS = {"rf": cmd_rf, "wifi": cmd_wifi, "demo": cmd_demo, "analyze": cmd_analyze, "sim": cmd_sim, "config": cmd_config}

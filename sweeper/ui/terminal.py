@@ -116,3 +116,29 @@ def print_wifi(rep: dict, out: TextIO, title: str) -> None:
             out.write(f"... and {hidden} more quiet devices (--json lists all)\n")
         out.write("\n")
     out.write(_WIFI_VERDICT_TEXT[rep["verdict"]] + "\n")
+
+
+class WifiProgressBar:
+    """Callable progress listener for :class:`sweeper.wifi.sweep.WifiSweep`."""
+
+    def __init__(self, stream: TextIO, width: int = 30):
+        self.stream = stream
+        self.width = width
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self._last_tenth = -1
+
+    def __call__(self, p) -> None:
+        if p.kind == "hop":
+            filled = int(self.width * p.fraction)
+            line = (f"\r[{'#' * filled}{'.' * (self.width - filled)}] {p.fraction:4.0%} "
+                    f"channel {p.channel:>3}  {p.transmitters} transmitters, {p.findings} suspicious")
+            tenth = int(p.fraction * 10)
+            if self.tty:
+                self.stream.write(line)
+            elif tenth != self._last_tenth:
+                self._last_tenth = tenth
+                self.stream.write(line.lstrip("\r") + "\n")
+            self.stream.flush()
+        elif p.kind == "done" and self.tty:
+            self.stream.write("\n")
+            self.stream.flush()

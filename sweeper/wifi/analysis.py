@@ -42,7 +42,7 @@ class Device:
     rssi_sum: float = 0.0
     rssi_n: int = 0
     rssi_max: float = -math.inf
-    freq: int = 0
+    freq_frames: Dict[int, int] = field(default_factory=dict)  # MHz -> frames heard there
     bssid: int = 0
     beacons: int = 0
     score: float = 0.0  # best two-window score so far
@@ -54,6 +54,12 @@ class Device:
     run_start: float = 0.0  # start of the current run of consecutive judged windows
     camera_after: Optional[float] = None  # seconds of that run the verdict needed
     suspect_after: Optional[float] = None
+
+    @property
+    def freq(self) -> int:
+        """Where it is heard most: its own channel (a receiver tuned to a neighbouring
+        2.4 GHz channel also hears it, stamped with the tuned frequency)."""
+        return max(self.freq_frames, key=self.freq_frames.get) if self.freq_frames else 0
 
     @property
     def local(self) -> bool:
@@ -142,10 +148,8 @@ class TrafficAnalyzer:
         np.maximum.at(rmax, inv[rok], rssi[rok])
         beacon = (ff["ftype"] == FTYPE_MGMT) & np.isin(ff["subtype"], (SUBTYPE_BEACON, SUBTYPE_PROBE_RESP))
         nbeacon = np.bincount(inv, weights=beacon.astype(np.float64), minlength=n)
-        # last frequency and BSSID each transmitter was seen with
-        order = np.argsort(inv, kind="stable")
-        last_of = np.r_[order[np.flatnonzero(np.diff(inv[order]))], order[-1]] if n else order
-        freq = ff["freq"][last_of]
+        # frames per (transmitter, frequency), and the last BSSID each was seen with
+        fkey, fcount = np.unique((inv.astype(np.int64) << 16) | ff["freq"], return_counts=True)
         bss_frames = np.flatnonzero((ff["bssid"] != 0) & (ff["ftype"] != 1))
         bssid = np.zeros(n, np.uint64)
         if bss_frames.size:
@@ -168,10 +172,13 @@ class TrafficAnalyzer:
             d.rssi_n += int(rn[i])
             d.rssi_max = max(d.rssi_max, float(rmax[i]))
             d.beacons += int(nbeacon[i])
-            if freq[i]:
-                d.freq = int(freq[i])
             if bssid[i]:
                 d.bssid = int(bssid[i])
+        for k, c in zip(fkey.tolist(), fcount.tolist()):
+            mhz = k & 0xFFFF
+            if mhz:
+                ff_ = devs[int(macs[k >> 16])].freq_frames
+                ff_[mhz] = ff_.get(mhz, 0) + c
         for j in range(len(dmacs)):
             d = devs.get(int(dmacs[j]))
             if d is not None:

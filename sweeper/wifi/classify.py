@@ -15,8 +15,9 @@ large packets  0.35 -> 0.65 of uplink bytes  keepalives, voice, control traffic
                in packets >= 1000 bytes
 steadiness     0.55 -> 0.85 of 0.25 s slots  browsing, page loads, DASH segment bursts
                with uplink
-frame bursts   autocorrelation 0.10 -> 0.25  bulk uploads and downloads: steady but with no
-               at 25-125 ms lag              recurring frame bursts
+frame bursts   autocorrelation 0.10 -> 0.20  bulk uploads and downloads: steady but with no
+               at 25-350 ms lag, also at     recurring frame bursts
+               twice that lag
 =============  ============================  ================================================
 
 ``core = rate x asymmetry x large x steadiness`` (all must hold) and
@@ -37,11 +38,13 @@ import numpy as np
 from sweeper.wifi.features import LARGE_L3
 
 RATE_MIN = (120.0, 200.0)
-RATE_MAX = (15000.0, 25000.0)
-UP_SHARE = (0.85, 0.94)
-LARGE_SHARE = (0.35, 0.65)
+RATE_MAX = (9000.0, 14000.0)
+UP_SHARE = (0.80, 0.92)
+LARGE_SHARE = (0.05, 0.15)
 STEADINESS = (0.55, 0.85)
-PERIODICITY = (0.12, 0.22)
+#: |log2| of the ratio of bytes in a window's second half to its first
+LEVEL_CHANGE = (1.3, 2.0)
+PERIODICITY = (0.10, 0.20)
 BASE_WITHOUT_BURSTS = 0.35
 LOCAL_MAC_FACTOR = 0.85
 MODULE_VENDOR_FACTOR = 1.1
@@ -65,6 +68,7 @@ def cues(rows: np.ndarray) -> dict:
         "asymmetry": _ramp(rows["up_share"], *UP_SHARE),
         "large": _ramp(rows["large_share"], *LARGE_SHARE),
         "steadiness": _ramp(rows["steadiness"], *STEADINESS),
+        "level": 1 - _ramp(np.abs(np.log2(np.clip(rows["growth"], 1e-3, 1e3))), *LEVEL_CHANGE),
         "bursts": _ramp(rows["periodicity"], *PERIODICITY),
     }
 
@@ -72,7 +76,7 @@ def cues(rows: np.ndarray) -> dict:
 def window_scores(rows: np.ndarray, local_mac: np.ndarray, module_vendor: np.ndarray) -> np.ndarray:
     """Camera score (0..1) of each window row; hints are per row booleans."""
     c = cues(rows)
-    core = c["rate"] * c["asymmetry"] * c["large"] * c["steadiness"]
+    core = c["rate"] * c["asymmetry"] * c["large"] * c["steadiness"] * c["level"]
     score = core * (BASE_WITHOUT_BURSTS + (1 - BASE_WITHOUT_BURSTS) * c["bursts"])
     score = score * np.where(local_mac, LOCAL_MAC_FACTOR, 1.0)
     score = score * np.where(module_vendor, MODULE_VENDOR_FACTOR, 1.0)
@@ -107,12 +111,15 @@ def reasons(row, local_mac: bool, vendor) -> List[str]:
         out.append(f"{100 * float(row['large_share']):.0f}% of uploaded bytes in packets "
                    f">= {LARGE_L3} bytes ({100 * float(row['mtu_share']):.0f}% of packets near MTU)")
     if c["bursts"] > 0.3:
-        out.append(f"bursts recur {float(row['burst_hz']):.1f} times/s (video frame rate), "
+        what = "video frame rate" if float(row["burst_hz"]) >= 7.5 else "I-frames of a short GOP"
+        out.append(f"bursts recur {float(row['burst_hz']):.1f} times/s ({what}), "
                    f"autocorrelation {float(row['periodicity']):.2f}")
     else:
         out.append("no bursts at a video frame rate")
     if c["steadiness"] < 0.5:
         out.append("intermittent")
+    if c["level"] < 0.5:
+        out.append("rate ramping up or down (like a TCP transfer starting), not a steady stream")
     if local_mac:
         out.append("randomised (locally administered) MAC: phones use these, cameras rarely")
     if is_module_vendor(vendor):

@@ -61,10 +61,11 @@ class WindowConfig:
     #: uplink that could be any camera at all (the lowest bitrates are ~200 kbit/s)
     gate_kbps: float = 120.0
     gate_frames: int = 12
-    #: fine bins for burst timing, and the frame periods searched (8-40 frames/s)
+    #: fine bins for burst timing, and the burst periods searched: video frames at 8-40
+    #: frames/s, and up to 0.35 s where a short GOP's I-frame bursts set the rhythm
     bin_s: float = 0.002
     min_period_s: float = 1 / 40
-    max_period_s: float = 1 / 8
+    max_period_s: float = 0.35  # frame periods up to 1/8 s, and GOPs of a few frames
 
 
 def _ramp(x, lo, hi):
