@@ -47,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     wifi.add_argument("--source", choices=["auto", "adapter", "simulator"], help="override wifi.source")
     wifi.add_argument("--interface", metavar="IF", help="wireless interface (implies --source adapter)")
     wifi.add_argument("--scene", metavar="FILE", help="simulated scene (implies --source simulator)")
+    wifi.add_argument("--wired", metavar="IF",
+                      help="listen on a wired mirror/SPAN port instead (Ethernet: no monitor mode, no hopping)")
     wifi.add_argument("--channels", metavar="LIST", help="comma-separated channels, e.g. 1,6,11,36")
     wifi.add_argument("--duration", type=float, metavar="S", help="sweep length in seconds")
     wifi.add_argument("--write", metavar="FILE.pcap",
@@ -199,7 +201,12 @@ def cmd_wifi(args) -> int:
         _warn(msg)
 
     w = _wifi_settings(cfg, args)
-    if args.scene:
+    if args.wired:
+        from sweeper.wifi.capture import AfPacketSource
+
+        source = AfPacketSource(args.wired, snaplen=w.snaplen)
+        source.name = f"wired port {args.wired}"
+    elif args.scene:
         source = open_wifi_simulator(args.scene, snaplen=w.snaplen)
     else:
         source = open_wifi_source(w, warn)
@@ -207,8 +214,8 @@ def cmd_wifi(args) -> int:
     if args.json:
         print(json.dumps(rep, indent=2))
     else:
-        print_wifi(rep, sys.stdout, f"Wi-Fi sweep of {len(rep['channels_visited'])} channels "
-                   f"in {rep['elapsed_s']:.1f} s from {rep['source']}")
+        where = ("" if args.wired else f" of {len(rep['channels_visited'])} channels")
+        print_wifi(rep, sys.stdout, f"Wi-Fi sweep{where} in {rep['elapsed_s']:.1f} s from {rep['source']}")
     return 0
 
 

@@ -75,7 +75,8 @@ class WifiSweep:
             if new_visit:
                 an.start_segment(float(batch.ts[0]) if len(batch) else None, channel)
                 self._uploading_since = {}
-                self.visits[channel] = self.visits.get(channel, 0) + 1
+                if channel:  # 0: a source that does not tune (wired port, file)
+                    self.visits[channel] = self.visits.get(channel, 0) + 1
             if self.recorder is not None and len(batch):
                 self.recorder.write(batch)
             frames = an.feed(batch)
