@@ -220,8 +220,10 @@ def cmd_wifi(args) -> int:
 
 
 def cmd_demo(args) -> int:
+    """Both sweeps of the simulated room: RF, then Wi-Fi from the scene's ``wifi:`` section."""
     cfg = _config(args)
     from sweeper.sources.factory import open_simulator
+    from sweeper.wifi.factory import open_wifi_simulator
 
     if args.clear and not args.scene:
         from sweeper.sim.scene import clear_scene
@@ -230,10 +232,21 @@ def cmd_demo(args) -> int:
         source = SimulatedSource(clear_scene())
     else:
         source = open_simulator(args.scene)
-    return _run_sweep(cfg, source, args)
+    notes: List[str] = []
+    wifi_rep = None
+    if cfg.wifi.enabled:
+        try:
+            wifi_source = open_wifi_simulator(args.scene, camera=not args.clear, snaplen=cfg.wifi.snaplen)
+        except InputError as exc:
+            if not args.scene or "wifi: missing" not in str(exc):
+                raise
+            notes.append(f"{args.scene} has no wifi: section; Wi-Fi not simulated")
+        else:
+            wifi_rep = _run_wifi(cfg, wifi_source, args, notes, show_progress=False)
+    return _run_sweep(cfg, source, args, notes, wifi_rep)
 
 
-def _run_sweep(cfg, source, args, warnings: Optional[List[str]] = None) -> int:
+def _run_sweep(cfg, source, args, warnings: Optional[List[str]] = None, wifi_rep: Optional[dict] = None) -> int:
     from sweeper.config import config_bands
     from sweeper.rf.bands import plan_sweep
     from sweeper.sweep import Sweep, SweepSettings
@@ -262,10 +275,25 @@ def _run_sweep(cfg, source, args, warnings: Optional[List[str]] = None) -> int:
         out = result.to_dict()
         out["source"] = source.name
         out["warnings"] = list(warnings or [])
+        if wifi_rep is not None:
+            out["wifi"] = wifi_rep
+            out["overall_verdict"] = _worst(result.verdict, wifi_rep["verdict"])
         print(json.dumps(out, indent=2))
     else:
         print_sweep(result, source.name, sys.stdout)
+        if wifi_rep is not None:
+            from sweeper.ui.terminal import print_wifi
+
+            sys.stdout.write("\n")
+            print_wifi(wifi_rep, sys.stdout, f"Wi-Fi sweep of {len(wifi_rep['channels_visited'])} channels "
+                       f"({wifi_rep['source']})")
+            sys.stdout.write(f"\nOverall: {_worst(result.verdict, wifi_rep['verdict'])}\n")
     return 0
+
+
+def _worst(*verdicts: str) -> str:
+    order = ["CLEAR", "SUSPECT", "CAMERA"]
+    return max(verdicts, key=order.index)
 
 
 def _capture_format(path: str):
