@@ -87,7 +87,10 @@ def test_terminal_output_shows_progress_and_verdict(cli):
     rc, out, err = cli("demo", "--band", "2.4GHz")
     assert rc == 0, err
     assert "100%" in err  # the progress bar reached the end
-    assert out.strip().splitlines()[-1].startswith("CAMERA")
+    lines = out.strip().splitlines()
+    assert "CAMERA: analog video transmitter found" in lines
+    assert "CAMERA: a Wi-Fi transmitter uploads like a streaming camera" in lines
+    assert lines[-1] == "Overall: CAMERA"
 
 
 def test_rf_without_a_dongle_says_so_and_sweeps_the_simulator(cli_json):
