@@ -91,9 +91,13 @@ class TrafficWindows:
         lag_hi = int(np.ceil(cfg.max_period_s / cfg.bin_s))
         self._lags = np.arange(lag_lo, 2 * lag_hi + 2)  # periods and their second multiples
         self._n_periods = lag_hi - lag_lo + 1
-        width = self._lags[-1] - self._lags[-1] // 2 + 1
-        valley = self._lags[:, None] // 2 + np.arange(width)[None, :]
-        self._valley_idx = np.minimum(valley, self._lags[:, None])
+        # the dip: min over lags [L // 2, L], answered from a sparse table of minima over
+        # power-of-two spans (two overlapping spans cover any range)
+        lo_lag = self._lags // 2
+        span = self._lags - lo_lag + 1
+        self._valley_level = np.floor(np.log2(span)).astype(np.int64)
+        self._valley_lo = lo_lag
+        self._valley_hi = self._lags - (1 << self._valley_level) + 1
         periods = np.arange(lag_lo, lag_hi + 1)
         self._double_idx = (2 * periods[:, None] + np.array([-1, 0, 1])[None, :]) - lag_lo
 
@@ -239,6 +243,20 @@ class TrafficWindows:
         self._periodicity(rows, f["ts"][up], l3, up_sender, sender_idx)
         return rows
 
+    def _valley(self, sm: np.ndarray) -> np.ndarray:
+        """min(sm[:, L // 2 : L + 1]) for every lag L in ``self._lags`` (range-minimum
+        queries on a sparse table: a few array minimums instead of a 3-D gather)."""
+        levels = [sm]
+        for k in range(1, int(self._valley_level.max()) + 1):
+            prev, half = levels[-1], 1 << (k - 1)
+            levels.append(np.minimum(prev[:, :-half], prev[:, half:]))
+        out = np.empty((sm.shape[0], self._lags.size), sm.dtype)
+        for k in np.unique(self._valley_level):
+            cols = np.flatnonzero(self._valley_level == k)
+            table = levels[k]
+            out[:, cols] = np.minimum(table[:, self._valley_lo[cols]], table[:, self._valley_hi[cols]])
+        return out
+
     def _periodicity(self, rows, ts, l3, sender_rows, si, chunk: int = 64) -> None:
         """Autocorrelation of each window's uplink byte series in ``bin_s`` bins."""
         cfg = self.cfg
@@ -284,7 +302,7 @@ class TrafficWindows:
             sm[:, 0], sm[:, -1] = acf[:, 0], acf[:, -1]
             # a frame period is a *peak*: high at the lag, low half a period earlier. A
             # correlation that merely decays from lag 0 (on/off or aggregated traffic) is not.
-            prominence = sm[:, self._lags] - sm[:, self._valley_idx].min(axis=2)
+            prominence = sm[:, self._lags] - self._valley(sm)
             first = prominence[:, :self._n_periods]
             # a train of frames also correlates at twice its period; a chance
             # fluctuation of bulk traffic rarely does at both

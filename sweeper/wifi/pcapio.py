@@ -110,18 +110,20 @@ def _read_pcap(f: BinaryIO, name: str, stats: ReadStats, batch_records: int) -> 
     if linktype not in SUPPORTED_LINKTYPES:
         raise InputError(f"{name}: link type {linktype} is not supported "
                          f"(supported: {', '.join(f'{k} {v}' for k, v in SUPPORTED_LINKTYPES.items())})")
-    unpack = struct.Struct(endian + "IIII").unpack_from
+    caplen_at = struct.Struct(endian + "I").unpack_from
+    hdr_dtype = np.dtype([("sec", endian + "u4"), ("frac", endian + "u4"), ("cl", endian + "u4"),
+                          ("ol", endian + "u4")])
     chunks = _Chunks(f)
     while True:
         chunks.fill(16 + MAX_RECORD)  # one whole record is always in memory unless at EOF
         buf, off, end = chunks.buf, chunks.pos, len(chunks.buf)
-        ts: List[float] = []
-        caplen: List[int] = []
-        origlen: List[int] = []
-        offset: List[int] = []
+        # the walk: only the captured length decides where the next header is; all
+        # header fields are then read for the whole batch at once
+        headers: List[int] = []
+        append = headers.append
         stop = False
-        while off + 16 <= end and len(ts) < batch_records:
-            sec, frac, cl, ol = unpack(buf, off)
+        while off + 16 <= end and len(headers) < batch_records:
+            cl = caplen_at(buf, off + 8)[0]
             if cl > MAX_RECORD:
                 stats.corrupt_records += 1
                 stop = True
@@ -131,17 +133,19 @@ def _read_pcap(f: BinaryIO, name: str, stats: ReadStats, batch_records: int) -> 
                     stats.truncated_records += 1
                     stop = True
                 break  # refill and carry on
-            ts.append(sec + frac * scale)
-            caplen.append(cl)
-            origlen.append(ol if ol >= cl else cl)
-            offset.append(off + 16)
+            append(off)
             off += 16 + cl
         if chunks.eof and 0 < end - off < 16:
             stats.truncated_records += 1
             stop = True
-        if ts:
-            stats.records += len(ts)
-            yield _batch(linktype, ts, caplen, origlen, offset, buf)
+        if headers:
+            at = np.asarray(headers, np.int64)
+            raw = np.frombuffer(buf, np.uint8)
+            h = raw[at[:, None] + np.arange(16)].copy().view(hdr_dtype).ravel()
+            cl_a = h["cl"].astype(np.int64)
+            stats.records += at.size
+            yield RawBatch(linktype, h["sec"] + h["frac"] * scale, cl_a,
+                           np.maximum(h["ol"].astype(np.int64), cl_a), at + 16, raw)
         chunks.pos = off
         if stop or (chunks.eof and off >= end):
             return
