@@ -23,6 +23,8 @@ import time
 
 import numpy as np
 
+import _timing  # noqa: E402 (bench/ is the script directory)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
@@ -33,12 +35,7 @@ RATE = 2.4e6
 
 
 def best_of(fn, repeats=7):
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+    return _timing.best_of(fn, repeats)
 
 
 def camera_cu8(seconds=1.0) -> bytes:

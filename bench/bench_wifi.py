@@ -37,6 +37,8 @@ import time
 
 import numpy as np
 
+import _timing  # noqa: E402 (bench/ is the script directory)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
@@ -60,12 +62,7 @@ TSHARK_FIELDS = ("frame.time_epoch", "frame.len", "wlan.fc.type_subtype", "wlan.
 
 
 def best_of(fn, repeats=3):
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+    return _timing.best_of(fn, repeats)
 
 
 # ---- input ------------------------------------------------------------------------------

@@ -244,8 +244,9 @@ class WifiConfig(_Section):
     linger_s: float = setting(3.0, "Seconds a channel is kept while a transmitter on it uploads "
                               "steadily, long enough for a verdict.", ranges=[(0.1, 60)])
     duration_s: float = setting(40.0, "Length of one Wi-Fi sweep in seconds.", ranges=[(1, 3600)])
-    snaplen: int = setting(256, "Bytes kept of each frame: headers only, payloads are never "
-                           "read.", ranges=[(64, 65535)])
+    snaplen: int = setting(256, "Bytes of each frame copied from the kernel, enough for its "
+                           "headers; payloads are never stored (--write saves headers only).",
+                           ranges=[(64, 65535)])
     simulator: WifiSimulatorConfig = section(WifiSimulatorConfig, "Simulator (source: simulator, "
                                              "or auto without an adapter).")
 

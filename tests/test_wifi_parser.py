@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sweeper.wifi.frames import (FC_PROTECTED, FC_RETRY, FTYPE_CTRL, FTYPE_DATA, FTYPE_MGMT,
-                                 QOS_AMSDU, QOS_PRESENT, is_group, is_local, mac_from_str,
-                                 mac_to_str, parse_batch)
+                                 QOS_AMSDU, QOS_PRESENT, header_bytes, is_group, is_local,
+                                 mac_from_str, mac_to_str, parse_batch, strip_payloads)
 from sweeper.wifi.source import RawBatch
 
 scapy_all = pytest.importorskip("scapy.all")
@@ -159,6 +159,22 @@ def test_linktype_105_and_ethernet():
     assert len(f) == 0 and stats.truncated == 1
 
 
+def test_saved_records_keep_headers_and_drop_payloads():
+    rt_len = len(raw(rt(Flags="FCS")))
+    data = raw(rt(Flags="FCS") / Dot11(type=2, subtype=8, FCfield=0x41, addr1=AP, addr2=CAM, addr3=AP)
+               / Dot11QoS()) + ccmp(1400) + b"\0" * 4
+    beacon = raw(rt() / Dot11(type=0, subtype=8, addr1="ff:ff:ff:ff:ff:ff", addr2=AP, addr3=AP)
+                 / Dot11Beacon() / Dot11Elt(ID=0, info=b"Hotel"))
+    eth = bytes.fromhex("001c7f53d028f4b85eff2b1b0800") + b"\x45" + b"\0" * 59
+    b = RawBatch.from_records(127, [(1.0, data, len(data)), (1.1, beacon, len(beacon))])
+    assert list(header_bytes(b)) == [rt_len + 26 + 8, len(beacon)]  # CCMP header kept, body not
+    before, _, _ = parse_batch(b)
+    after, _, ssids = parse_batch(strip_payloads(b))
+    assert (after == before).all() and ssids  # nothing the detector uses is lost
+    e = RawBatch.from_records(1, [(1.0, eth, 1514)])
+    assert list(header_bytes(e)) == [14]  # not even the IP header (addresses) is kept
+
+
 def test_address_bits():
     assert is_group(mac_from_str("01:00:5e:00:00:fb")) and not is_group(mac_from_str(CAM))
     assert is_local(mac_from_str(PHONE)) and not is_local(mac_from_str(CAM))
@@ -174,6 +190,8 @@ VALID = [raw(rt(Flags="FCS") / Dot11(type=2, subtype=8, FCfield=0x41, addr1=AP, 
 
 
 def _check_invariants(batch):
+    keep = header_bytes(batch)
+    assert np.all((keep >= 0) & (keep <= batch.caplen))
     frames, stats, ssids = parse_batch(batch)
     assert stats.records == len(batch)
     assert stats.parsed == len(frames)

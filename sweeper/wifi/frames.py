@@ -282,3 +282,44 @@ def _parse_ethernet(batch: RawBatch, stats: ParseStats):
     frames["rssi"] = np.nan
     frames["ftype"] = FTYPE_DATA
     return frames, ok
+
+
+def header_bytes(batch: RawBatch) -> np.ndarray:
+    """How many leading bytes of each record are headers (radiotap, the 802.11 MAC
+    header and the CCMP/TKIP/WEP header; the Ethernet header and VLAN tag): what a saved
+    capture may keep. Everything after is payload, which Sweeper never stores."""
+    n = len(batch)
+    caplen = batch.caplen.astype(np.int64)
+    if n == 0:
+        return caplen
+    data = _padded(batch, 64)
+    base = batch.offset.astype(np.int64)
+    if batch.linktype == LINKTYPE_ETHERNET:
+        b = np.where(caplen >= 14, base, 0)
+        ethertype = (_u8(data, b + 12) << 8) | _u8(data, b + 13)
+        keep = 14 + np.where(np.isin(ethertype, (0x8100, 0x88A8)), 4, 0)
+        return np.minimum(caplen, keep)
+    if batch.linktype == LINKTYPE_IEEE802_11_RADIOTAP:
+        rt = radiotap.parse(data, base, caplen)
+        start = np.where(rt.ok, rt.length, 0)
+    else:
+        start = np.zeros(n, np.int64)
+    h = np.where(caplen >= start + 2, base + start, 0)
+    fc0, fc1 = _u8(data, h), _u8(data, h + 1)
+    ftype, subtype = (fc0 >> 2) & 3, fc0 >> 4
+    is_data = ftype == FTYPE_DATA
+    mac_hdr = np.where(ftype == FTYPE_CTRL, 16, 24)
+    mac_hdr += np.where(is_data & ((fc1 & 3) == 3), 6, 0)
+    qos = is_data & ((subtype & 8) != 0)
+    mac_hdr += np.where(qos, 2, 0) + np.where(qos & ((fc1 & FC_ORDER) != 0), 4, 0)
+    # management frames keep their fixed fields and elements (network names, channel):
+    # they are broadcast announcements, not anyone's data
+    keep = np.where(ftype == FTYPE_MGMT, caplen,
+                    start + mac_hdr + np.where((fc1 & FC_PROTECTED) != 0, 8, 0))
+    return np.minimum(caplen, keep)
+
+
+def strip_payloads(batch: RawBatch) -> RawBatch:
+    """The same records cut after their headers (original lengths kept), for saving."""
+    return RawBatch(batch.linktype, batch.ts, header_bytes(batch), batch.origlen, batch.offset,
+                    batch.data, batch.channel)

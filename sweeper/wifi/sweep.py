@@ -17,7 +17,7 @@ import numpy as np
 
 from sweeper.wifi.analysis import TrafficAnalyzer
 from sweeper.wifi.features import LARGE_L3, WindowConfig
-from sweeper.wifi.frames import FC_RETRY, FTYPE_DATA, is_group
+from sweeper.wifi.frames import FC_RETRY, FTYPE_DATA, is_group, strip_payloads
 from sweeper.wifi.hopper import Hopper, HopPolicy
 from sweeper.wifi.source import FrameSource
 
@@ -78,7 +78,7 @@ class WifiSweep:
                 if channel:  # 0: a source that does not tune (wired port, file)
                     self.visits[channel] = self.visits.get(channel, 0) + 1
             if self.recorder is not None and len(batch):
-                self.recorder.write(batch)
+                self.recorder.write(strip_payloads(batch))  # headers only, never payloads
             frames = an.feed(batch)
             if self._worth_lingering(frames):
                 hopper.linger()
