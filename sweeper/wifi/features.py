@@ -5,7 +5,7 @@ i.e. 8 slots) ending at a slot boundary, evaluated for each transmitter at each 
 in which it sent unicast data. Per (transmitter, slot) sums come from one sort and
 ``bincount``; window sums are differences of cumulative sums; so there is no Python
 loop over frames or windows. Only windows that pass a cheap gate (enough uplink to be
-any camera) get the costly part: a fine-binned (2 ms) uplink byte series whose
+any camera) get the costly part: the uplink as busy/idle 2 ms bins, whose
 autocorrelation shows bursts recurring at a video frame rate.
 
 What is "uplink": data frames the transmitter sends to a unicast receiver (a camera in
@@ -66,10 +66,6 @@ class WindowConfig:
     bin_s: float = 0.002
     min_period_s: float = 1 / 40
     max_period_s: float = 0.35  # frame periods up to 1/8 s, and GOPs of a few frames
-
-
-def _ramp(x, lo, hi):
-    return np.clip((np.asarray(x, np.float32) - lo) / (hi - lo), 0.0, 1.0)
 
 
 class TrafficWindows:
@@ -258,7 +254,8 @@ class TrafficWindows:
         return out
 
     def _periodicity(self, rows, ts, l3, sender_rows, si, chunk: int = 64) -> None:
-        """Autocorrelation of each window's uplink byte series in ``bin_s`` bins."""
+        """Burst rhythm of each gated window: the autocorrelation of its uplink as busy/idle
+        ``bin_s`` bins, peak prominence at a frame (or GOP) period and twice it."""
         cfg = self.cfg
         nb = int(round(cfg.window_s / cfg.bin_s))
         nfft = 1 << int(np.ceil(np.log2(2 * nb)))
