@@ -78,7 +78,8 @@ class _Rt:
 
 @functools.lru_cache(maxsize=None)
 def _radiotap(layout: str, fcs: bool) -> _Rt:
-    from scapy.all import RadioTap, raw
+    from scapy.compat import raw
+    from scapy.layers.dot11 import RadioTap
     from scapy.layers.dot11 import RadioTapExtendedPresenceMask as Mask
 
     flags = 0x10 if fcs else 0
@@ -140,7 +141,7 @@ def _vendor_ies(n: int, seed: int) -> list:
 @functools.lru_cache(maxsize=4096)
 def _template(layout: str, fcs: bool, kind: int, protected: bool, ssid: str = "", channel: int = 0,
               ie_bytes: int = 0, interval: int = 100) -> _Tpl:
-    from scapy.all import raw
+    from scapy.compat import raw
     from scapy.layers.dot11 import (AKMSuite, Dot11, Dot11Beacon, Dot11CCMP, Dot11Elt, Dot11EltDSSSet, Dot11EltRates,
                                     Dot11EltRSN, Dot11ProbeReq, Dot11ProbeResp, Dot11QoS)
     from scapy.layers.l2 import LLC, SNAP
