@@ -10,12 +10,15 @@ setup(
     license="GPL-3.0-or-later",
     python_requires=">=3.9",
     packages=find_packages(include=["sweeper", "sweeper.*"]),
-    package_data={"sweeper": ["data/*.yaml", "sim/wifi/*.json"]},
+    package_data={"sweeper": ["data/*.yaml", "data/fonts/*", "sim/wifi/*.json"]},
     install_requires=[
         "numpy>=1.21",
         "pyyaml>=5.4",
         # frame templates for the Wi-Fi traffic simulator (never used per frame)
         "scapy>=2.5",
+        # the device: OLED panel, buzzer and buttons (both have mock/dummy backends)
+        "luma.oled>=3.12",
+        "gpiozero>=2.0",
     ],
     extras_require={
         # pyrtlsdr 0.4/0.5 fail to import against Debian 12's librtlsdr 0.6.0

@@ -262,6 +262,54 @@ class WifiConfig(_Section):
 
 
 @dataclass(frozen=True)
+class DisplayConfig(_Section):
+    """The OLED panel (luma.oled), on I2C."""
+
+    enabled: bool = setting(True, "Use a display when one is connected.")
+    driver: str = setting("ssd1306", "Panel controller.",
+                          choices=["ssd1306", "sh1106", "ssd1309", "ssd1305", "sh1107"])
+    i2c_port: int = setting(1, "I2C bus number (/dev/i2c-N).", ranges=[(0, 20)])
+    i2c_address: int = setting(0x3C, "I2C address of the panel (0x3C or 0x3D).",
+                               ranges=[(0x03, 0x77)], example="i2c_address: 0x3C")
+    rotate: int = setting(0, "Rotation in quarter turns (0-3), to match how it is mounted.",
+                          ranges=[(0, 3)])
+    width: int = setting(128, "Panel width in pixels.", ranges=[(64, 256)])
+    height: int = setting(64, "Panel height in pixels.", ranges=[(32, 128)])
+
+
+@dataclass(frozen=True)
+class BuzzerConfig(_Section):
+    """Sounds, and an optional vibration motor for quiet mode (gpiozero, BCM pin numbers)."""
+
+    enabled: bool = setting(True, "Use the buzzer.")
+    pin: int = setting(18, "GPIO (BCM) pin of the buzzer.", ranges=[(2, 27)])
+    kind: str = setting("passive", "active: sounds by itself when powered (one pitch); "
+                        "passive: a piezo driven with tones.", choices=["active", "passive"])
+    vibration_pin: Optional[int] = setting(None, "GPIO (BCM) pin of a vibration motor (through a "
+                                           "transistor), used in quiet mode; null = none.",
+                                           ranges=[(2, 27)])
+
+
+@dataclass(frozen=True)
+class ButtonsConfig(_Section):
+    """Two push buttons to ground (gpiozero, BCM pin numbers, internal pull-ups)."""
+
+    enabled: bool = setting(True, "Use the buttons.")
+    select_pin: int = setting(17, "Select: press to start or stop a sweep; hold for locate mode; "
+                              "hold longer to shut down safely.", ranges=[(2, 27)])
+    next_pin: int = setting(27, "Next: press for the next finding.", ranges=[(2, 27)])
+    long_press_s: float = setting(1.0, "Hold this long for locate mode.", ranges=[(0.3, 5)])
+    shutdown_press_s: float = setting(4.0, "Hold this long to shut down.", ranges=[(1, 20)])
+
+    def __post_init__(self):
+        if self.select_pin == self.next_pin:
+            raise ConfigProblem(("next_pin", "select_pin"), "the two buttons need different pins")
+        if self.shutdown_press_s <= self.long_press_s:
+            raise ConfigProblem(("shutdown_press_s", "long_press_s"),
+                                "shutdown_press_s must be longer than long_press_s")
+
+
+@dataclass(frozen=True)
 class DetectionConfig(_Section):
     """Verdict thresholds."""
 
@@ -303,6 +351,9 @@ class Config(_Section):
     device_name: str = setting("sweeper", "Name shown in reports and logs.")
     rf: RfConfig = section(RfConfig, "RF sweep for analog video transmitters, with an RTL-SDR.")
     wifi: WifiConfig = section(WifiConfig, "Wi-Fi sniffing for cameras that upload video.")
+    display: DisplayConfig = section(DisplayConfig, "The OLED display.")
+    buzzer: BuzzerConfig = section(BuzzerConfig, "The buzzer and vibration motor.")
+    buttons: ButtonsConfig = section(ButtonsConfig, "The buttons.")
     detection: DetectionConfig = section(DetectionConfig, "When an emitter counts as a camera.")
     output: OutputConfig = section(OutputConfig, "Messages and logging.")
     source_path: Optional[str] = field(default=None, compare=False, metadata={"internal": True})
