@@ -54,6 +54,16 @@ def _parser() -> argparse.ArgumentParser:
     wifi.add_argument("--write", metavar="FILE.pcap",
                       help="also save the captured headers (snaplen bytes per frame) to a pcap")
 
+    run = sub.add_parser("run", help="the device: wait for the button, sweep RF and Wi-Fi together, "
+                         "show the verdict (the systemd service runs this)")
+    run.add_argument("--once", action="store_true", help="sweep once now, print the result and exit")
+    run.add_argument("--json", action="store_true", help="with --once: print one JSON object")
+    run.add_argument("--simulate", action="store_true",
+                     help="no hardware: simulated radios, mock buttons and buzzer, a virtual display")
+    run.add_argument("--clear", action="store_true", help="with --simulate: the room without its cameras")
+    run.add_argument("--scene", metavar="FILE", help="with --simulate: another scene file")
+    run.add_argument("--png-dir", metavar="DIR", help="with --simulate: save every screen shown as a PNG")
+
     demo = sub.add_parser("demo", help="sweep the built-in simulated room (no hardware needed)")
     sweep_args(demo)
     demo.add_argument("--scene", metavar="FILE", help="another scene file instead of the built-in room")
@@ -216,6 +226,39 @@ def cmd_wifi(args) -> int:
     else:
         where = ("" if args.wired else f" of {len(rep['channels_visited'])} channels")
         print_wifi(rep, sys.stdout, f"Wi-Fi sweep{where} in {rep['elapsed_s']:.1f} s from {rep['source']}")
+    return 0
+
+
+def cmd_run(args) -> int:
+    cfg = _config(args)
+    from sweeper.device import notify
+    from sweeper.device.app import build_device, install_signals
+    from sweeper.device.daemon import finding_label
+
+    if (args.clear or args.scene or args.png_dir) and not args.simulate:
+        raise InputError("--clear, --scene and --png-dir need --simulate")
+    shutdown = (lambda: print("sweeper: (simulated) power off", file=sys.stderr)) if args.simulate else None
+    dev = build_device(cfg, simulate=args.simulate, camera=not args.clear, scene=args.scene, warn=_warn,
+                       shutdown=shutdown, notify=None if args.once else notify)
+    if args.png_dir:
+        from sweeper.device.app import RecordingDisplay
+
+        dev.display = dev.daemon.display = RecordingDisplay(dev.display, args.png_dir)
+    install_signals(dev.daemon)
+    try:
+        outcome = dev.daemon.run(once=args.once)
+    finally:
+        dev.close()
+    if args.once and outcome is not None:
+        if args.json:
+            print(json.dumps(outcome.to_dict(), indent=2))
+        else:
+            for f in outcome.findings:
+                print(f"{f['verdict'].upper():8} {f['score']:.2f}  {finding_label(f)}")
+            missing = {n: r for n, r in dev.hardware.status().items() if r != "ok"}
+            for name, reason in missing.items():
+                print(f"missing: {name}: {reason}")
+            print(outcome.verdict)
     return 0
 
 
@@ -391,4 +434,4 @@ def cmd_config(args) -> int:
     return 0
 
 
-COMMANDS = {"rf": cmd_rf, "wifi": cmd_wifi, "demo": cmd_demo, "analyze": cmd_analyze, "sim": cmd_sim, "config": cmd_config}
+COMMANDS = {"rf": cmd_rf, "wifi": cmd_wifi, "run": cmd_run, "demo": cmd_demo, "analyze": cmd_analyze, "sim": cmd_sim, "config": cmd_config}

@@ -87,7 +87,13 @@ class SimulatedSource(IQSource):
         self._since_tune = 0
         self._t = round(self._t * self._fs) / self._fs  # continue on the new sample grid
 
+    def unplug(self) -> None:
+        """Simulate pulling the dongle out: every later call fails as a real one would."""
+        self._unplugged = True
+
     def read(self, n: int) -> np.ndarray:
+        if getattr(self, "_unplugged", False):
+            raise HardwareError("the RTL-SDR was unplugged (simulated)")
         if self._center is None:
             raise HardwareError("read() before tune(): tune the simulated dongle first")
         n = int(n)

@@ -72,7 +72,13 @@ class SimulatedWifiSource(FrameSource):
                                 f"not a 2.4 or 5 GHz Wi-Fi channel") from None
         self._channel = int(channel)
 
+    def unplug(self) -> None:
+        """Simulate pulling the adapter out: every later read fails as a real one would."""
+        self._unplugged = True
+
     def read_batch(self, timeout: float = 0.25) -> Optional[RawBatch]:
+        if getattr(self, "_unplugged", False):
+            raise HardwareError("the Wi-Fi adapter was unplugged (simulated)")
         if self._closed:
             return None
         t0 = self._t

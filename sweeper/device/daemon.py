@@ -1,0 +1,452 @@
+"""The device: one button, one verdict. ``sweeper run`` runs this as a systemd service.
+
+:class:`Hardware` opens what is plugged in (RTL-SDR, Wi-Fi adapter) and remembers what is
+missing and why; it is probed again while idle, so a dongle or adapter plugged back in
+is picked up without a reboot, and one that fails mid-sweep is only marked missing.
+:class:`Daemon` is a small state machine driven by events (buttons, the sweep timer's
+SIGUSR1, its own threads) through one queue:
+
+    ready --select--> sweeping --done--> result --next--> finding --next--> ...
+      ^                  |select (stop)      |hold select: locate (hold again or press: back)
+      +------------------+-------------------+--select: sweep again
+
+A sweep runs the RF and Wi-Fi sweeps concurrently (each in its own thread, each with the
+hardware it has), shows one progress figure, and merges their findings into one ranked
+list and one verdict. The display, annunciator and controls are the small device classes
+in this package; every one has a simulated backend, so the whole device runs in tests and
+in ``sweeper run --simulate`` with no hardware.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional
+
+import numpy as np
+
+from sweeper.errors import HardwareError
+
+VERDICT_ORDER = ("CLEAR", "SUSPECT", "CAMERA")
+#: idle seconds between looks for hardware that was missing
+PROBE_EVERY_S = 5.0
+#: display refreshes per second while sweeping or locating
+REFRESH_HZ = 4.0
+
+
+def worst(*verdicts: str) -> str:
+    return max(verdicts, key=VERDICT_ORDER.index) if verdicts else "CLEAR"
+
+
+def rank_findings(findings: List[dict]) -> List[dict]:
+    """Cameras first, then suspects; stronger evidence first within each."""
+    return sorted(findings, key=lambda f: (f["verdict"] != "camera", -float(f.get("score", 0))))
+
+
+def finding_label(f: dict) -> str:
+    """One line naming a finding, for logs and the terminal."""
+    if f.get("type") == "wifi_camera":
+        return f"Wi-Fi {f['mac']} ch {f.get('channel') or '?'}"
+    return f"RF {f['freq_hz'] / 1e6:.1f} MHz {f.get('standard') or ''}".rstrip()
+
+
+class Hardware:
+    """The detection hardware: opened on demand, missing parts reported, not fatal.
+
+    ``open_rf`` and ``open_wifi`` return a source or raise :class:`HardwareError` whose
+    message says what to fix.
+    """
+
+    def __init__(self, open_rf: Optional[Callable] = None, open_wifi: Optional[Callable] = None):
+        self._openers = {"RF": open_rf, "Wi-Fi": open_wifi}
+        self.sources: Dict[str, object] = {}
+        self.missing: Dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def probe(self) -> Dict[str, str]:
+        """Try to open whatever is not open; returns ``{name: "ok" | reason}``."""
+        with self._lock:
+            for name, opener in self._openers.items():
+                if name in self.sources:
+                    continue
+                if opener is None:
+                    self.missing[name] = "disabled in the configuration"
+                    continue
+                try:
+                    self.sources[name] = opener()
+                    self.missing.pop(name, None)
+                except HardwareError as exc:
+                    self.missing[name] = str(exc)
+            return self.status()
+
+    def status(self) -> Dict[str, str]:
+        return {name: ("ok" if name in self.sources else self.missing.get(name, "missing"))
+                for name in self._openers}
+
+    def lost(self, name: str, exc: BaseException) -> None:
+        """A source failed (unplugged): close it and look for it again later."""
+        with self._lock:
+            src = self.sources.pop(name, None)
+            self.missing[name] = str(exc)
+        if src is not None:
+            try:
+                src.close()
+            except Exception:  # noqa: BLE001 (a dead device may fail to close too)
+                pass
+
+    def close(self) -> None:
+        with self._lock:
+            for src in self.sources.values():
+                try:
+                    src.close()
+                except Exception:  # noqa: BLE001
+                    pass
+            self.sources.clear()
+
+
+@dataclass
+class SweepOutcome:
+    verdict: str
+    findings: List[dict]
+    parts: Dict[str, dict] = field(default_factory=dict)  # "RF"/"Wi-Fi" -> its report
+    problems: Dict[str, str] = field(default_factory=dict)  # hardware lost during the sweep
+    elapsed_s: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {"verdict": self.verdict, "findings": self.findings,
+                "rf": self.parts.get("RF"), "wifi": self.parts.get("Wi-Fi"),
+                "problems": self.problems, "elapsed_s": round(self.elapsed_s, 2)}
+
+
+class CombinedSweep:
+    """RF and Wi-Fi sweeps at once, on whatever hardware is open; one progress figure."""
+
+    def __init__(self, cfg, hardware: Hardware, on_progress: Callable[[float, str], None]):
+        self.cfg = cfg
+        self.hardware = hardware
+        self.on_progress = on_progress
+        self.stop_event = threading.Event()
+        self._fractions: Dict[str, float] = {}
+        self._rf_sweep = None
+        self._lock = threading.Lock()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        if self._rf_sweep is not None:
+            self._rf_sweep.stop()
+
+    def _progress(self, name: str, fraction: float, label: str) -> None:
+        with self._lock:
+            self._fractions[name] = fraction
+            overall = sum(self._fractions.values()) / max(len(self._fractions), 1)
+        self.on_progress(overall, label)
+
+    def run(self) -> SweepOutcome:
+        t0 = time.monotonic()
+        outcome = SweepOutcome("CLEAR", [])
+        jobs = {"RF": self._run_rf, "Wi-Fi": self._run_wifi}
+        threads = []
+        for name, job in jobs.items():
+            src = self.hardware.sources.get(name)
+            if src is None:
+                continue
+            self._fractions[name] = 0.0
+            threads.append(threading.Thread(target=self._guard, args=(name, job, src, outcome),
+                                            name=f"sweep-{name}", daemon=True))
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        findings = []
+        for rep in outcome.parts.values():
+            findings += rep.get("findings", [])
+        outcome.findings = rank_findings(findings)
+        outcome.verdict = worst(*[rep["verdict"] for rep in outcome.parts.values()])
+        outcome.elapsed_s = time.monotonic() - t0
+        return outcome
+
+    def _guard(self, name, job, src, outcome: SweepOutcome) -> None:
+        try:
+            outcome.parts[name] = job(src)
+        except HardwareError as exc:  # unplugged mid-sweep: the other half carries on
+            outcome.problems[name] = str(exc)
+            self.hardware.lost(name, exc)
+
+    def _run_rf(self, source) -> dict:
+        from sweeper.config import config_bands
+        from sweeper.rf.bands import plan_sweep
+        from sweeper.sweep import Sweep, SweepSettings
+
+        rf = self.cfg.rf
+        tuner = source.tuner
+        hops = plan_sweep(config_bands(self.cfg), rf.sample_rate, rf.crop, (tuner.min_hz, tuner.max_hz))
+        settings = SweepSettings(sample_rate=rf.sample_rate, gain_db=rf.tuner_gain_db, dwell_s=rf.dwell_s,
+                                 settle_s=rf.settle_s, settle_samples=rf.settle_samples,
+                                 video_camera_score=self.cfg.detection.video_camera_score,
+                                 video_suspect_score=self.cfg.detection.video_suspect_score)
+
+        def progress(p):
+            if p.kind == "hop":
+                self._progress("RF", p.fraction, f"{p.band} {p.rf_center_hz / 1e6:.0f} MHz")
+
+        self._rf_sweep = Sweep(source, hops, settings, progress)
+        if self.stop_event.is_set():
+            self._rf_sweep.stop()
+        return self._rf_sweep.run().to_dict()
+
+    def _run_wifi(self, source) -> dict:
+        from sweeper.wifi.sweep import WifiSweep
+
+        w = self.cfg.wifi
+
+        def progress(p):
+            if p.kind == "hop":
+                self._progress("Wi-Fi", p.fraction, f"Wi-Fi ch {p.channel}")
+
+        sweep = WifiSweep(source, w.channels, w.dwell_s, w.linger_s, w.duration_s,
+                          self.cfg.detection.wifi_camera_score, self.cfg.detection.wifi_suspect_score,
+                          progress=progress)
+        return sweep.run(self.stop_event)
+
+
+class Locator:
+    """Locate mode: a proximity reading several times a second for one finding.
+
+    Wi-Fi: the adapter parked on the finding's channel, the median signal of its frames.
+    RF: the dongle tuned to the finding's frequency, in-window power over the quietest
+    reading so far. ``level`` is 0 (far) .. 1 (close).
+    """
+
+    def __init__(self, finding: dict, hardware: Hardware, cfg):
+        self.finding = finding
+        self.hardware = hardware
+        self.cfg = cfg
+        self._floor_db: Optional[float] = None
+
+    def read(self) -> tuple:
+        """(level 0..1, reading text); raises HardwareError when the source is gone."""
+        if self.finding.get("type") == "wifi_camera":
+            return self._wifi()
+        return self._rf()
+
+    def _wifi(self):
+        from sweeper.wifi.frames import mac_from_str, parse_batch
+
+        src = self.hardware.sources.get("Wi-Fi")
+        if src is None:
+            raise HardwareError("the Wi-Fi adapter is not available")
+        ch = self.finding.get("channel")
+        if ch and getattr(src, "can_tune", False) and getattr(src, "_locate_channel", None) != ch:
+            src.set_channel(int(ch))
+            src._locate_channel = ch
+        mac = mac_from_str(self.finding["mac"])
+        batch = src.read_batch(1.0 / REFRESH_HZ)
+        if batch is None:
+            raise HardwareError("the Wi-Fi capture ended")
+        frames, _, _ = parse_batch(batch)
+        rssi = frames["rssi"][(frames["ta"] == mac) & ~np.isnan(frames["rssi"])]
+        if rssi.size == 0:
+            return 0.0, "not heard"
+        dbm = float(np.median(rssi))
+        return float(np.clip((dbm + 90.0) / 60.0, 0.0, 1.0)), f"{dbm:.0f} dBm"
+
+    def _rf(self):
+        src = self.hardware.sources.get("RF")
+        if src is None:
+            raise HardwareError("the RTL-SDR is not available")
+        if getattr(src, "_locate_freq", None) != self.finding["freq_hz"]:
+            self._tune(src)
+        x = src.read(16384)
+        p_db = float(10 * np.log10(np.mean(np.abs(x) ** 2) + 1e-12))
+        self._floor_db = p_db if self._floor_db is None else min(self._floor_db, p_db)
+        above = p_db - self._floor_db
+        return float(np.clip(above / 30.0, 0.0, 1.0)), f"+{above:.0f} dB"
+
+    def _tune(self, src) -> None:
+        from sweeper.config import config_bands
+
+        freq = float(self.finding["freq_hz"])
+        band = next((b for b in config_bands(self.cfg) if b.start_hz <= freq <= b.stop_hz), None)
+        dc = band.downconverter if band is not None else None
+        if hasattr(src, "set_downconverter"):
+            src.set_downconverter(dc)
+        tune_hz = dc.rf_to_if(freq) if dc is not None else freq
+        src.tune(tune_hz, self.cfg.rf.sample_rate, self.cfg.rf.tuner_gain_db)
+        src._locate_freq = self.finding["freq_hz"]
+
+
+class Daemon:
+    """The device's state machine. Feed it events with :meth:`post`; :meth:`run` serves
+    them until :meth:`quit` (or a shutdown)."""
+
+    def __init__(self, cfg, hardware: Hardware, display, annunciator,
+                 shutdown: Optional[Callable[[], None]] = None, notify=None, version: str = ""):
+        self.cfg = cfg
+        self.hardware = hardware
+        self.display = display
+        self.sound = annunciator
+        self.shutdown = shutdown or (lambda: None)
+        self.notify = notify
+        self.version = version
+        self.events: "queue.Queue[tuple]" = queue.Queue()
+        self.state = "boot"
+        self.outcome: Optional[SweepOutcome] = None
+        self.index = 0
+        self.history: List[SweepOutcome] = []
+        self._sweep: Optional[CombinedSweep] = None
+        self._locating = threading.Event()
+        self._quit = threading.Event()
+        self._last_probe = 0.0
+
+    # ------------------------------------------------------------------ plumbing
+
+    def post(self, event: str, payload=None) -> None:
+        """Thread-safe: buttons, signals and worker threads all come through here."""
+        self.events.put((event, payload))
+
+    def quit(self) -> None:
+        self._quit.set()
+        self.post("quit")
+
+    def run(self, once: bool = False) -> Optional[SweepOutcome]:
+        """Serve events. With ``once``: sweep immediately and return its outcome."""
+        self.display.boot(self.version)
+        self._ready(self.hardware.probe())
+        if self.notify is not None:
+            self.notify.ready()
+        if once:
+            self.post("select")
+        interval = self.notify.watchdog_interval() if self.notify is not None else None
+        while not self._quit.is_set():
+            try:
+                event, payload = self.events.get(timeout=min(interval or 1.0, 1.0))
+            except queue.Empty:
+                event, payload = "tick", None
+            if self.notify is not None and interval:
+                self.notify.watchdog()
+            self.handle(event, payload)
+            if once and event == "swept":
+                break
+        self._stop_locate()
+        if self._sweep is not None:
+            self._sweep.stop()
+        return self.outcome
+
+    # ------------------------------------------------------------------ states
+
+    def handle(self, event: str, payload=None) -> None:
+        state = self.state
+        if event == "shutdown":
+            self._stop_locate()
+            if self._sweep is not None:
+                self._sweep.stop()
+            self.display.error("Shutting down. Wait for the green light to stop.")
+            self.sound.off()
+            self.state = "shutdown"
+            self.shutdown()
+            self._quit.set()
+        elif event == "tick":
+            if state in ("ready", "result", "finding") and time.monotonic() - self._last_probe > PROBE_EVERY_S:
+                self._reprobe()
+        elif event == "progress" and state == "sweeping":
+            fraction, label = payload
+            self.display.sweeping(fraction, label)
+        elif event == "swept":
+            self._swept(payload)
+        elif event == "sweep":  # the sweep timer (SIGUSR1): sweep now unless busy
+            if state in ("ready", "result", "finding"):
+                self._start_sweep()
+        elif event == "select":
+            if state == "sweeping":
+                self._sweep.stop()  # the "swept" event follows with what was found so far
+            elif state == "locate":
+                self._stop_locate()
+                self._show_finding()
+            else:
+                self._start_sweep()
+        elif event == "next":
+            if state in ("result", "finding") and self.outcome and self.outcome.findings:
+                if state == "finding":
+                    self.index = (self.index + 1) % len(self.outcome.findings)
+                self._show_finding()
+        elif event == "locate":
+            if state == "locate":
+                self._stop_locate()
+                self._show_finding()
+            elif state in ("result", "finding") and self.outcome and self.outcome.findings:
+                self._start_locate(self.outcome.findings[self.index])
+        elif event == "located" and state == "locate":
+            level, reading = payload
+            self.display.locate(self.outcome.findings[self.index], level, reading)
+            self.sound.proximity(level)
+        elif event == "locate_lost" and state == "locate":
+            self._stop_locate()
+            self.display.error(f"Locate stopped: {payload}")
+            self.state = "result"
+
+    def _ready(self, status: Dict[str, str]) -> None:
+        self._last_probe = time.monotonic()
+        self.state = "ready"
+        self.display.ready({name: ("ok" if v == "ok" else "missing") for name, v in status.items()})
+        if self.notify is not None:
+            missing = [n for n, v in status.items() if v != "ok"]
+            self.notify.status("ready" + (f"; missing: {', '.join(missing)}" if missing else ""))
+
+    def _reprobe(self) -> None:
+        before = self.hardware.status()
+        after = self.hardware.probe()
+        self._last_probe = time.monotonic()
+        if after != before and self.state == "ready":
+            self._ready(after)
+
+    def _start_sweep(self) -> None:
+        status = self.hardware.probe()
+        if not self.hardware.sources:
+            self.display.error("No detector: " + "; ".join(f"{n}: {r}" for n, r in status.items()))
+            self.state = "ready"
+            return
+        self.state = "sweeping"
+        self.sound.start()
+        self.display.sweeping(0.0, "starting")
+        sweep = CombinedSweep(self.cfg, self.hardware,
+                              lambda f, label: self.post("progress", (f, label)))
+        self._sweep = sweep
+        threading.Thread(target=lambda: self.post("swept", sweep.run()), name="sweep", daemon=True).start()
+
+    def _swept(self, outcome: SweepOutcome) -> None:
+        self._sweep = None
+        self.outcome = outcome
+        self.history = (self.history + [outcome])[-10:]
+        self.index = 0
+        self.state = "result"
+        self.display.result(outcome.verdict, len(outcome.findings))
+        {"CLEAR": self.sound.clear, "SUSPECT": self.sound.suspect, "CAMERA": self.sound.camera}[outcome.verdict]()
+        if self.notify is not None:
+            self.notify.status(f"last sweep: {outcome.verdict}, {len(outcome.findings)} findings")
+
+    def _show_finding(self) -> None:
+        self.state = "finding"
+        self.display.finding(self.index, len(self.outcome.findings), self.outcome.findings[self.index])
+
+    def _start_locate(self, finding: dict) -> None:
+        self.state = "locate"
+        self._locating.set()
+        locator = Locator(finding, self.hardware, self.cfg)
+        self.display.locate(finding, 0.0, "...")
+
+        def loop():
+            while self._locating.is_set():
+                try:
+                    self.post("located", locator.read())
+                except HardwareError as exc:
+                    self.post("locate_lost", str(exc))
+                    return
+                time.sleep(1.0 / REFRESH_HZ)
+
+        threading.Thread(target=loop, name="locate", daemon=True).start()
+
+    def _stop_locate(self) -> None:
+        if self._locating.is_set():
+            self._locating.clear()
+            self.sound.proximity(0.0)

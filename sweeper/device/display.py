@@ -1,0 +1,526 @@
+"""The OLED screens: one method per screen, each drawing a whole 128x64 1-bit frame.
+
+The layout is meant to be read at arm's length at a glance: the verdict is the biggest
+thing on its screen and alarms are drawn inverted (a white block), details come in a
+second, smaller line. Text uses the DejaVu fonts shipped in ``sweeper/data/fonts`` with
+Pillow's basic layout, so a frame is pixel-identical on every machine and the PNGs in
+``docs/screens`` double as golden images for the tests.
+
+``python -m sweeper.device.display --screens docs/screens`` renders every screen with
+example data; ``--terminal`` prints them as text art.
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import math
+import os
+import sys
+import threading
+from typing import Callable, Dict, List, Optional, Tuple
+
+from PIL import Image, ImageDraw, ImageFont
+
+from sweeper.errors import HardwareError
+
+#: every screen is laid out for this size; other panels get it fitted (see _fit_to_device)
+FRAME_SIZE = (128, 64)
+FONT_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "fonts")
+BOLD_FONT = "DejaVuSans-Bold.ttf"
+#: docs PNGs are scaled up so a 1-pixel stroke is visible on a web page
+PNG_SCALE = 4
+DRIVERS = ("ssd1306", "sh1106", "ssd1309", "ssd1305", "sh1107")
+ALARM_VERDICTS = ("SUSPECT", "CAMERA")
+
+LIT, DARK = 1, 0
+W, H = FRAME_SIZE
+
+
+@functools.lru_cache(maxsize=None)
+def font(size: int) -> ImageFont.FreeTypeFont:
+    """The shipped font; the basic layout engine avoids raqm/harfbuzz version differences."""
+    path = os.path.join(FONT_DIR, BOLD_FONT)
+    return ImageFont.truetype(path, size, layout_engine=ImageFont.Layout.BASIC)
+
+
+# --------------------------------------------------------------------------- drawing helpers
+
+
+def _text_width(text: str, f: ImageFont.FreeTypeFont) -> int:
+    """Pixels the text covers as drawn on a 1-bit frame (hinting differs from anti-aliased
+    text): its advance, or its ink when a glyph overhangs the advance."""
+    if not text:
+        return 0
+    return max(int(math.ceil(f.getlength(text, mode="1"))), f.getbbox(text, mode="1")[2])
+
+
+def _fitting_font(text: str, max_width: int, largest: int, smallest: int) -> ImageFont.FreeTypeFont:
+    """The largest size (down to ``smallest``) at which ``text`` fits ``max_width``."""
+    for size in range(largest, smallest - 1, -1):
+        f = font(size)
+        if _text_width(text, f) <= max_width:
+            return f
+    return font(smallest)
+
+
+def _clip(text: str, f: ImageFont.FreeTypeFont, max_width: int) -> str:
+    """Cut text to fit, marking the cut with an ellipsis, so nothing spills off the panel."""
+    if _text_width(text, f) <= max_width:
+        return text
+    while text and _text_width(text + "\u2026", f) > max_width:
+        text = text[:-1]
+    return text.rstrip() + "\u2026"
+
+
+def _wrap(text: str, f: ImageFont.FreeTypeFont, max_width: int, max_lines: int) -> List[str]:
+    """Greedy word wrap by pixel width; words longer than a line are broken; the last
+    kept line gets an ellipsis when text is left over."""
+    words = text.split()
+    lines: List[str] = []
+    line = ""
+    while words:
+        word = words.pop(0)
+        candidate = f"{line} {word}" if line else word
+        if _text_width(candidate, f) <= max_width:
+            line = candidate
+            continue
+        if not line:  # a single word wider than the panel: break it
+            cut = len(word)
+            while cut > 1 and _text_width(word[:cut], f) > max_width:
+                cut -= 1
+            line, rest = word[:cut], word[cut:]
+            if rest:
+                words.insert(0, rest)
+            continue
+        lines.append(line)
+        line = ""
+        words.insert(0, word)
+    if line:
+        lines.append(line)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = _clip(lines[-1] + " \u2026", f, max_width)
+    return lines
+
+
+class _Canvas:
+    """A blank 1-bit frame with the few drawing primitives the screens share."""
+
+    def __init__(self):
+        self.image = Image.new("1", FRAME_SIZE, DARK)
+        self.draw = ImageDraw.Draw(self.image)
+
+    def text(self, xy: Tuple[int, int], text: str, f, fill: int = LIT) -> None:
+        self.draw.text(xy, text, font=f, fill=fill)
+
+    def centered(self, y: int, text: str, f, fill: int = LIT, x0: int = 0, x1: int = W) -> None:
+        x = x0 + (x1 - x0 - _text_width(text, f)) // 2
+        self.draw.text((x, y), text, font=f, fill=fill)
+
+    def right(self, xy: Tuple[int, int], text: str, f, fill: int = LIT) -> None:
+        self.draw.text((xy[0] - _text_width(text, f), xy[1]), text, font=f, fill=fill)
+
+    def header(self, left: str, right: str = "") -> None:
+        """An inverted title strip (rows 0-12): says which screen this is at a glance."""
+        self.draw.rectangle((0, 0, W - 1, 12), fill=LIT)
+        f = font(10)
+        if right:
+            self.right((W - 2, 0), right, f, fill=DARK)
+            room = W - 8 - _text_width(right, f)
+        else:
+            room = W - 4
+        self.text((2, 0), _clip(left, f, room), f, fill=DARK)
+
+    def bar(self, box: Tuple[int, int, int, int], fraction: float, ticks: int = 0) -> None:
+        """An outlined bar filled left to right; ``ticks`` marks equal steps below the fill."""
+        x0, y0, x1, y1 = box
+        self.draw.rectangle(box, outline=LIT, fill=DARK)
+        inner = x1 - x0 - 3
+        filled = int(round(inner * _unit(fraction)))
+        if filled > 0:
+            self.draw.rectangle((x0 + 2, y0 + 2, x0 + 1 + filled, y1 - 2), fill=LIT)
+        for i in range(1, ticks):
+            x = x0 + 2 + round(inner * i / ticks)
+            self.draw.line((x, y1 - 3, x, y1 - 2), fill=DARK if x <= x0 + 1 + filled else LIT)
+
+
+def _unit(value: float) -> float:
+    """Clamp to 0..1; NaN counts as 0 so a bad reading never draws garbage."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    if math.isnan(value):
+        return 0.0
+    return min(1.0, max(0.0, value))
+
+
+def _percent(score) -> str:
+    return "?" if score is None else f"{_unit(score) * 100:.0f}%"
+
+
+def _mhz(freq_hz) -> str:
+    return "? MHz" if freq_hz is None else f"{freq_hz / 1e6:.1f} MHz"
+
+
+def _db(value, unit: str = "dB") -> str:
+    return "?" if value is None else f"{value:.0f} {unit}"
+
+
+def finding_title(finding: dict) -> str:
+    """What a finding is in a few characters: the frequency, or the maker / MAC tail."""
+    if finding.get("type") == "wifi_camera":
+        mac = finding.get("mac") or ""
+        return f"{finding.get('vendor') or 'Wi-Fi'} {mac[-5:]}".strip()
+    return _mhz(finding.get("freq_hz"))
+
+
+# --------------------------------------------------------------------------- the display
+
+
+class Display:
+    """Screens on a luma device (a real panel, or luma's in-memory dummy for tests).
+
+    Every screen method records ``screen`` (its name) and ``image`` (the 128x64 frame
+    shown). Methods may be called from any thread; one frame is drawn at a time.
+    """
+
+    def __init__(self, device, name: str = "display"):
+        self.device = device
+        self.name = name
+        self.screen: Optional[str] = None
+        self.image: Optional[Image.Image] = None
+        self._lock = threading.Lock()
+        self._hidden = False
+        self._closed = False
+
+    @classmethod
+    def dummy(cls, width: int = 128, height: int = 64) -> "Display":
+        """An in-memory panel (luma's dummy device): tests, demos and the simulator."""
+        from luma.core.device import dummy
+
+        return cls(dummy(width=width, height=height, mode="1"), name="dummy display")
+
+    # ----------------------------------------------------------------- screens
+
+    def boot(self, version: str) -> None:
+        c = _Canvas()
+        c.centered(2, "SWEEPER", font(22))
+        c.centered(29, "hidden-camera sweeper", font(9))
+        c.centered(40, f"v{version}" if version and version[0].isdigit() else str(version), font(10))
+        c.centered(53, "starting\u2026", font(9))
+        self._show("boot", c)
+
+    def ready(self, hardware: Dict[str, str]) -> None:
+        """What is plugged in (a tick or a cross per part) and how to start."""
+        c = _Canvas()
+        c.text((2, 0), "READY", font(15))
+        f = font(11)
+        for i, (part, status) in enumerate(list(hardware.items())[:6]):
+            x, y = 1 + (i % 2) * 64, 19 + (i // 2) * 11
+            if str(status).lower() == "ok":
+                c.text((x, y), "\u2714", f)
+            else:  # a drawn cross reads better than the font's small ballot X
+                c.draw.line((x + 1, y + 3, x + 8, y + 10), fill=LIT, width=2)
+                c.draw.line((x + 1, y + 10, x + 8, y + 3), fill=LIT, width=2)
+            c.text((x + 12, y), _clip(str(part), f, 51), f)
+        c.draw.rectangle((0, 52, W - 1, H - 1), fill=LIT)
+        c.centered(52, "press SELECT to sweep", font(10), fill=DARK)
+        self._show("ready", c)
+
+    def sweeping(self, fraction: float, label: str) -> None:
+        """Progress and what is being listened to right now."""
+        c = _Canvas()
+        c.text((2, 0), "SWEEPING", font(14))
+        c.right((W - 2, 0), f"{_unit(fraction) * 100:.0f}%", font(14))
+        label = str(label)
+        lf = _fitting_font(label, W - 4, 13, 9)
+        c.centered(20, _clip(label, lf, W - 4), lf)
+        c.bar((0, 37, W - 1, 52), fraction, ticks=4)
+        c.centered(54, "SELECT: stop", font(9))
+        self._show("sweeping", c)
+
+    def result(self, verdict: str, n_findings: int) -> None:
+        """The verdict, huge; an alarm verdict is a solid white block."""
+        c = _Canvas()
+        verdict = str(verdict).upper()
+        alarm = verdict in ALARM_VERDICTS
+        vf = _fitting_font(verdict, W - 6, 28, 12)
+        if alarm:
+            c.draw.rectangle((0, 0, W - 1, 33), fill=LIT)
+        _, top, _, bottom = vf.getbbox(verdict, mode="1")
+        c.centered(17 - (top + bottom) // 2, verdict, vf, fill=DARK if alarm else LIT)
+        if n_findings:
+            count = f"{n_findings} finding" + ("" if n_findings == 1 else "s")
+        else:
+            count = "nothing found"
+        c.centered(36, count, font(12))
+        hint = "NEXT: details" if n_findings else "SELECT: sweep again"
+        c.centered(52, hint, font(10))
+        self._show("result", c)
+
+    def finding(self, index: int, total: int, finding: dict) -> None:
+        """One finding: what (type, maker), where (frequency / channel), how strong, how sure.
+
+        ``index`` is 0-based, shown as ``index+1/total``.
+        """
+        c = _Canvas()
+        verdict = str(finding.get("verdict") or "").upper()
+        wifi = finding.get("type") == "wifi_camera"
+        c.header(f"{index + 1}/{total} {verdict}".strip(), "WI-FI" if wifi else "VIDEO")
+        if wifi:
+            ssid = finding.get("ssid")
+            big = finding.get("vendor") or (f'"{ssid}"' if ssid else "unknown maker")
+            ch, rssi, kbps = finding.get("channel"), finding.get("rssi_dbm"), finding.get("uplink_kbps")
+            lines = [finding.get("mac") or "?",
+                     f"ch {'?' if ch is None else ch}   {'signal ?' if rssi is None else _db(rssi, 'dBm')}",
+                     "up ?" if kbps is None else f"up {kbps:.0f} kb/s"]
+        else:
+            big = _mhz(finding.get("freq_hz"))
+            std = finding.get("standard")
+            lines = [f"analog video {std}" if std else "analog video",
+                     f"SNR {_db(finding.get('snr_db'))}  pwr {_db(finding.get('power_db'))}"]
+        bf = _fitting_font(big, W - 4, 14, 9)
+        c.text((2, 14), _clip(big, bf, W - 4), bf)
+        small = font(10)
+        sure = f"sure {_percent(finding.get('score'))}"
+        c.right((W - 2, 52), sure, small)
+        for i, text in enumerate(lines):
+            room = W - 4 if i < 2 else W - 8 - _text_width(sure, small)  # the last row shares
+            c.text((2, 30 + i * 11), _clip(text, small, room), small)
+        self._show("finding", c)
+
+    def locate(self, finding: dict, level: float, reading: str) -> None:
+        """Locate mode: the reading in big digits over a thick proximity bar."""
+        c = _Canvas()
+        c.header("LOCATE", finding_title(finding))
+        reading = str(reading)
+        rf = _fitting_font(reading, W - 4, 22, 10)
+        c.centered(15, _clip(reading, rf, W - 4), rf)
+        c.bar((0, 42, W - 1, H - 1), level, ticks=4)
+        self._show("locate", c)
+
+    def error(self, message: str) -> None:
+        """A problem the user can act on, word-wrapped to fit."""
+        c = _Canvas()
+        c.header("! ERROR")
+        f = font(10)
+        for i, line in enumerate(_wrap(str(message), f, W - 4, 4)):
+            c.text((2, 15 + i * 12), line, f)
+        self._show("error", c)
+
+    # ----------------------------------------------------------------- power
+
+    def off(self) -> None:
+        """Blank the panel and put it in power-save; the next screen switches it back on."""
+        with self._lock:
+            self.screen = "off"
+            self.image = Image.new("1", FRAME_SIZE, DARK)
+            if self._closed:
+                return
+            self._device_call(self.device.clear)
+            self._device_call(self.device.hide)
+            self._hidden = True
+
+    def close(self) -> None:
+        """Blank the panel and release the bus (luma's cleanup); later screens only
+        record what they would show."""
+        with self._lock:
+            self.screen = "closed"
+            if self._closed:
+                return
+            self._closed = True
+            try:
+                self.device.cleanup()
+            except Exception:  # closing is best effort: the panel may already be gone
+                pass
+
+    # ----------------------------------------------------------------- output
+
+    def save_png(self, path: str, scale: int = PNG_SCALE) -> None:
+        """Write the last frame scaled up (nearest neighbour) for documentation."""
+        if self.image is None:
+            raise ValueError("no frame shown yet")
+        frame = self.image.resize((W * scale, H * scale), Image.NEAREST)
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        frame.save(path, optimize=True)
+
+    def _show(self, screen: str, canvas: _Canvas) -> None:
+        with self._lock:
+            self.screen = screen
+            self.image = canvas.image
+            if self._closed:
+                return
+            if self._hidden:
+                self._device_call(self.device.show)
+                self._hidden = False
+            self._device_call(self.device.display, _fit_to_device(canvas.image, self.device))
+
+    def _device_call(self, method: Callable, *args) -> None:
+        """Run a luma call; an I2C failure mid-run (a loose wire) becomes a HardwareError."""
+        try:
+            method(*args)
+        except (OSError, _luma_errors()) as exc:
+            raise HardwareError(f"{self.name}: {exc}. Check the panel's wiring.") from exc
+
+
+def _fit_to_device(frame: Image.Image, device) -> Image.Image:
+    """The 128x64 frame on a panel of another size (or turned a quarter): centred when it
+    fits, shrunk to fit (keeping its aspect) when the panel is smaller."""
+    size = tuple(device.size)
+    if size == FRAME_SIZE:
+        return frame
+    out = Image.new("1", size, DARK)
+    scale = min(1.0, size[0] / W, size[1] / H)
+    fitted = frame if scale == 1.0 else frame.resize((max(1, int(W * scale)), max(1, int(H * scale))),
+                                                     Image.NEAREST)
+    out.paste(fitted, ((size[0] - fitted.width) // 2, (size[1] - fitted.height) // 2))
+    return out
+
+
+def _luma_errors():
+    from luma.core.error import Error
+
+    return Error
+
+
+class NullDisplay:
+    """No panel: the same methods, drawing nothing; ``screen`` says what would be shown."""
+
+    def __init__(self):
+        self.screen: Optional[str] = None
+        self.image = None
+
+    def boot(self, version: str) -> None:
+        self.screen = "boot"
+
+    def ready(self, hardware: Dict[str, str]) -> None:
+        self.screen = "ready"
+
+    def sweeping(self, fraction: float, label: str) -> None:
+        self.screen = "sweeping"
+
+    def result(self, verdict: str, n_findings: int) -> None:
+        self.screen = "result"
+
+    def finding(self, index: int, total: int, finding: dict) -> None:
+        self.screen = "finding"
+
+    def locate(self, finding: dict, level: float, reading: str) -> None:
+        self.screen = "locate"
+
+    def error(self, message: str) -> None:
+        self.screen = "error"
+
+    def off(self) -> None:
+        self.screen = "off"
+
+    def close(self) -> None:
+        self.screen = "closed"
+
+    def save_png(self, path: str, scale: int = PNG_SCALE) -> None:
+        """Nothing was drawn, so there is nothing to save."""
+
+
+def open_display(cfg) -> Display:
+    """The configured panel (``cfg`` is a :class:`sweeper.config.DisplayConfig`).
+
+    A missing, busy or unreadable panel raises :class:`HardwareError` with the fix.
+    """
+    from luma.core.error import DeviceNotFoundError, DevicePermissionError, Error
+    from luma.core.interface.serial import i2c
+    import luma.oled.device as oled
+
+    if cfg.driver not in DRIVERS:
+        raise HardwareError(f"unknown display driver {cfg.driver!r}: use one of {', '.join(DRIVERS)}")
+    where = f"I2C 0x{cfg.i2c_address:02X} on bus {cfg.i2c_port}"
+    fix = (f"check the wiring, enable I2C (dtparam=i2c_arm=on in /boot/firmware/config.txt), "
+           f"and look for the panel with `i2cdetect -y {cfg.i2c_port}`")
+    try:
+        device = _open_panel(cfg, i2c, getattr(oled, cfg.driver))
+    except DevicePermissionError as exc:
+        raise HardwareError(f"no permission to use the display at {where} ({exc}): add the user to "
+                            f"the i2c group (sudo usermod -aG i2c $USER) and log in again") from exc
+    except DeviceNotFoundError as exc:
+        raise HardwareError(f"no display at {where} ({exc}): {fix}") from exc
+    except (OSError, Error) as exc:
+        raise HardwareError(f"display {cfg.driver} at {where} failed ({exc}): {fix}; "
+                            f"check display.driver, width and height") from exc
+    return Display(device, name=f"display {cfg.driver} at {where}")
+
+
+def _open_panel(cfg, i2c, driver):
+    """The luma device; the bus is let go again when the panel does not answer."""
+    serial = i2c(port=cfg.i2c_port, address=cfg.i2c_address)
+    try:
+        return driver(serial, width=cfg.width, height=cfg.height, rotate=cfg.rotate)
+    except BaseException:
+        try:
+            serial.cleanup()
+        except Exception:
+            pass
+        raise
+
+
+# --------------------------------------------------------------------------- examples and CLI
+
+RF_EXAMPLE = {"type": "analog_video", "verdict": "CAMERA", "score": 0.93, "freq_hz": 5865e6,
+              "standard": "PAL", "snr_db": 18.4, "power_db": -41.7, "channel_hz": 5865e6}
+WIFI_EXAMPLE = {"type": "wifi_camera", "verdict": "SUSPECT", "score": 0.71, "mac": "f4:b8:5e:ff:2b:1b",
+                "vendor": "Texas Instruments", "channel": 6, "rssi_dbm": -48.0, "uplink_kbps": 850.0,
+                "ssid": "HomeCam"}
+
+#: name -> how to draw it: the docs PNGs, the golden images and the terminal demo
+EXAMPLE_SCREENS: Dict[str, Callable[[Display], None]] = {
+    "boot": lambda d: d.boot("0.1.0"),
+    "ready": lambda d: d.ready({"RF": "ok", "Wi-Fi": "missing", "display": "ok", "buttons": "ok"}),
+    "sweeping": lambda d: d.sweeping(0.43, "2.4GHz 2432 MHz"),
+    "result_clear": lambda d: d.result("CLEAR", 0),
+    "result_camera": lambda d: d.result("CAMERA", 2),
+    "finding_rf": lambda d: d.finding(0, 2, RF_EXAMPLE),
+    "finding_wifi": lambda d: d.finding(1, 2, WIFI_EXAMPLE),
+    "locate": lambda d: d.locate(RF_EXAMPLE, 0.62, "+12 dB"),
+    "error": lambda d: d.error("No RTL-SDR found: plug the dongle in, or check rf.source "
+                               "in the config"),
+}
+
+
+def frame_to_text(image: Image.Image) -> str:
+    """Text art: one character per vertical pixel pair (upper/lower half blocks)."""
+    frame = image.convert("1")
+    width, height = frame.size
+    px = frame.load()
+    glyphs = {(False, False): " ", (True, False): "\u2580", (False, True): "\u2584", (True, True): "\u2588"}
+    rows = []
+    for y in range(0, height, 2):
+        rows.append("".join(glyphs[(bool(px[x, y]), bool(y + 1 < height and px[x, y + 1]))]
+                            for x in range(width)))
+    border = "+" + "-" * width + "+"
+    return "\n".join([border] + [f"|{r}|" for r in rows] + [border])
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m sweeper.device.display",
+                                description="Render the device's screens with example data.")
+    p.add_argument("--screens", metavar="DIR", help="write one PNG per screen (scaled 4x) into DIR")
+    p.add_argument("--terminal", nargs="?", const="all", metavar="SCREEN",
+                   choices=["all", *EXAMPLE_SCREENS],
+                   help="print a screen (default: all of them) as text art")
+    args = p.parse_args(argv)
+    if not args.screens and not args.terminal:
+        p.error("give --screens DIR and/or --terminal [SCREEN]")
+    display = Display.dummy()
+    for name, draw in EXAMPLE_SCREENS.items():
+        draw(display)
+        if args.screens:
+            path = os.path.join(args.screens, f"{name}.png")
+            display.save_png(path)
+            print(path)
+        if args.terminal in ("all", name):
+            print(f"{name}:")
+            print(frame_to_text(display.image))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

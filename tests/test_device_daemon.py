@@ -1,0 +1,177 @@
+"""Whole sweeps through the device, as a user drives it: gpiozero's mock pins for the
+buttons and buzzer, luma's dummy display, the RF and Wi-Fi simulators as radios."""
+import dataclasses
+import threading
+import time
+
+import pytest
+from gpiozero import Device
+from gpiozero.pins.mock import MockFactory, MockPWMPin
+
+from sweeper.config import default_config
+from sweeper.device.app import build_device
+from sweeper.device.daemon import Hardware
+from sweeper.errors import HardwareError
+from sweeper.wifi.factory import open_wifi_simulator
+
+
+@pytest.fixture
+def pins():
+    factory = MockFactory(pin_class=MockPWMPin)
+    previous = Device.pin_factory
+    Device.pin_factory = factory
+    yield factory
+    factory.reset()
+    Device.pin_factory = previous
+
+
+def quick_config(**wifi):
+    """One RF band and a short Wi-Fi sweep: a whole device sweep in a few seconds."""
+    cfg = default_config()
+    w = dataclasses.replace(cfg.wifi, channels=(1, 6, 11), duration_s=8.0, **wifi)
+    rf = dataclasses.replace(cfg.rf, bands=("2.4GHz",))
+    return dataclasses.replace(cfg, wifi=w, rf=rf)
+
+
+class Running:
+    """The daemon in a thread; press buttons on its mock pins; wait for its screens."""
+
+    def __init__(self, device, cfg):
+        self.dev, self.cfg = device, cfg
+        self.shutdowns = []
+        self.thread = threading.Thread(target=device.daemon.run, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        self.wait_state("ready")
+        return self
+
+    def __exit__(self, *exc):
+        self.dev.daemon.quit()
+        self.thread.join(timeout=30)
+        self.dev.close()
+
+    def pin(self, number):
+        return self.dev.pin_factory.pin(number)
+
+    def press(self, number, hold_s=0.1):
+        pin = self.pin(number)
+        pin.drive_low()
+        time.sleep(hold_s)
+        pin.drive_high()
+        time.sleep(0.1)
+
+    def wait_state(self, state, timeout=120):
+        deadline = time.monotonic() + timeout
+        while self.dev.daemon.state != state:
+            assert time.monotonic() < deadline, f"still {self.dev.daemon.state}, wanted {state}"
+            time.sleep(0.05)
+
+    def wait_screen(self, screen, timeout=30):
+        deadline = time.monotonic() + timeout
+        while self.dev.display.screen != screen:
+            assert time.monotonic() < deadline, f"screen {self.dev.display.screen}, wanted {screen}"
+            time.sleep(0.05)
+
+
+def buzzer_changes(dev, cfg):
+    return len(dev.pin_factory.pin(cfg.buzzer.pin).states)
+
+
+def test_room_with_cameras_one_button_sweep_then_details_and_locate(pins):
+    cfg = quick_config()
+    dev = build_device(cfg, simulate=True, pin_factory=pins)
+    b = cfg.buttons
+    with Running(dev, cfg) as run:
+        assert dev.display.screen == "ready"
+        quiet_before = buzzer_changes(dev, cfg)
+        run.press(b.select_pin)
+        run.wait_state("sweeping", timeout=10)
+        run.wait_state("result")
+        out = dev.daemon.outcome
+        assert out.verdict == "CAMERA"
+        kinds = {f.get("type") for f in out.findings}
+        assert kinds == {"analog_video", "wifi_camera"}  # both halves ran and were merged
+        assert out.findings[0]["verdict"] == "camera"  # ranked: cameras first
+        assert dev.display.screen == "result"
+        assert buzzer_changes(dev, cfg) > quiet_before  # start and camera sounds
+        run.press(b.next_pin)
+        run.wait_screen("finding")
+        assert dev.daemon.index == 0
+        run.press(b.next_pin)
+        assert dev.daemon.index == 1 % len(out.findings)
+        # hold select: locate mode for the chosen finding, readings several times a second
+        run.press(b.select_pin, hold_s=b.long_press_s + 0.3)
+        run.wait_state("locate")
+        time.sleep(1.5)
+        assert dev.display.screen == "locate"
+        run.press(b.select_pin)
+        run.wait_state("finding")
+
+
+def test_room_without_cameras_is_clear(pins):
+    cfg = quick_config()
+    dev = build_device(cfg, simulate=True, camera=False, pin_factory=pins)
+    with Running(dev, cfg) as run:
+        run.press(cfg.buttons.select_pin)
+        run.wait_state("sweeping", timeout=10)
+        run.wait_state("result")
+        assert dev.daemon.outcome.verdict == "CLEAR" and dev.daemon.outcome.findings == []
+        run.press(cfg.buttons.next_pin)
+        assert dev.daemon.state == "result"  # nothing to show
+
+
+def test_quiet_mode_never_sounds_the_buzzer(pins):
+    cfg = quick_config()
+    cfg = dataclasses.replace(cfg, output=dataclasses.replace(cfg.output, quiet=True))
+    dev = build_device(cfg, simulate=True, pin_factory=pins)
+    with Running(dev, cfg) as run:
+        before = buzzer_changes(dev, cfg)
+        run.press(cfg.buttons.select_pin)
+        run.wait_state("sweeping", timeout=10)
+        run.wait_state("result")
+        assert dev.daemon.outcome.verdict == "CAMERA"
+        assert buzzer_changes(dev, cfg) == before
+
+
+def test_unplugged_adapter_mid_sweep_then_replugged_recovers(pins):
+    cfg = quick_config()
+    plugged = {"wifi": True}
+    opened = []
+
+    def open_wifi():
+        if not plugged["wifi"]:
+            raise HardwareError("no Wi-Fi adapter found: plug in a USB adapter")
+        src = open_wifi_simulator(None, camera=True, realtime=True)
+        opened.append(src)
+        return src
+
+    dev = build_device(cfg, simulate=True, pin_factory=pins)
+    dev.hardware = dev.daemon.hardware = Hardware(None, open_wifi)
+    with Running(dev, cfg) as run:
+        run.press(cfg.buttons.select_pin)
+        run.wait_state("sweeping", timeout=10)
+        time.sleep(1.0)
+        plugged["wifi"] = False
+        opened[-1].unplug()  # pulled out mid-sweep
+        run.wait_state("result")
+        assert "Wi-Fi" in dev.daemon.outcome.problems
+        assert dev.hardware.status()["Wi-Fi"] != "ok"
+        # plugged back in: found again without a restart, and the next sweep uses it
+        plugged["wifi"] = True
+        dev.hardware.probe()
+        assert dev.hardware.status()["Wi-Fi"] == "ok"
+        run.press(cfg.buttons.select_pin)
+        run.wait_state("sweeping", timeout=10)
+        run.wait_state("result", timeout=60)
+        assert dev.daemon.outcome.verdict == "CAMERA" and not dev.daemon.outcome.problems
+
+
+def test_long_hold_shuts_down_safely(pins):
+    cfg = quick_config()
+    calls = []
+    dev = build_device(cfg, simulate=True, pin_factory=pins, shutdown=lambda: calls.append("poweroff"))
+    with Running(dev, cfg) as run:
+        run.press(cfg.buttons.select_pin, hold_s=cfg.buttons.shutdown_press_s + 0.3)
+        run.wait_state("shutdown", timeout=10)
+        assert calls == ["poweroff"] and dev.display.screen == "error"
