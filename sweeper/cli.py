@@ -64,6 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--scene", metavar="FILE", help="with --simulate: another scene file")
     run.add_argument("--png-dir", metavar="DIR", help="with --simulate: save every screen shown as a PNG")
 
+    st = sub.add_parser("selftest", help="check the radios, display, GPIO and permissions; say how "
+                        "to fix what is missing")
+    st.add_argument("--json", action="store_true", help="print one JSON object")
+
     demo = sub.add_parser("demo", help="sweep the built-in simulated room (no hardware needed)")
     sweep_args(demo)
     demo.add_argument("--scene", metavar="FILE", help="another scene file instead of the built-in room")
@@ -247,6 +251,7 @@ def cmd_run(args) -> int:
     install_signals(dev.daemon)
     try:
         outcome = dev.daemon.run(once=args.once)
+        hardware = dev.hardware.status()
     finally:
         dev.close()
     if args.once and outcome is not None:
@@ -255,11 +260,18 @@ def cmd_run(args) -> int:
         else:
             for f in outcome.findings:
                 print(f"{f['verdict'].upper():8} {f['score']:.2f}  {finding_label(f)}")
-            missing = {n: r for n, r in dev.hardware.status().items() if r != "ok"}
+            missing = {n: r for n, r in hardware.items() if r != "ok"}
             for name, reason in missing.items():
                 print(f"missing: {name}: {reason}")
             print(outcome.verdict)
     return 0
+
+
+def cmd_selftest(args) -> int:
+    # loads the configuration itself: a broken file is one failed line of the report
+    from sweeper.selftest import main as selftest_main
+
+    return selftest_main(args.config, as_json=args.json)
 
 
 def cmd_demo(args) -> int:
@@ -434,4 +446,4 @@ def cmd_config(args) -> int:
     return 0
 
 
-COMMANDS = {"rf": cmd_rf, "wifi": cmd_wifi, "run": cmd_run, "demo": cmd_demo, "analyze": cmd_analyze, "sim": cmd_sim, "config": cmd_config}
+COMMANDS = {"rf": cmd_rf, "wifi": cmd_wifi, "run": cmd_run, "selftest": cmd_selftest, "demo": cmd_demo, "analyze": cmd_analyze, "sim": cmd_sim, "config": cmd_config}

@@ -328,6 +328,8 @@ class Daemon:
             self.handle(event, payload)
             if once and event == "swept":
                 break
+        if self.notify is not None:
+            self.notify.stopping()
         self._stop_locate()
         if self._sweep is not None:
             self._sweep.stop()
