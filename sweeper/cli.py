@@ -63,6 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--clear", action="store_true", help="with --simulate: the room without its cameras")
     run.add_argument("--scene", metavar="FILE", help="with --simulate: another scene file")
     run.add_argument("--png-dir", metavar="DIR", help="with --simulate: save every screen shown as a PNG")
+    run.add_argument("--terminal", action="store_true",
+                     help="with --simulate: also draw every screen shown in the terminal (stderr)")
 
     st = sub.add_parser("selftest", help="check the radios, display, GPIO and permissions; say how "
                         "to fix what is missing")
@@ -239,15 +241,16 @@ def cmd_run(args) -> int:
     from sweeper.device.app import build_device, install_signals
     from sweeper.device.daemon import finding_label
 
-    if (args.clear or args.scene or args.png_dir) and not args.simulate:
-        raise InputError("--clear, --scene and --png-dir need --simulate")
+    if (args.clear or args.scene or args.png_dir or args.terminal) and not args.simulate:
+        raise InputError("--clear, --scene, --png-dir and --terminal need --simulate")
     shutdown = (lambda: print("sweeper: (simulated) power off", file=sys.stderr)) if args.simulate else None
     dev = build_device(cfg, simulate=args.simulate, camera=not args.clear, scene=args.scene, warn=_warn,
                        shutdown=shutdown, notify=None if args.once else notify)
-    if args.png_dir:
+    if args.png_dir or args.terminal:
         from sweeper.device.app import RecordingDisplay
 
-        dev.display = dev.daemon.display = RecordingDisplay(dev.display, args.png_dir)
+        dev.display = dev.daemon.display = RecordingDisplay(
+            dev.display, args.png_dir, sys.stderr if args.terminal else None)
     install_signals(dev.daemon)
     try:
         outcome = dev.daemon.run(once=args.once)

@@ -130,16 +130,20 @@ def _optional(make, enabled: bool, warn):
 
 
 class RecordingDisplay:
-    """Wraps a display and saves every screen it shows as a numbered PNG (``--png-dir``)."""
+    """Wraps a display and saves every screen it shows as a numbered PNG (``--png-dir``)
+    and/or prints it as text art (``--terminal``; progress screens only every 10%)."""
 
     SCREENS = ("boot", "ready", "sweeping", "result", "finding", "locate", "error")
 
-    def __init__(self, display, directory: str):
+    def __init__(self, display, directory: Optional[str] = None, terminal=None):
         import os
 
-        os.makedirs(directory, exist_ok=True)
+        if directory:
+            os.makedirs(directory, exist_ok=True)
         self._display = display
         self._dir = directory
+        self._terminal = terminal
+        self._last_tenth = None
         self.saved: List[str] = []
 
     def __getattr__(self, name):
@@ -149,11 +153,22 @@ class RecordingDisplay:
 
         def show(*args, **kwargs):
             attr(*args, **kwargs)
-            import os
+            if name in ("sweeping", "locate"):  # frequent: keep every tenth of the way
+                tenth = (name, int(float(args[0] if name == "sweeping" else args[1]) * 10))
+                if tenth == self._last_tenth:
+                    return
+                self._last_tenth = tenth
+            if self._dir:
+                import os
 
-            path = os.path.join(self._dir, f"{len(self.saved):04d}_{name}.png")
-            self._display.save_png(path)
-            self.saved.append(path)
+                path = os.path.join(self._dir, f"{len(self.saved):04d}_{name}.png")
+                self._display.save_png(path)
+                self.saved.append(path)
+            if self._terminal is not None and self._display.image is not None:
+                from sweeper.device.display import frame_to_text
+
+                self._terminal.write(frame_to_text(self._display.image) + "\n")
+                self._terminal.flush()
         return show
 
 

@@ -1,0 +1,37 @@
+"""`sweeper run` and `sweeper selftest` as a user (or systemd) runs them."""
+import os
+
+from PIL import Image
+
+
+def test_run_once_simulated_sweeps_both_halves(cli_json):
+    out = cli_json("run", "--simulate", "--once", "--json")
+    assert out["verdict"] == "CAMERA"
+    assert {f["type"] for f in out["findings"]} == {"analog_video", "wifi_camera"}
+    assert out["rf"]["verdict"] == "CAMERA" and out["wifi"]["verdict"] == "CAMERA"
+    assert out["problems"] == {}
+
+
+def test_run_once_clear_room_and_saved_screens(cli, tmp_path):
+    rc, out, err = cli("run", "--simulate", "--clear", "--once", "--png-dir", str(tmp_path))
+    assert rc == 0, err
+    assert out.strip().splitlines()[-1] == "CLEAR"
+    names = sorted(os.listdir(tmp_path))
+    assert names[0].endswith("_boot.png") and names[1].endswith("_ready.png")
+    assert names[-1].endswith("_result.png") and any("_sweeping" in n for n in names)
+    img = Image.open(tmp_path / names[-1])
+    assert img.size == (512, 256)  # 128x64 scaled 4x for people to look at
+
+
+def test_simulation_options_need_simulate(cli):
+    rc, _, err = cli("run", "--png-dir", "/tmp/x")
+    assert rc == 2 and "need --simulate" in err
+
+
+def test_selftest_on_a_machine_without_radios(cli):
+    if any(os.path.isdir(f"/sys/class/net/{n}/phy80211") for n in os.listdir("/sys/class/net")):
+        import pytest
+        pytest.skip("this machine has a Wi-Fi adapter")
+    rc, out, err = cli("selftest")
+    assert rc == 3, err
+    assert "RTL-SDR" in out and "Wi-Fi adapter" in out and "fix:" in out
