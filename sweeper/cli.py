@@ -249,8 +249,10 @@ def cmd_run(args) -> int:
     if args.png_dir or args.terminal:
         from sweeper.device.app import RecordingDisplay
 
-        dev.display = dev.daemon.display = RecordingDisplay(
-            dev.display, args.png_dir, sys.stderr if args.terminal else None)
+        from sweeper.device.daemon import Guarded
+
+        dev.display = RecordingDisplay(dev.display, args.png_dir, sys.stderr if args.terminal else None)
+        dev.daemon.display = Guarded(dev.display, "display")
     install_signals(dev.daemon)
     try:
         outcome = dev.daemon.run(once=args.once)

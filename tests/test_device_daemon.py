@@ -175,3 +175,18 @@ def test_long_hold_shuts_down_safely(pins):
         run.press(cfg.buttons.select_pin, hold_s=cfg.buttons.shutdown_press_s + 0.3)
         run.wait_state("shutdown", timeout=10)
         assert calls == ["poweroff"] and dev.display.screen == "error"
+
+
+def test_a_display_that_fails_mid_run_does_not_stop_the_sweeper(pins):
+    cfg = quick_config()
+    dev = build_device(cfg, simulate=True, pin_factory=pins)
+
+    def broken(*args, **kwargs):
+        raise HardwareError("display at I2C 0x3C stopped answering")
+
+    with Running(dev, cfg) as run:
+        dev.display.sweeping = broken  # the wire comes loose just as the sweep starts
+        run.press(cfg.buttons.select_pin)
+        run.wait_state("result")
+        assert dev.daemon.outcome.verdict == "CAMERA"
+        assert dev.daemon.display.failed.startswith("display at I2C")

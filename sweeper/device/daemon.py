@@ -223,6 +223,7 @@ class Locator:
         self.hardware = hardware
         self.cfg = cfg
         self._floor_db: Optional[float] = None
+        self._tuned = False  # the first read retunes (a sweep may have moved the radio)
 
     def read(self) -> tuple:
         """(level 0..1, reading text); raises HardwareError when the source is gone."""
@@ -237,9 +238,10 @@ class Locator:
         if src is None:
             raise HardwareError("the Wi-Fi adapter is not available")
         ch = self.finding.get("channel")
-        if ch and getattr(src, "can_tune", False) and getattr(src, "_locate_channel", None) != ch:
-            src.set_channel(int(ch))
-            src._locate_channel = ch
+        if not self._tuned:
+            if ch and getattr(src, "can_tune", False):
+                src.set_channel(int(ch))  # park the hopper on the finding's channel
+            self._tuned = True
         mac = mac_from_str(self.finding["mac"])
         batch = src.read_batch(1.0 / REFRESH_HZ)
         if batch is None:
@@ -255,8 +257,9 @@ class Locator:
         src = self.hardware.sources.get("RF")
         if src is None:
             raise HardwareError("the RTL-SDR is not available")
-        if getattr(src, "_locate_freq", None) != self.finding["freq_hz"]:
+        if not self._tuned:
             self._tune(src)
+            self._tuned = True
         x = src.read(16384)
         p_db = float(10 * np.log10(np.mean(np.abs(x) ** 2) + 1e-12))
         self._floor_db = p_db if self._floor_db is None else min(self._floor_db, p_db)
@@ -273,7 +276,34 @@ class Locator:
             src.set_downconverter(dc)
         tune_hz = dc.rf_to_if(freq) if dc is not None else freq
         src.tune(tune_hz, self.cfg.rf.sample_rate, self.cfg.rf.tuner_gain_db)
-        src._locate_freq = self.finding["freq_hz"]
+
+
+class Guarded:
+    """A display or buzzer whose failure (a loose wire mid-run) is reported once and then
+    ignored: a blank panel or a silent buzzer is better than no sweeper at all."""
+
+    def __init__(self, part, what: str):
+        self._part = part
+        self._what = what
+        self.failed: Optional[str] = None
+
+    def __getattr__(self, name):
+        attr = getattr(self._part, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            if self.failed is not None:
+                return None
+            try:
+                return attr(*args, **kwargs)
+            except HardwareError as exc:
+                import sys
+
+                self.failed = str(exc)
+                print(f"sweeper: the {self._what} failed: {exc}; carrying on without it", file=sys.stderr)
+                return None
+        return call
 
 
 class Daemon:
@@ -284,8 +314,8 @@ class Daemon:
                  shutdown: Optional[Callable[[], None]] = None, notify=None, version: str = ""):
         self.cfg = cfg
         self.hardware = hardware
-        self.display = display
-        self.sound = annunciator
+        self.display = Guarded(display, "display")
+        self.sound = Guarded(annunciator, "buzzer")
         self.shutdown = shutdown or (lambda: None)
         self.notify = notify
         self.version = version
