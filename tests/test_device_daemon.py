@@ -101,12 +101,23 @@ def test_room_with_cameras_one_button_sweep_then_details_and_locate(pins):
         run.press(b.next_pin)
         assert dev.daemon.index == 1 % len(out.findings)
         # hold select: locate mode for the chosen finding, readings several times a second
-        run.press(b.select_pin, hold_s=b.long_press_s + 0.3)
-        run.wait_state("locate")
-        time.sleep(1.5)
-        assert dev.display.screen == "locate"
-        run.press(b.select_pin)
-        run.wait_state("finding")
+        for index in range(len(out.findings)):  # locate each finding in turn
+            dev.daemon.index = index
+            readings = []
+            original = dev.display.locate
+            dev.display.locate = lambda f, level, text: (readings.append((level, text)), original(f, level, text))
+            before = buzzer_changes(dev, cfg)
+            run.press(b.select_pin, hold_s=b.long_press_s + 0.3)
+            run.wait_state("locate")
+            time.sleep(1.5)
+            dev.display.locate = original
+            assert dev.display.screen == "locate"
+            live = [r for r in readings if r[1] != "..."]
+            assert len(live) >= 3  # several readings a second
+            assert all(0.3 < level <= 1 for level, _ in live), live  # the camera is close
+            assert buzzer_changes(dev, cfg) > before  # beeping
+            run.press(b.select_pin)
+            run.wait_state("finding")
 
 
 def test_room_without_cameras_is_clear(pins):

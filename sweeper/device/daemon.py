@@ -33,6 +33,9 @@ VERDICT_ORDER = ("CLEAR", "SUSPECT", "CAMERA")
 PROBE_EVERY_S = 5.0
 #: display refreshes per second while sweeping or locating
 REFRESH_HZ = 4.0
+#: locate mode, RF: tuner gain, and the power (dBFS) shown as far (0) and close (1)
+LOCATE_RF_GAIN_DB = 10.0
+LOCATE_RF_DBFS = (-40.0, -5.0)
 
 
 def worst(*verdicts: str) -> str:
@@ -213,16 +216,16 @@ class CombinedSweep:
 class Locator:
     """Locate mode: a proximity reading several times a second for one finding.
 
-    Wi-Fi: the adapter parked on the finding's channel, the median signal of its frames.
-    RF: the dongle tuned to the finding's frequency, in-window power over the quietest
-    reading so far. ``level`` is 0 (far) .. 1 (close).
+    Wi-Fi: the adapter parked on the finding's channel, the median signal of its frames
+    (-90 dBm far .. -30 dBm close). RF: the dongle tuned to the finding's frequency at a
+    fixed gain, the power in the window (-40 dBFS far .. -5 dBFS close). ``level`` is
+    0 (far) .. 1 (close).
     """
 
     def __init__(self, finding: dict, hardware: Hardware, cfg):
         self.finding = finding
         self.hardware = hardware
         self.cfg = cfg
-        self._floor_db: Optional[float] = None
         self._tuned = False  # the first read retunes (a sweep may have moved the radio)
 
     def read(self) -> tuple:
@@ -261,10 +264,9 @@ class Locator:
             self._tune(src)
             self._tuned = True
         x = src.read(16384)
-        p_db = float(10 * np.log10(np.mean(np.abs(x) ** 2) + 1e-12))
-        self._floor_db = p_db if self._floor_db is None else min(self._floor_db, p_db)
-        above = p_db - self._floor_db
-        return float(np.clip(above / 30.0, 0.0, 1.0)), f"+{above:.0f} dB"
+        dbfs = float(10 * np.log10(np.mean(np.abs(x) ** 2) + 1e-12))
+        return float(np.clip((dbfs - LOCATE_RF_DBFS[0]) / (LOCATE_RF_DBFS[1] - LOCATE_RF_DBFS[0]), 0, 1)), \
+            f"{dbfs:.0f} dBFS"
 
     def _tune(self, src) -> None:
         from sweeper.config import config_bands
@@ -275,7 +277,9 @@ class Locator:
         if hasattr(src, "set_downconverter"):
             src.set_downconverter(dc)
         tune_hz = dc.rf_to_if(freq) if dc is not None else freq
-        src.tune(tune_hz, self.cfg.rf.sample_rate, self.cfg.rf.tuner_gain_db)
+        # a fixed, low gain: automatic gain would flatten the very change we follow, and
+        # close to the transmitter a high gain clips
+        src.tune(tune_hz, self.cfg.rf.sample_rate, LOCATE_RF_GAIN_DB)
 
 
 class Guarded:
