@@ -16,6 +16,7 @@ import logging
 import threading
 from typing import Callable, List
 
+from sweeper.device.pins import open_pin
 from sweeper.errors import HardwareError
 
 log = logging.getLogger(__name__)
@@ -27,13 +28,8 @@ BOUNCE_S = 0.05
 def _open_button(pin: int, name: str, key: str, pin_factory):
     from gpiozero import Button
 
-    try:
-        return Button(pin, pull_up=True, bounce_time=BOUNCE_S, pin_factory=pin_factory)
-    except Exception as exc:  # gpiozero, lgpio and RPi.GPIO each raise their own kinds
-        raise HardwareError(f"cannot use GPIO{pin} for the {name} button ({type(exc).__name__}: "
-                            f"{exc}): check buttons.{key} in the config, that no other program "
-                            f"uses the pin, and that this is a Raspberry Pi with a GPIO library "
-                            f"(python3-lgpio)") from exc
+    return open_pin(lambda p, **kw: Button(p, pull_up=True, bounce_time=BOUNCE_S, **kw),
+                    pin, f"{name} button", f"buttons.{key}", pin_factory)
 
 
 class Controls:

@@ -20,6 +20,7 @@ import threading
 import time
 from typing import Callable, Optional, Sequence, Tuple
 
+from sweeper.device.pins import open_pin
 from sweeper.errors import HardwareError
 
 #: (tone in Hz, 0 for silence; seconds)
@@ -101,16 +102,6 @@ class _Piezo:
         self.device.close()
 
 
-def _open_pin(make: Callable, what: str, pin: int, pin_factory):
-    try:
-        return make(pin, pin_factory=pin_factory)
-    except Exception as exc:  # gpiozero, lgpio and RPi.GPIO each raise their own kinds
-        raise HardwareError(f"cannot use GPIO{pin} for the {what} ({type(exc).__name__}: {exc}): "
-                            f"check {'buzzer.vibration_pin' if what == 'vibration motor' else 'buzzer.pin'} "
-                            f"in the config, that no other program uses the pin, and that this is a "
-                            f"Raspberry Pi with a GPIO library (python3-lgpio)") from exc
-
-
 # --------------------------------------------------------------------------- player
 
 
@@ -175,17 +166,17 @@ class Annunciator:
         try:
             if cfg.enabled:
                 if cfg.kind == "active":
-                    self.buzzer = _OnOff(_open_pin(
+                    self.buzzer = _OnOff(open_pin(
                         lambda pin, **kw: Buzzer(pin, initial_value=False, **kw),
-                        "buzzer", cfg.pin, pin_factory))
+                        cfg.pin, "buzzer", "buzzer.pin", pin_factory))
                 else:
-                    self.buzzer = _Piezo(_open_pin(
+                    self.buzzer = _Piezo(open_pin(
                         lambda pin, **kw: PWMOutputDevice(pin, initial_value=0, frequency=2700, **kw),
-                        "buzzer", cfg.pin, pin_factory))
+                        cfg.pin, "buzzer", "buzzer.pin", pin_factory))
             if cfg.vibration_pin is not None:
-                self.vibration = _OnOff(_open_pin(
+                self.vibration = _OnOff(open_pin(
                     lambda pin, **kw: DigitalOutputDevice(pin, initial_value=False, **kw),
-                    "vibration motor", cfg.vibration_pin, pin_factory))
+                    cfg.vibration_pin, "vibration motor", "buzzer.vibration_pin", pin_factory))
         except HardwareError:
             self.close()
             raise
