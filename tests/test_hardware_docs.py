@@ -1,0 +1,189 @@
+"""hardware/: the BOM, wiring table, diagram and README agree with each other and with
+the default configuration."""
+
+import csv
+import re
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+
+from sweeper.config import default_config, parse_config
+
+HW = Path(__file__).resolve().parent.parent / "hardware"
+
+# The standard Raspberry Pi 40-pin header (Pi 2 and later, Zero, 4, 5):
+# physical pin -> BCM GPIO number, or the name of a power/ground pin.
+HEADER = {
+    1: "3V3", 2: "5V", 3: 2, 4: "5V", 5: 3, 6: "GND", 7: 4, 8: 14, 9: "GND", 10: 15,
+    11: 17, 12: 18, 13: 27, 14: "GND", 15: 22, 16: 23, 17: "3V3", 18: 24, 19: 10, 20: "GND",
+    21: 9, 22: 25, 23: 11, 24: 8, 25: "GND", 26: 7, 27: 0, 28: 1, 29: 5, 30: "GND",
+    31: 6, 32: 12, 33: 13, 34: "GND", 35: 19, 36: 16, 37: 26, 38: 20, 39: "GND", 40: 21,
+}
+I2C1 = {"SDA": 2, "SCL": 3}  # BCM pins of I2C bus 1 (/dev/i2c-1)
+
+BOM_COLUMNS = ["part", "role", "required", "example", "qty", "approx_price_usd", "notes"]
+WIRING_COLUMNS = ["part", "part_pin", "pi_pin", "bcm", "config_key"]
+
+
+def _rows(name, columns):
+    with open(HW / name, newline="") as f:
+        reader = csv.DictReader(f)
+        assert reader.fieldnames == columns
+        rows = list(reader)
+    assert rows
+    for row in rows:
+        assert None not in row and None not in row.values(), f"{name}: ragged row {row}"
+    return rows
+
+
+def _label(pin: int) -> str:
+    v = HEADER[pin]
+    return f"GPIO{v} (pin {pin})" if isinstance(v, int) else f"{v} (pin {pin})"
+
+
+def _get(cfg, dotted):
+    for part in dotted.split("."):
+        cfg = getattr(cfg, part)
+    return cfg
+
+
+def _readme():
+    return (HW / "README.md").read_text()
+
+
+def _section(text, title):
+    start = text.index(f"## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start:end if end >= 0 else None]
+
+
+def _table_rows(text):
+    """Cells of each markdown table body row (header and separator rows dropped)."""
+    rows, previous_was_table = [], False
+    for line in text.splitlines():
+        if line.startswith("|"):
+            cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+            if previous_was_table and not set("".join(cells)) <= set("-: "):
+                rows.append(cells)
+            previous_was_table = True
+        else:
+            previous_was_table = False
+    return [r for r in rows if not all(set(c) <= set("-: ") for c in r)]
+
+
+def _svg_texts():
+    root = ElementTree.parse(HW / "wiring.svg").getroot()
+    return {"".join(t.itertext()).strip() for t in root.iter("{http://www.w3.org/2000/svg}text")}
+
+
+WIRING = _rows("wiring.csv", WIRING_COLUMNS)
+
+
+@pytest.mark.parametrize("row", WIRING, ids=lambda r: f"{r['part']}:{r['part_pin']}")
+def test_wiring_row_matches_header_and_config(row):
+    pin = int(row["pi_pin"])
+    assert pin in HEADER
+    expected = HEADER[pin]
+    if row["bcm"]:
+        assert int(row["bcm"]) == expected, f"pin {pin} is {expected}, not GPIO{row['bcm']}"
+    else:
+        assert expected in ("3V3", "5V", "GND"), f"pin {pin} is GPIO{expected}: fill in bcm"
+        assert not row["config_key"]
+    key = row["config_key"]
+    if not key:
+        return
+    cfg = default_config()
+    if key == "display.i2c_port":
+        assert _get(cfg, key) == 1
+        assert int(row["bcm"]) == I2C1[row["part_pin"]]
+    else:
+        assert key.endswith("pin"), key
+        value = _get(cfg, key)
+        if value is None:  # an optional part, off by default: the README shows how to set it
+            example = parse_config(f"{key.split('.')[0]}:\n  {key.split('.')[1]}: {row['bcm']}\n")
+            assert _get(example, key) == int(row["bcm"])
+            assert f"{key.split('.')[1]}: {row['bcm']}" in _readme()
+        else:
+            assert value == int(row["bcm"])
+
+
+def test_every_config_pin_is_wired():
+    cfg = default_config()
+    wired = {r["config_key"] for r in WIRING}
+    for key in ("buzzer.pin", "buttons.select_pin", "buttons.next_pin", "buzzer.vibration_pin",
+                "display.i2c_port"):
+        assert key in wired
+    assert {r["part_pin"] for r in WIRING if r["config_key"] == "display.i2c_port"} == {"SDA", "SCL"}
+    assert cfg.display.i2c_address == 0x3C and "0x3C" in _readme()
+
+
+def test_no_physical_pin_is_used_twice():
+    pins = [int(r["pi_pin"]) for r in WIRING]
+    assert len(pins) == len(set(pins))
+
+
+def test_wiring_labels_in_svg_and_readme_table():
+    texts = _svg_texts()
+    table = _table_rows(_section(_readme(), "Wiring"))
+    for row in WIRING:
+        label = _label(int(row["pi_pin"]))
+        assert label in texts, f"{label} missing from wiring.svg"
+        matches = [r for r in table if r[0] == row["part"] and r[1] == row["part_pin"]]
+        assert len(matches) == 1, f"{row['part']} {row['part_pin']} missing from README table"
+        assert label in matches[0]
+        assert (row["bcm"] or "-") in matches[0]
+        if row["config_key"]:
+            assert any(row["config_key"] in c for c in matches[0])
+
+
+def test_bom():
+    rows = _rows("bom.csv", BOM_COLUMNS)
+    parts = [r["part"] for r in rows]
+    assert len(parts) == len(set(parts))
+    table_parts = {r[0].replace("\\|", "|") for r in _table_rows(_section(_readme(), "Bill of materials"))}
+    for r in rows:
+        assert r["required"] in ("yes", "optional"), r
+        assert int(r["qty"]) >= 1
+        if r["required"] == "yes" or r["approx_price_usd"]:
+            assert float(r["approx_price_usd"]) > 0, f"{r['part']}: no price"
+        assert r["part"] in table_parts, f"{r['part']} missing from the README's BOM table"
+    for must in ("Raspberry Pi Zero 2 W", "RTL-SDR Blog V3", "RTL-SDR Blog V4",
+                 "2.4 GHz block downconverter", "Passive piezo buzzer"):
+        assert must in parts
+    required = {r["part"] for r in rows if r["required"] == "yes"}
+    assert "Raspberry Pi Zero 2 W" in required
+    assert not {"Raspberry Pi 4 Model B 2 GB", "Raspberry Pi 5"} & required
+
+
+BUILDS = ["Pi Zero 2 W build", "Pi 4 build"]
+
+
+def test_power_budget_totals_and_battery_life():
+    text = _section(_readme(), "Power budget")
+    lines = text.splitlines()
+    header = next(l for l in lines if l.startswith("| part |"))
+    columns = [c.strip() for c in header.strip().strip("|").split("|")]
+    body = _table_rows(text)
+    assert len(body) >= 5
+    for build in BUILDS:
+        col = columns.index(f"{build} (mA)")
+        total = sum(int(r[col]) for r in body)
+        stated = re.search(rf"^Total \({re.escape(build)}\): (\d+) mA$", text, re.M)
+        assert stated, f"no Total line for {build}"
+        assert int(stated.group(1)) == total
+        # 10,000 mAh at 3.7 V, 85% conversion, delivered at 5 V.
+        hours = 10000 * 3.7 * 0.85 / 5 / total
+        life = re.search(rf"^Battery life \({re.escape(build)}\): ([\d.]+) h$", text, re.M)
+        assert life and float(life.group(1)) == pytest.approx(hours, abs=0.05)
+
+
+def test_readme_yaml_examples_are_valid_config():
+    blocks = re.findall(r"```yaml\n(.*?)```", _readme(), re.S)
+    assert len(blocks) >= 2
+    for block in blocks:
+        parse_config(block, "hardware/README.md")
+    high = parse_config(blocks[0])
+    assert high.rf.downconverters["2.4GHz"].lo_mhz == 2870
+    assert high.rf.downconverters["2.4GHz"].injection == "high"
+    assert default_config().rf.downconverters["2.4GHz"].lo_mhz == 2000
