@@ -16,7 +16,7 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from sweeper.wifi import classify, oui
-from sweeper.wifi.channels import mhz_to_channel
+from sweeper.wifi.channels import channel_to_mhz, mhz_to_channel
 from sweeper.wifi.features import WINDOW_DTYPE, TrafficWindows, WindowConfig
 from sweeper.wifi.frames import (FC_RETRY, FTYPE_DATA, FTYPE_MGMT, SUBTYPE_BEACON,
                                  SUBTYPE_PROBE_RESP, ParseStats, is_group, is_local,
@@ -110,8 +110,7 @@ class TrafficAnalyzer:
             return frames
         if self._segment_start is None:
             self._segment_start = float(frames["ts"].min())
-        if batch.channel and not frames["freq"].any():
-            from sweeper.wifi.channels import channel_to_mhz
+        if batch.channel and not frames["freq"].any():  # no radiotap: the tuned channel
             try:
                 frames["freq"] = channel_to_mhz(batch.channel)
             except ValueError:
