@@ -96,6 +96,15 @@ def _plain(node) -> Any:
         loader.dispose()
 
 
+def _sequence(path: str, node, what: str) -> list:
+    """The items of a YAML list (an empty value is an empty list), or a file:line error."""
+    if isinstance(node, yaml.ScalarNode) and _plain(node) is None:
+        return []
+    if not isinstance(node, yaml.SequenceNode):
+        raise InputError(f"{path}:{_line(node)}: {what}: must be a list (lines starting with '- kind: ...')")
+    return node.value
+
+
 def _mapping(path: str, node, what: str) -> Dict[str, tuple]:
     """{key: (key_node, value_node)} of a mapping node, rejecting duplicates."""
     if not isinstance(node, yaml.MappingNode):
@@ -173,12 +182,7 @@ def parse_scene(text: str, path: str = "<scene>") -> Scene:
     if "emitters" not in top:
         raise InputError(f"{path}:{_line(root)}: emitters: missing (a list of emitters, each with a kind)")
     enode = top["emitters"][1]
-    if isinstance(enode, yaml.ScalarNode) and _plain(enode) is None:
-        items = []
-    elif not isinstance(enode, yaml.SequenceNode):
-        raise InputError(f"{path}:{_line(enode)}: emitters: must be a list (lines starting with '- kind: ...')")
-    else:
-        items = enode.value
+    items = _sequence(path, enode, "emitters")
     emitters = []
     for i, item in enumerate(items):
         where = f"emitters[{i}]"

@@ -37,7 +37,7 @@ import numpy as np
 import yaml
 
 from sweeper.errors import InputError
-from sweeper.sim.scene import ROOM_CLEAR_FILE, ROOM_FILE, _line, _mapping, _plain, _unknown
+from sweeper.sim.scene import ROOM_CLEAR_FILE, ROOM_FILE, _line, _mapping, _plain, _sequence, _unknown
 from sweeper.sim.wifi import events as E
 from sweeper.sim.wifi.devices import DEVICES, Bss, Device, ParamError
 from sweeper.sim.wifi.devices.access_point import random_ssid
@@ -440,12 +440,7 @@ def parse_wifi_node(node, path: str, name: str = "wifi scene") -> WifiScene:
     if "devices" not in w:
         raise _bad(path, node, "wifi.devices", "missing (a list of devices, each with a kind)")
     dnode = w["devices"][1]
-    if isinstance(dnode, yaml.ScalarNode) and _plain(dnode) is None:
-        items = []
-    elif not isinstance(dnode, yaml.SequenceNode):
-        raise _bad(path, dnode, "wifi.devices", "must be a list (lines starting with '- kind: ...')")
-    else:
-        items = dnode.value
+    items = _sequence(path, dnode, "wifi.devices")
     raw = []
     for i, item in enumerate(items):
         where = f"wifi.devices[{i}]"
