@@ -1,0 +1,96 @@
+"""What a sweep heard, one compact observation per emitter or Wi-Fi device (pure).
+
+The detectors report findings (camera, suspect) and everything else they heard (RF
+emitters, Wi-Fi devices) in their own shapes. A baseline needs one shape and a way to
+tell whether this sweep's emitter is last week's: its *key*.
+
+- Wi-Fi devices are keyed by MAC address (``wifi:MAC``; hashed with privacy on).
+- RF emitters that do not sit on one frequency are keyed by what they are and where:
+  Bluetooth hops over the whole 2.4 GHz band and a microwave oven sweeps across it, so
+  "Bluetooth around 2.4 GHz" is one emitter from sweep to sweep (``rf:bluetooth:2400``).
+  Wi-Fi seen by the RF sweep is keyed by its 5 MHz channel raster.
+- Everything else (carriers, analog video, unknown signals) is keyed by frequency, and
+  matched with a tolerance of half its bandwidth (at least 200 kHz): cheap transmitters
+  drift, and the measured centre of a wide FM video signal wanders by MHz.
+"""
+from __future__ import annotations
+
+from typing import Dict, List, Optional
+
+#: matching tolerance floor for frequency-keyed RF emitters (crystal drift, bin width)
+RF_MATCH_FLOOR_HZ = 200e3
+#: RF classes keyed by class and 100 MHz block, not by frequency
+BAND_WIDE_CLASSES = ("bluetooth", "microwave")
+
+
+def rf_key(cls: str, freq_hz: float) -> str:
+    if cls in BAND_WIDE_CLASSES:
+        return f"rf:{cls}:{int(freq_hz // 100e6) * 100}"
+    if cls == "wifi":
+        return f"rf:wifi:{int(round(freq_hz / 5e6)) * 5}"
+    return f"rf:{freq_hz / 1e6:.1f}"
+
+
+def rf_tolerance_hz(a: dict, b: dict) -> float:
+    """How far apart two frequency-keyed RF observations may be and still be one emitter."""
+    return max(RF_MATCH_FLOOR_HZ, 0.5 * max(a.get("bandwidth_hz") or 0.0, b.get("bandwidth_hz") or 0.0))
+
+
+def _rf(e: dict, verdict: str) -> dict:
+    cls = e.get("class") or ("analog_video" if e.get("type") == "analog_video" else "unknown")
+    freq = float(e["freq_hz"])
+    what = {"analog_video": f"analog video {e.get('standard') or ''}".rstrip(),
+            "bluetooth": "Bluetooth", "microwave": "microwave oven", "wifi": "Wi-Fi",
+            "carrier": "carrier"}.get(cls, "unknown signal")
+    where = "around 2.4 GHz" if cls in BAND_WIDE_CLASSES and 2.4e9 <= freq < 2.5e9 else f"{freq / 1e6:.1f} MHz"
+    return {"kind": "rf", "key": rf_key(cls, freq), "label": f"{what} {where}", "class": cls,
+            "freq_hz": freq, "bandwidth_hz": float(e.get("bandwidth_hz") or 0.0),
+            "power_db": _num(e.get("snr_db")), "verdict": verdict, "score": _num(e.get("score"))}
+
+
+def _wifi(d: dict, verdict: str) -> dict:
+    name = d.get("vendor") or d.get("ssid") or "unknown maker"
+    return {"kind": "wifi", "key": f"wifi:{d['mac']}", "label": f"Wi-Fi {name} {d['mac']}",
+            "mac": d["mac"], "vendor": d.get("vendor"), "ssid": d.get("ssid"),
+            "role": d.get("role"), "channel": d.get("channel"), "power_db": _num(d.get("rssi_dbm")),
+            "uplink_kbps": _num(d.get("avg_uplink_kbps")), "verdict": verdict,
+            "score": _num(d.get("score"))}
+
+
+def observe(parts: Dict[str, Optional[dict]]) -> List[dict]:
+    """Every emitter and device of a sweep's parts (``{"RF": report, "Wi-Fi": report}``),
+    findings included (with their verdict), as observations; first of each key wins."""
+    out: List[dict] = []
+    rf = parts.get("RF") or {}
+    for f in rf.get("findings", []):
+        out.append(_rf(f, f["verdict"]))
+    for e in rf.get("emitters", []):
+        out.append(_rf(e, "clear"))
+    wifi = parts.get("Wi-Fi") or {}
+    for f in wifi.get("findings", []):
+        out.append(_wifi(f, f["verdict"]))
+    for d in wifi.get("devices", []):
+        out.append(_wifi(d, "clear"))
+    seen, unique = set(), []
+    for o in out:  # Bluetooth heard on several frequencies is one observation, the strongest
+        if o["key"] in seen:
+            continue
+        seen.add(o["key"])
+        same = [x for x in out if x["key"] == o["key"]]
+        unique.append(max(same, key=lambda x: (_rank(x["verdict"]), x["power_db"] or -999.0)))
+    return unique
+
+
+def finding_key(finding: dict) -> str:
+    """The observation key of a detector finding."""
+    if finding.get("type") == "wifi_camera":
+        return f"wifi:{finding['mac']}"
+    return rf_key("analog_video", float(finding["freq_hz"]))
+
+
+def _rank(verdict: str) -> int:
+    return {"clear": 0, "suspect": 1, "camera": 2}.get(verdict, 0)
+
+
+def _num(x) -> Optional[float]:
+    return None if x is None else round(float(x), 2)
