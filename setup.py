@@ -19,12 +19,16 @@ setup(
         # the device: OLED panel, buzzer and buttons (both have mock/dummy backends)
         "luma.oled>=3.12",
         "gpiozero>=2.0",
+        # fleet reporting over MQTT (venues; pure Python, imported only when enabled)
+        "paho-mqtt>=2.0,<3",
     ],
     extras_require={
         # pyrtlsdr 0.4/0.5 fail to import against Debian 12's librtlsdr 0.6.0
         # (undefined symbol rtlsdr_set_dithering); 0.3.0 works with it.
         "sdr": ["pyrtlsdr==0.3.0"],
-        "test": ["pytest>=7", "hypothesis>=6"],
+        # selenium drives Debian's chromium/chromedriver to check the HTML report renders;
+        # jinja2 renders the Home Assistant discovery templates as Home Assistant would
+        "test": ["pytest>=7", "hypothesis>=6", "selenium>=4.10", "jinja2>=3"],
     },
     entry_points={"console_scripts": ["sweeper=sweeper.cli:main"]},
 )

@@ -1,9 +1,10 @@
 """The ``sweeper`` command.
 
-Sub-commands: ``rf`` (sweep the configured bands), ``demo`` (sweep the built-in
-simulated room, no hardware needed), ``analyze FILE`` (a recording), ``sim rtl-tcp``
-(serve a simulated scene over the rtl_tcp protocol) and ``config`` (show the
-effective configuration). Errors print one line and exit non-zero (2 for bad input).
+Sub-commands: ``run`` (the device daemon), ``rf`` and ``wifi`` (one sweep each),
+``demo`` (sweep the built-in simulated room, no hardware needed), ``analyze FILE`` (a
+recording), ``selftest``, ``history``, ``report``, ``baseline`` and ``trigger`` (venues:
+see sweeper/venue), ``sim rtl-tcp`` (serve a simulated scene over the rtl_tcp protocol)
+and ``config`` (show the effective configuration). Errors print one line and exit non-zero (2 for bad input).
 """
 from __future__ import annotations
 
@@ -63,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--clear", action="store_true", help="with --simulate: the room without its cameras")
     run.add_argument("--scene", metavar="FILE", help="with --simulate: another scene file")
     run.add_argument("--png-dir", metavar="DIR", help="with --simulate: save every screen shown as a PNG")
+    run.add_argument("--room", metavar="LABEL", help="label sweeps with this room (default: venue.room)")
     run.add_argument("--terminal", action="store_true",
                      help="with --simulate: also draw every screen shown in the terminal (stderr)")
 
@@ -92,6 +94,9 @@ def _parser() -> argparse.ArgumentParser:
     srv.add_argument("--no-realtime", action="store_true", help="stream as fast as possible")
 
     sub.add_parser("config", help="print the effective configuration as YAML")
+    from sweeper.venue.commands import add_parsers
+
+    add_parsers(sub)
     return p
 
 
@@ -108,6 +113,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     except KeyboardInterrupt:
         print("sweeper: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `sweeper history | head`
+        sys.stderr.close()
+        return 0
 
 
 def _config(args):
@@ -243,9 +251,13 @@ def cmd_run(args) -> int:
 
     if (args.clear or args.scene or args.png_dir or args.terminal) and not args.simulate:
         raise InputError("--clear, --scene, --png-dir and --terminal need --simulate")
+    from sweeper.venue.recorder import Venue
+
     shutdown = (lambda: print("sweeper: (simulated) power off", file=sys.stderr)) if args.simulate else None
+    cfg = _with_room(cfg, args.room)
+    venue = Venue.open(cfg, simulated=args.simulate, warn=_warn)
     dev = build_device(cfg, simulate=args.simulate, camera=not args.clear, scene=args.scene, warn=_warn,
-                       shutdown=shutdown, notify=None if args.once else notify)
+                       shutdown=shutdown, notify=None if args.once else notify, venue=venue)
     if args.png_dir or args.terminal:
         from sweeper.device.app import RecordingDisplay
 
@@ -254,22 +266,43 @@ def cmd_run(args) -> int:
         dev.display = RecordingDisplay(dev.display, args.png_dir, sys.stderr if args.terminal else None)
         dev.daemon.display = Guarded(dev.display, "display")
     install_signals(dev.daemon)
+    control = None
+    if not args.once:
+        from sweeper.device.control import ControlServer, socket_path
+
+        try:
+            control = ControlServer(socket_path(), dev.daemon.post, _warn)
+        except SweeperError as exc:
+            _warn(f"{exc}; `sweeper trigger` (per-room timers) will not reach this daemon")
     try:
         outcome = dev.daemon.run(once=args.once)
         hardware = dev.hardware.status()
     finally:
+        if control is not None:
+            control.close()
         dev.close()
     if args.once and outcome is not None:
         if args.json:
             print(json.dumps(outcome.to_dict(), indent=2))
         else:
             for f in outcome.findings:
-                print(f"{f['verdict'].upper():8} {f['score']:.2f}  {finding_label(f)}")
+                status = (f.get("baseline") or {}).get("status", "")
+                print(f"{f['verdict'].upper():8} {f['score']:.2f}  {status.upper():7}  {finding_label(f)}")
             missing = {n: r for n, r in hardware.items() if r != "ok"}
             for name, reason in missing.items():
                 print(f"missing: {name}: {reason}")
             print(outcome.verdict)
     return 0
+
+
+def _with_room(cfg, room: Optional[str]):
+    if room is None:
+        return cfg
+    import dataclasses
+
+    from sweeper.device.control import check_room
+
+    return dataclasses.replace(cfg, venue=dataclasses.replace(cfg.venue, room=check_room(room)))
 
 
 def cmd_selftest(args) -> int:
@@ -451,4 +484,14 @@ def cmd_config(args) -> int:
     return 0
 
 
-COMMANDS = {"rf": cmd_rf, "wifi": cmd_wifi, "run": cmd_run, "selftest": cmd_selftest, "demo": cmd_demo, "analyze": cmd_analyze, "sim": cmd_sim, "config": cmd_config}
+def _venue_command(name: str):
+    def run(args) -> int:
+        from sweeper.venue import commands
+
+        return getattr(commands, f"cmd_{name}")(args, _config(args))
+    return run
+
+
+COMMANDS = {"history": _venue_command("history"), "report": _venue_command("report"),
+            "baseline": _venue_command("baseline"), "trigger": _venue_command("trigger"),
+            "rf": cmd_rf, "wifi": cmd_wifi, "run": cmd_run, "selftest": cmd_selftest, "demo": cmd_demo, "analyze": cmd_analyze, "sim": cmd_sim, "config": cmd_config}

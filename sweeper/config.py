@@ -345,6 +345,122 @@ class OutputConfig(_Section):
 
 
 @dataclass(frozen=True)
+class VenueConfig(_Section):
+    """Where this device sweeps, for history, baselines and fleet reports."""
+
+    room: str = setting("", "Room or location label of sweeps started with the button or the "
+                        "hourly timer; per-room timers (sweeper-sweep@ROOM.timer) give their own.",
+                        example='room: "Room 101"')
+    device_id: Optional[str] = setting(None, "This device's id in history and MQTT (letters, digits, "
+                                       "- and _); null = device_name plus a short hash of the "
+                                       "machine id.")
+
+    def __post_init__(self):
+        if self.device_id is not None and not _is_slug(self.device_id):
+            raise ConfigProblem(("device_id",), f"{self.device_id!r} may only use letters, digits, - and _",
+                                suggestion=_slug(self.device_id))
+
+
+@dataclass(frozen=True)
+class HistoryConfig(_Section):
+    """The local sweep history (SQLite; a power cut never loses a sweep already recorded)."""
+
+    enabled: bool = setting(True, "Record every sweep of `sweeper run`.")
+    path: Optional[str] = setting(None, "History database; null = $STATE_DIRECTORY/history.db (the "
+                                  "service), else /var/lib/sweeper/history.db when that folder is "
+                                  "usable, else ~/.local/state/sweeper/history.db.", path=True)
+    keep_days: float = setting(365.0, "Sweeps older than this many days are deleted.", ranges=[(1, 36500)])
+    max_sweeps: int = setting(20000, "At most this many sweeps are kept (oldest go first).",
+                              ranges=[(10, 10_000_000)])
+    max_mb: float = setting(100.0, "The database is kept below this size in MB (oldest sweeps go "
+                            "first).", ranges=[(1, 100_000)])
+
+
+@dataclass(frozen=True)
+class BaselineConfig(_Section):
+    """When a friendly (baselined) emitter counts as changed, and is reported again."""
+
+    rf_power_change_db: float = setting(10.0, "An RF emitter changed if its level over the noise "
+                                        "floor moved this many dB from the baseline.",
+                                        ranges=[(1, 60)])
+    wifi_power_change_db: float = setting(15.0, "A Wi-Fi device changed if its signal moved this many "
+                                          "dB (a handheld moves, so keep it wide).", ranges=[(1, 60)])
+    uplink_change_factor: float = setting(8.0, "A Wi-Fi device changed if it uploads this many times "
+                                          "more than when baselined (and at least 256 kbit/s).",
+                                          ranges=[(1.5, 1000)])
+
+
+@dataclass(frozen=True)
+class PrivacyConfig(_Section):
+    """What stored and published records may identify."""
+
+    hash_macs: bool = setting(False, "Replace MAC addresses in history, reports and MQTT by a keyed "
+                              "hash (anon:...): the same device matches across sweeps, but the "
+                              "address is not stored. Re-record baselines after changing this.")
+    salt: Optional[str] = setting(None, "The venue's secret for hash_macs: the same on every device of "
+                                  "a venue (so fleet reports agree), different between venues. At "
+                                  "least 16 characters.")
+
+    def __post_init__(self):
+        if self.hash_macs and not self.salt:
+            raise ConfigProblem(("salt", "hash_macs"), "hash_macs needs a salt: a secret of at least 16 "
+                                "characters, the same on every device of the venue (e.g. from "
+                                "`openssl rand -hex 16`)")
+        if self.salt is not None and len(self.salt) < 16:
+            raise ConfigProblem(("salt",), f"the salt is {len(self.salt)} characters; use at least 16")
+
+
+@dataclass(frozen=True)
+class MqttConfig(_Section):
+    """Fleet reporting to an MQTT broker, with Home Assistant discovery."""
+
+    enabled: bool = setting(False, "Publish sweep results and device status.")
+    host: str = setting("localhost", "Broker host name or address.")
+    port: int = setting(1883, "Broker port (usually 1883, or 8883 with TLS).", ranges=[(1, 65535)])
+    username: Optional[str] = setting(None, "User name, when the broker wants a login.")
+    password: Optional[str] = setting(None, "Password for username (keep this file readable by root "
+                                      "and the sweeper group only).")
+    client_id: Optional[str] = setting(None, "MQTT client id; null = sweeper-DEVICE_ID.")
+    keepalive_s: int = setting(60, "Seconds between keep-alives; the broker announces the device "
+                               "offline after 1.5 times this without one.", ranges=[(5, 3600)])
+    qos: int = setting(1, "Quality of service of sweep results (1: at least once).", ranges=[(0, 2)])
+    base_topic: str = setting("sweeper", "Topics are BASE/DEVICE_ID/{availability,state,sweep}.")
+    discovery: bool = setting(True, "Announce the device's sensors to Home Assistant.")
+    discovery_prefix: str = setting("homeassistant", "Home Assistant's discovery prefix.")
+    tls: bool = setting(False, "Connect with TLS.")
+    ca_file: Optional[str] = setting(None, "CA certificate(s) to trust (PEM); null = the system's.",
+                                     path=True)
+    cert_file: Optional[str] = setting(None, "Client certificate (PEM), for brokers that want one.",
+                                       path=True)
+    key_file: Optional[str] = setting(None, "The client certificate's key (PEM).", path=True)
+    tls_insecure: bool = setting(False, "Skip the check that the broker's certificate names host "
+                                 "(only for testing).")
+    outbox_max: int = setting(5000, "Results kept while the broker is unreachable; the oldest are "
+                              "dropped beyond this.", ranges=[(10, 1_000_000)])
+
+    def __post_init__(self):
+        for key in ("base_topic", "discovery_prefix"):
+            value = getattr(self, key)
+            if not value or any(c in value for c in "+#\0") or value.startswith("/") or value.endswith("/"):
+                raise ConfigProblem((key,), f"{value!r} is not a usable topic prefix (no +, #, and no "
+                                    "leading or trailing /)")
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ConfigProblem(("key_file" if self.key_file is None else "cert_file", "cert_file"),
+                                "a client certificate needs both cert_file and key_file")
+        if self.password is not None and self.username is None:
+            raise ConfigProblem(("username", "password"), "a password needs a username")
+
+
+def _is_slug(text: str) -> bool:
+    return bool(text) and len(text) <= 64 and all(c.isascii() and (c.isalnum() or c in "-_") for c in text)
+
+
+def _slug(text: str) -> str:
+    out = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "-" for c in text).strip("-")
+    return out[:64] or "sweeper"
+
+
+@dataclass(frozen=True)
 class Config(_Section):
     """The whole configuration; ``source_path`` is the file it came from (None: defaults)."""
 
@@ -356,6 +472,11 @@ class Config(_Section):
     buttons: ButtonsConfig = section(ButtonsConfig, "The buttons.")
     detection: DetectionConfig = section(DetectionConfig, "When an emitter counts as a camera.")
     output: OutputConfig = section(OutputConfig, "Messages and logging.")
+    venue: VenueConfig = section(VenueConfig, "This device's room and id.")
+    history: HistoryConfig = section(HistoryConfig, "The local sweep history.")
+    baseline: BaselineConfig = section(BaselineConfig, "Baselines: a room's friendly emitters.")
+    privacy: PrivacyConfig = section(PrivacyConfig, "Privacy of stored and published records.")
+    mqtt: MqttConfig = section(MqttConfig, "Fleet reporting over MQTT.")
     source_path: Optional[str] = field(default=None, compare=False, metadata={"internal": True})
 
 

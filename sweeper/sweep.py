@@ -76,6 +76,29 @@ class BandSpectrum:
     snr_db: np.ndarray
 
 
+#: points per band kept of a sweep's spectrum in history and reports (max-hold, so a
+#: narrow carrier survives the decimation)
+SPECTRUM_POINTS = 512
+
+
+def summarise_spectrum(spectrum: "BandSpectrum", points: int = SPECTRUM_POINTS) -> dict:
+    """A band's spectrum on a uniform grid of at most ``points`` (the peak of each
+    cell; None where no hop covered it): point i is at start + (i + 0.5) * step."""
+    f = np.asarray(spectrum.freqs_hz, dtype=np.float64)
+    snr = np.asarray(spectrum.snr_db, dtype=np.float32)
+    ok = np.isfinite(f) & np.isfinite(snr)
+    f, snr = f[ok], snr[ok]
+    if f.size == 0:
+        return {"band": spectrum.name, "start_hz": 0.0, "stop_hz": 0.0, "snr_db": []}
+    start, stop = float(f.min()), float(f.max())
+    n = int(min(points, f.size))
+    cell = np.minimum(((f - start) / max(stop - start, 1.0) * n).astype(np.int64), n - 1)
+    peak = np.full(n, -np.inf, dtype=np.float32)
+    np.maximum.at(peak, cell, snr)
+    return {"band": spectrum.name, "start_hz": start, "stop_hz": stop,
+            "snr_db": [None if not np.isfinite(v) else round(float(v), 1) for v in peak]}
+
+
 @dataclass
 class SweepResult:
     verdict: str  # "CLEAR", "SUSPECT" or "CAMERA"

@@ -5,6 +5,8 @@ import subprocess
 import sys
 
 import pytest
+from gpiozero import Device
+from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED_RF = os.path.join(ROOT, "..", "shared", "data", "rf")
@@ -39,3 +41,24 @@ def cli_json():
         assert rc == 0, err
         return json.loads(out)
     return go
+
+
+@pytest.fixture
+def pins():
+    factory = MockFactory(pin_class=MockPWMPin)
+    previous = Device.pin_factory
+    Device.pin_factory = factory
+    yield factory
+    factory.reset()
+    Device.pin_factory = previous
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_state_and_runtime(tmp_path_factory):
+    """Sweeps run by tests record their history, and daemons open their control socket,
+    in a temporary folder: never in the user's ~/.local/state or /run."""
+    base = tmp_path_factory.mktemp("xdg")
+    for var in ("XDG_STATE_HOME", "XDG_RUNTIME_DIR"):
+        os.environ[var] = str(base / var.lower())
+    os.environ.pop("STATE_DIRECTORY", None)
+    os.environ.pop("RUNTIME_DIRECTORY", None)

@@ -1,77 +1,15 @@
 """Whole sweeps through the device, as a user drives it: gpiozero's mock pins for the
 buttons and buzzer, luma's dummy display, the RF and Wi-Fi simulators as radios."""
 import dataclasses
-import threading
 import time
 
-import pytest
-from gpiozero import Device
-from gpiozero.pins.mock import MockFactory, MockPWMPin
 
-from sweeper.config import default_config
 from sweeper.device.app import build_device
 from sweeper.device.daemon import Hardware
 from sweeper.errors import HardwareError
 from sweeper.wifi.factory import open_wifi_simulator
 
-
-@pytest.fixture
-def pins():
-    factory = MockFactory(pin_class=MockPWMPin)
-    previous = Device.pin_factory
-    Device.pin_factory = factory
-    yield factory
-    factory.reset()
-    Device.pin_factory = previous
-
-
-def quick_config(**wifi):
-    """One RF band and a short Wi-Fi sweep: a whole device sweep in a few seconds."""
-    cfg = default_config()
-    w = dataclasses.replace(cfg.wifi, channels=(1, 6, 11), duration_s=8.0, **wifi)
-    rf = dataclasses.replace(cfg.rf, bands=("2.4GHz",))
-    return dataclasses.replace(cfg, wifi=w, rf=rf)
-
-
-class Running:
-    """The daemon in a thread; press buttons on its mock pins; wait for its screens."""
-
-    def __init__(self, device, cfg):
-        self.dev, self.cfg = device, cfg
-        self.shutdowns = []
-        self.thread = threading.Thread(target=device.daemon.run, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        self.wait_state("ready")
-        return self
-
-    def __exit__(self, *exc):
-        self.dev.daemon.quit()
-        self.thread.join(timeout=30)
-        self.dev.close()
-
-    def pin(self, number):
-        return self.dev.pin_factory.pin(number)
-
-    def press(self, number, hold_s=0.1):
-        pin = self.pin(number)
-        pin.drive_low()
-        time.sleep(hold_s)
-        pin.drive_high()
-        time.sleep(0.1)
-
-    def wait_state(self, state, timeout=120):
-        deadline = time.monotonic() + timeout
-        while self.dev.daemon.state != state:
-            assert time.monotonic() < deadline, f"still {self.dev.daemon.state}, wanted {state}"
-            time.sleep(0.05)
-
-    def wait_screen(self, screen, timeout=30):
-        deadline = time.monotonic() + timeout
-        while self.dev.display.screen != screen:
-            assert time.monotonic() < deadline, f"screen {self.dev.display.screen}, wanted {screen}"
-            time.sleep(0.05)
+from device_harness import Running, quick_config
 
 
 def buzzer_changes(dev, cfg):

@@ -26,6 +26,7 @@ class Device:
     sound: object
     controls: Optional[object]
     pin_factory: Optional[object] = None
+    venue: Optional[object] = None
 
     def close(self) -> None:
         for part in (self.controls, self.sound):
@@ -33,6 +34,8 @@ class Device:
                 part.close()
         self.display.close()
         self.hardware.close()
+        if self.venue is not None:
+            self.venue.close()
 
 
 def real_rf_opener(cfg) -> Optional[Callable]:
@@ -85,7 +88,7 @@ def _wifi_simulator(scene: Optional[str], camera: bool, snaplen: int):
 
 def build_device(cfg, simulate: bool = False, camera: bool = True, scene: Optional[str] = None,
                  warn: Callable[[str], None] = lambda msg: None, pin_factory=None,
-                 shutdown: Optional[Callable[[], None]] = None, notify=None) -> Device:
+                 shutdown: Optional[Callable[[], None]] = None, notify=None, venue=None) -> Device:
     """Every part of the device; ``simulate`` swaps in simulated radios, mock pins and a
     dummy display. Parts that fail to open are reported through ``warn`` and left out."""
     from sweeper.device.buttons import Controls
@@ -113,10 +116,10 @@ def build_device(cfg, simulate: bool = False, camera: bool = True, scene: Option
     sound = _optional(lambda: Annunciator(cfg.buzzer, quiet=cfg.output.quiet, pin_factory=pin_factory),
                       cfg.buzzer.enabled, warn) or _Silent()
     daemon = Daemon(cfg, hardware, display, sound, shutdown=shutdown or poweroff, notify=notify,
-                    version=__version__)
+                    version=__version__, venue=venue, log=warn)
     controls = _optional(lambda: Controls(cfg.buttons, daemon.post, pin_factory=pin_factory),
                          cfg.buttons.enabled, warn)
-    return Device(daemon, hardware, display, sound, controls, pin_factory)
+    return Device(daemon, hardware, display, sound, controls, pin_factory, venue)
 
 
 def _optional(make, enabled: bool, warn):

@@ -115,11 +115,17 @@ class SweepOutcome:
     parts: Dict[str, dict] = field(default_factory=dict)  # "RF"/"Wi-Fi" -> its report
     problems: Dict[str, str] = field(default_factory=dict)  # hardware lost during the sweep
     elapsed_s: float = 0.0
+    room: str = ""
+    record: Optional[dict] = None  # the venue's sweep record (history id, baseline counts)
 
     def to_dict(self) -> dict:
-        return {"verdict": self.verdict, "findings": self.findings,
-                "rf": self.parts.get("RF"), "wifi": self.parts.get("Wi-Fi"),
-                "problems": self.problems, "elapsed_s": round(self.elapsed_s, 2)}
+        out = {"verdict": self.verdict, "room": self.room, "findings": self.findings,
+               "rf": self.parts.get("RF"), "wifi": self.parts.get("Wi-Fi"),
+               "problems": self.problems, "elapsed_s": round(self.elapsed_s, 2)}
+        if self.record is not None:
+            out.update(history_id=self.record.get("id"), raw_verdict=self.record["raw_verdict"],
+                       counts=self.record["counts"], changes=self.record["changes"])
+        return out
 
 
 class CombinedSweep:
@@ -196,7 +202,10 @@ class CombinedSweep:
         self._rf_sweep = Sweep(source, hops, settings, progress)
         if self.stop_event.is_set():
             self._rf_sweep.stop()
-        return self._rf_sweep.run().to_dict()
+        result = self._rf_sweep.run()
+        from sweeper.sweep import summarise_spectrum
+
+        return {**result.to_dict(), "spectra": [summarise_spectrum(sp) for sp in result.spectra]}
 
     def _run_wifi(self, source) -> dict:
         from sweeper.wifi.sweep import WifiSweep
@@ -315,7 +324,8 @@ class Daemon:
     them until :meth:`quit` (or a shutdown)."""
 
     def __init__(self, cfg, hardware: Hardware, display, annunciator,
-                 shutdown: Optional[Callable[[], None]] = None, notify=None, version: str = ""):
+                 shutdown: Optional[Callable[[], None]] = None, notify=None, version: str = "",
+                 venue=None, log: Callable[[str], None] = lambda msg: None):
         self.cfg = cfg
         self.hardware = hardware
         self.display = Guarded(display, "display")
@@ -323,6 +333,10 @@ class Daemon:
         self.shutdown = shutdown or (lambda: None)
         self.notify = notify
         self.version = version
+        self.venue = venue  # history, baselines, fleet (sweeper.venue.recorder.Venue) or None
+        self.log = log
+        self.room = cfg.venue.room
+        self._current = {"room": self.room, "trigger": "button", "started": 0.0}
         self.events: "queue.Queue[tuple]" = queue.Queue()
         self.state = "boot"
         self.outcome: Optional[SweepOutcome] = None
@@ -350,7 +364,7 @@ class Daemon:
         if self.notify is not None:
             self.notify.ready()
         if once:
-            self.post("select")
+            self.post("sweep", {"trigger": "once"})
         interval = self.notify.watchdog_interval() if self.notify is not None else None
         while not self._quit.is_set():
             try:
@@ -390,9 +404,12 @@ class Daemon:
             self.display.sweeping(fraction, label)
         elif event == "swept":
             self._swept(payload)
-        elif event == "sweep":  # the sweep timer (SIGUSR1): sweep now unless busy
+        elif event == "sweep":  # the timers (SIGUSR1, control socket): sweep now unless busy
             if state in ("ready", "result", "finding"):
-                self._start_sweep()
+                request = payload or {"trigger": "timer"}
+                self._start_sweep(request.get("room"), request.get("trigger", "timer"))
+            else:
+                self.log(f"sweep request ignored: busy ({state})")
         elif event == "select":
             if state == "sweeping":
                 self._sweep.stop()  # the "swept" event follows with what was found so far
@@ -400,7 +417,7 @@ class Daemon:
                 self._stop_locate()
                 self._show_finding()
             else:
-                self._start_sweep()
+                self._start_sweep(None, "button")
         elif event == "next":
             if state in ("result", "finding") and self.outcome and self.outcome.findings:
                 if state == "finding":
@@ -425,6 +442,7 @@ class Daemon:
         self._last_probe = time.monotonic()
         self.state = "ready"
         self.display.ready({name: ("ok" if v == "ok" else "missing") for name, v in status.items()})
+        self._fleet_status("ready", status)
         if self.notify is not None:
             missing = [n for n, v in status.items() if v != "ok"]
             self.notify.status("ready" + (f"; missing: {', '.join(missing)}" if missing else ""))
@@ -436,12 +454,22 @@ class Daemon:
         if after != before and self.state == "ready":
             self._ready(after)
 
-    def _start_sweep(self) -> None:
+    def _fleet_status(self, state: str, status: Optional[Dict[str, str]] = None) -> None:
+        if self.venue is not None:
+            try:
+                self.venue.status(state, self._current["room"], status or self.hardware.status())
+            except Exception as exc:  # noqa: BLE001 (reporting must never stop the device)
+                self.log(f"fleet status not sent: {exc}")
+
+    def _start_sweep(self, room: Optional[str], trigger: str) -> None:
         status = self.hardware.probe()
         if not self.hardware.sources:
             self.display.error("No detector: " + "; ".join(f"{n}: {r}" for n, r in status.items()))
             self.state = "ready"
             return
+        self._current = {"room": self.room if room is None else room, "trigger": trigger,
+                         "started": time.time(), "hardware": status}
+        self._fleet_status("sweeping", status)
         self.state = "sweeping"
         self.sound.start()
         self.display.sweeping(0.0, "starting")
@@ -452,12 +480,23 @@ class Daemon:
 
     def _swept(self, outcome: SweepOutcome) -> None:
         self._sweep = None
+        outcome.room = self._current["room"]
+        if self.venue is not None:
+            try:  # compares with the room's baseline: findings get a status, the verdict may change
+                outcome.record = self.venue.record(outcome, outcome.room, self._current["trigger"],
+                                                   self._current.get("hardware") or self.hardware.status(),
+                                                   self._current["started"], time.time())
+            except Exception as exc:  # noqa: BLE001 (history trouble must never hide a verdict)
+                self.log(f"the sweep was not recorded: {exc}")
         self.outcome = outcome
         self.history = (self.history + [outcome])[-10:]
         self.index = 0
         self.state = "result"
-        self.display.result(outcome.verdict, len(outcome.findings))
+        # known (baselined, unchanged) findings stay browsable with NEXT but are not counted
+        news = sum(1 for f in outcome.findings if f.get("baseline", {}).get("status") != "known")
+        self.display.result(outcome.verdict, news)
         {"CLEAR": self.sound.clear, "SUSPECT": self.sound.suspect, "CAMERA": self.sound.camera}[outcome.verdict]()
+        self._fleet_status("result")
         if self.notify is not None:
             self.notify.status(f"last sweep: {outcome.verdict}, {len(outcome.findings)} findings")
 

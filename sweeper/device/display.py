@@ -266,6 +266,8 @@ class Display:
         """
         c = _Canvas()
         verdict = str(finding.get("verdict") or "").upper()
+        if (finding.get("baseline") or {}).get("status") == "known":
+            verdict = "KNOWN"  # in the room's baseline, unchanged
         wifi = finding.get("type") == "wifi_camera"
         c.header(f"{index + 1}/{total} {verdict}".strip(), "WI-FI" if wifi else "VIDEO")
         if wifi:

@@ -15,7 +15,7 @@ tell whether this sweep's emitter is last week's: its *key*.
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 #: matching tolerance floor for frequency-keyed RF emitters (crystal drift, bin width)
 RF_MATCH_FLOOR_HZ = 200e3
@@ -48,18 +48,20 @@ def _rf(e: dict, verdict: str) -> dict:
             "power_db": _num(e.get("snr_db")), "verdict": verdict, "score": _num(e.get("score"))}
 
 
-def _wifi(d: dict, verdict: str) -> dict:
+def _wifi(d: dict, verdict: str, ident: Callable[[str], str]) -> dict:
     name = d.get("vendor") or d.get("ssid") or "unknown maker"
-    return {"kind": "wifi", "key": f"wifi:{d['mac']}", "label": f"Wi-Fi {name} {d['mac']}",
-            "mac": d["mac"], "vendor": d.get("vendor"), "ssid": d.get("ssid"),
+    mac = ident(d["mac"])
+    return {"kind": "wifi", "key": f"wifi:{mac}", "label": f"Wi-Fi {name} {mac}",
+            "mac": mac, "vendor": d.get("vendor"), "ssid": d.get("ssid"),
             "role": d.get("role"), "channel": d.get("channel"), "power_db": _num(d.get("rssi_dbm")),
             "uplink_kbps": _num(d.get("avg_uplink_kbps")), "verdict": verdict,
             "score": _num(d.get("score"))}
 
 
-def observe(parts: Dict[str, Optional[dict]]) -> List[dict]:
+def observe(parts: Dict[str, Optional[dict]], ident: Callable[[str], str] = lambda mac: mac) -> List[dict]:
     """Every emitter and device of a sweep's parts (``{"RF": report, "Wi-Fi": report}``),
-    findings included (with their verdict), as observations; first of each key wins."""
+    findings included (with their verdict), as observations; the strongest of each key.
+    ``ident`` maps a MAC address to what may be stored (see privacy.py)."""
     out: List[dict] = []
     rf = parts.get("RF") or {}
     for f in rf.get("findings", []):
@@ -68,9 +70,9 @@ def observe(parts: Dict[str, Optional[dict]]) -> List[dict]:
         out.append(_rf(e, "clear"))
     wifi = parts.get("Wi-Fi") or {}
     for f in wifi.get("findings", []):
-        out.append(_wifi(f, f["verdict"]))
+        out.append(_wifi(f, f["verdict"], ident))
     for d in wifi.get("devices", []):
-        out.append(_wifi(d, "clear"))
+        out.append(_wifi(d, "clear", ident))
     seen, unique = set(), []
     for o in out:  # Bluetooth heard on several frequencies is one observation, the strongest
         if o["key"] in seen:

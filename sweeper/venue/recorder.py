@@ -1,0 +1,134 @@
+"""The venue side of a sweep: compare with the baseline, record, report to the fleet.
+
+The daemon calls :meth:`Venue.record` with each finished sweep. It annotates the
+findings in place (each gets its ``baseline`` dict, new and changed ones first, and the
+verdict counts only those), stores the sweep record and hands it to the MQTT publisher.
+History or broker trouble is reported and never stops the device: a sweeper that cannot
+write its history still finds cameras.
+"""
+from __future__ import annotations
+
+import hashlib
+import socket
+from typing import Callable, Dict, Optional
+
+from sweeper.venue import baseline as bl
+from sweeper.venue.history import HistoryStore, Retention, history_path, iso
+from sweeper.venue.observations import finding_key, observe
+from sweeper.venue.privacy import MacPrivacy
+
+TRIGGERS = ("button", "timer", "remote", "once")
+
+
+def device_id(cfg) -> str:
+    """``venue.device_id``, or the device name plus 6 hex digits of a hash of the machine
+    id: stable across reboots, distinct between devices, not the machine id itself."""
+    if cfg.venue.device_id:
+        return cfg.venue.device_id
+    from sweeper.config import _slug
+
+    try:
+        with open("/etc/machine-id") as f:
+            seed = f.read().strip()
+    except OSError:
+        seed = socket.gethostname()
+    return f"{_slug(cfg.device_name)}-{hashlib.sha256(seed.encode()).hexdigest()[:6]}"
+
+
+class Venue:
+    """History, baselines and fleet reporting for one device."""
+
+    def __init__(self, cfg, store: Optional[HistoryStore] = None, publisher=None, simulated: bool = False,
+                 warn: Callable[[str], None] = lambda m: None):
+        self.cfg = cfg
+        self.store = store
+        self.publisher = publisher
+        self.simulated = simulated
+        self.warn = warn
+        self.device_id = device_id(cfg)
+        self.privacy = MacPrivacy.from_config(cfg)
+        self.rules = bl.ChangeRules.from_config(cfg)
+
+    @classmethod
+    def open(cls, cfg, simulated: bool = False, warn: Callable[[str], None] = lambda m: None,
+             fleet: bool = True) -> "Venue":
+        """The history (if enabled and usable) and the MQTT publisher (if enabled)."""
+        from sweeper.errors import SweeperError
+
+        store = None
+        if cfg.history.enabled:
+            try:
+                store = HistoryStore(history_path(cfg), Retention.from_config(cfg), warn)
+            except SweeperError as exc:
+                warn(f"sweeps will not be recorded: {exc}")
+        venue = cls(cfg, store, None, simulated, warn)
+        if fleet and cfg.mqtt.enabled:
+            from sweeper import __version__
+            from sweeper.venue.mqtt import FleetPublisher, last_sweep_summary, settings_from_config
+
+            # the outbox shares the history's file: one place on the SD card, one backup
+            outbox = store.path if store is not None else history_path(cfg)
+            venue.publisher = FleetPublisher(settings_from_config(cfg.mqtt), venue.device_id, cfg.device_name,
+                                             outbox, sw_version=__version__, log=warn)
+            latest = store.sweeps(limit=1, device_id=venue.device_id) if store is not None else []
+            if latest:  # the retained state keeps showing the last verdict across restarts
+                venue.publisher.publish_status({"last_sweep": last_sweep_summary(venue.privacy.scrub(latest[0]))})
+        return venue
+
+    def close(self) -> None:
+        if self.publisher is not None:
+            self.publisher.wait_idle(2.0)
+            self.publisher.close()
+        if self.store is not None:
+            self.store.close()
+
+    # ------------------------------------------------------------------ sweeps
+
+    def record(self, outcome, room: str, trigger: str, hardware: Dict[str, str],
+               started_at: float, finished_at: float) -> dict:
+        """Compare ``outcome`` (a daemon SweepOutcome) with the room's baseline, annotate
+        its findings, store and publish it; returns the sweep record."""
+        now = iso(finished_at)
+        observations = observe(outcome.parts, self.privacy.mac)
+        sightings = self.store.sightings(room) if self.store is not None else {}
+        compared = bl.compare(observations, sightings, self.rules, now)
+        by_key = {o["key"]: o["baseline"] for o in compared}
+        for f in outcome.findings:
+            key = self.privacy.scrub({"key": finding_key(f)})["key"]
+            f["baseline"] = by_key.get(key) or {"status": "new", "note": None, "key": key, "label": None,
+                                                "first_seen": now, "last_seen": now, "count": 1}
+        raw = bl.verdict([{**f, "baseline": {"status": "new"}} for f in outcome.findings])
+        outcome.findings = bl.news_first(outcome.findings)
+        outcome.verdict = bl.verdict(outcome.findings)
+        swept = {k for k, part in (("rf", "RF"), ("wifi", "Wi-Fi")) if outcome.parts.get(part) is not None}
+        changes = bl.news_first([o for o in compared if o["verdict"] == "clear" and o["baseline"]["status"] != "known"])
+        status = [o["baseline"]["status"] for o in compared]
+        rf = outcome.parts.get("RF") or {}
+        wifi = outcome.parts.get("Wi-Fi") or {}
+        record = {
+            "started_at": iso(started_at), "finished_at": now, "room": room, "device_id": self.device_id,
+            "trigger": trigger, "simulated": self.simulated, "verdict": outcome.verdict, "raw_verdict": raw,
+            "elapsed_s": round(outcome.elapsed_s, 2), "hardware": dict(hardware), "problems": dict(outcome.problems),
+            "findings": self.privacy.scrub(outcome.findings), "changes": changes,
+            "counts": {"findings": len(outcome.findings),
+                       "new": status.count("new"), "changed": status.count("changed"), "known": status.count("known"),
+                       "missing": len(bl.missing_friendly(compared, sightings, swept)),
+                       "rf_emitters": len(rf.get("findings", [])) + len(rf.get("emitters", [])),
+                       "wifi_devices": len(wifi.get("findings", [])) + len(wifi.get("devices", []))},
+            "spectra": rf.get("spectra") or [],
+        }
+        if self.store is not None:
+            try:
+                record = {"id": self.store.add(record, compared), **record}
+            except Exception as exc:  # noqa: BLE001 (a full or failing SD card must not stop the device)
+                self.warn(f"could not record the sweep in {self.store.path}: {exc}")
+        if "id" not in record:
+            record = {"id": None, **record}
+        if self.publisher is not None:
+            self.publisher.publish_sweep(record)
+        return record
+
+    def status(self, state: str, room: str, hardware: Dict[str, str]) -> None:
+        """The device's state for the fleet (ready, sweeping, ...)."""
+        if self.publisher is not None:
+            self.publisher.publish_status({"status": state, "room": room, "hardware": dict(hardware)})
