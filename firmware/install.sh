@@ -298,7 +298,8 @@ fi
 # ---------------------------------------------------------------------------------------
 step "9/9 systemd: units, polkit rule, enable"
 if ! skipped systemd; then
-    for u in sweeper.service sweeper-sweep.service sweeper-sweep.timer; do
+    # sweeper-sweep@.{service,timer}: per-room schedules, enabled by staff per room (README)
+    for u in sweeper.service sweeper-sweep.service sweeper-sweep.timer sweeper-sweep@.service sweeper-sweep@.timer; do
         if install_file "$SRC/systemd/$u" "/etc/systemd/system/$u" 0644; then SYSTEMD_CHANGED=1; fi
     done
     install_file "$SRC/systemd/50-sweeper-poweroff.rules" /etc/polkit-1/rules.d/50-sweeper-poweroff.rules 0644 || true

@@ -254,6 +254,8 @@ def test_install_into_root_twice(target):
         ("systemd/system/sweeper.service", REPO / "systemd/sweeper.service"),
         ("systemd/system/sweeper-sweep.service", REPO / "systemd/sweeper-sweep.service"),
         ("systemd/system/sweeper-sweep.timer", REPO / "systemd/sweeper-sweep.timer"),
+        ("systemd/system/sweeper-sweep@.service", REPO / "systemd/sweeper-sweep@.service"),
+        ("systemd/system/sweeper-sweep@.timer", REPO / "systemd/sweeper-sweep@.timer"),
         ("polkit-1/rules.d/50-sweeper-poweroff.rules", REPO / "systemd/50-sweeper-poweroff.rules"),
         ("sweeper/config.yaml", REPO / "sweeper/data/config.example.yaml"),
     ]:

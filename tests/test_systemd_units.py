@@ -16,7 +16,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 UNITS = ROOT / "systemd"
-UNIT_FILES = ("sweeper.service", "sweeper-sweep.service", "sweeper-sweep.timer")
+UNIT_FILES = ("sweeper.service", "sweeper-sweep.service", "sweeper-sweep.timer", "sweeper-sweep@.service",
+              "sweeper-sweep@.timer")
+#: a room label as an instance name (`systemd-escape "Room 101"`)
+ROOM_INSTANCE = "Room\\x20101"
 INSTALLED_SWEEPER = "/opt/sweeper/venv/bin/sweeper"
 # what systemd-analyze may say about this machine rather than about the units
 MACHINE_NOISE = ("not been booted with systemd", "Failed to connect to bus", "Host is down",
@@ -68,7 +71,13 @@ def unit_dir(tmp_path):
     for name in UNIT_FILES:
         text = (UNITS / name).read_text().replace(INSTALLED_SWEEPER, str(sweeper))
         (tmp_path / name).write_text(text)
+        if "@." in name:  # templates are verified as an instance, like the installed ones run
+            (tmp_path / name.replace("@.", f"@{ROOM_INSTANCE}.")).write_text(text)
     return tmp_path
+
+
+def verifiable(name):
+    return name.replace("@.", f"@{ROOM_INSTANCE}.")
 
 
 def analyze(*args, cwd):
@@ -83,7 +92,7 @@ def analyze(*args, cwd):
 
 @needs_analyze
 def test_systemd_analyze_verify_finds_no_problem(unit_dir):
-    rc, problems = analyze("verify", *(f"./{n}" for n in UNIT_FILES), cwd=unit_dir)
+    rc, problems = analyze("verify", *(f"./{verifiable(n)}" for n in UNIT_FILES), cwd=unit_dir)
     assert problems == [], "\n".join(problems)
     assert rc == 0
 
@@ -100,10 +109,11 @@ def test_verify_would_catch_a_mistake(unit_dir):
 
 
 @needs_analyze
-@pytest.mark.parametrize("name, limit", [("sweeper.service", 4.5), ("sweeper-sweep.service", 2.5)])
+@pytest.mark.parametrize("name, limit", [("sweeper.service", 4.5), ("sweeper-sweep.service", 2.5),
+                                         ("sweeper-sweep@.service", 1.5)])
 def test_security_exposure(unit_dir, name, limit):
     """`systemd-analyze security` needs PID 1, but --offline=true (systemd 250+) reads the file."""
-    rc, lines = analyze("security", "--offline=true", f"./{name}", cwd=unit_dir)
+    rc, lines = analyze("security", "--offline=true", f"./{verifiable(name)}", cwd=unit_dir)
     text = "\n".join(lines)
     if rc != 0 and ("offline" in text and ("unrecognized" in text or "Unknown" in text)):
         pytest.skip("this systemd-analyze has no --offline (systemd < 250)")
@@ -175,6 +185,21 @@ def test_timer_and_its_service():
     assert "is-active" in value(sweep, "Service", "ExecCondition")
     assert "sweeper.service" in value(sweep, "Unit", "After").split()
     assert value(sweep, "Service", "CapabilityBoundingSet") == "CAP_KILL"
+
+
+def test_room_timer_template_runs_sweeper_trigger_with_the_room():
+    timer = parse_unit(UNITS / "sweeper-sweep@.timer")
+    assert values(timer, "Timer", "Unit") == []  # sweeper-sweep@ROOM.timer starts sweeper-sweep@ROOM.service
+    assert value(timer, "Install", "WantedBy") == "timers.target"
+    sweep = parse_unit(UNITS / "sweeper-sweep@.service")
+    assert value(sweep, "Service", "ExecStart") == f"{INSTALLED_SWEEPER} trigger --room %I"
+    assert value(sweep, "Service", "User") == "sweeper"  # the control socket is the sweeper user's
+    daemon = parse_unit(UNITS / "sweeper.service")
+    assert value(daemon, "Service", "RuntimeDirectory") == "sweeper"
+    assert value(daemon, "Service", "RuntimeDirectoryMode") == "0750"
+    proc = subprocess.run([sys.executable, "-m", "sweeper", "trigger", "--help"], capture_output=True,
+                          text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0 and "--room" in proc.stdout
 
 
 @needs_analyze
