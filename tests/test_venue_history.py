@@ -168,3 +168,25 @@ def test_filters_and_times(tmp_path):
 def test_a_missing_history_is_a_clear_error_for_readers(tmp_path):
     with pytest.raises(InputError, match="no sweep history"):
         HistoryStore(str(tmp_path / "none.db"), create=False)
+
+
+def test_damage_found_while_recording_sets_the_file_aside_and_records_anyway(tmp_path, monkeypatch):
+    """A big history is not fully checked at start-up; damage met later is handled then."""
+    import sweeper.venue.history as history
+
+    path = str(tmp_path / "h.db")
+    with HistoryStore(path) as store:
+        for i in range(40):
+            store.add(*make_record(1.7e9 + 60 * i, n_obs=40, seed=i))
+    raw = bytearray(open(path, "rb").read())
+    page = 4096
+    for p in range(2, len(raw) // page):  # scribble over every page but the header and schema
+        raw[p * page + 8: p * page + 200] = b"\xa5" * 192
+    open(path, "wb").write(bytes(raw))
+    monkeypatch.setattr(history, "QUICK_CHECK_MAX_BYTES", 0)
+    warnings = []
+    with HistoryStore(path, warn=warnings.append) as store:
+        assert store.moved_aside is None  # not noticed yet
+        sid = store.add(*make_record(1.7e9 + 9999))
+        assert store.moved_aside is not None and "damaged" in warnings[-1]
+        assert [r["id"] for r in store.sweeps()] == [sid]

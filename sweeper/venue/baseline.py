@@ -14,10 +14,11 @@ and a count.
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
-from sweeper.venue.observations import rf_tolerance_hz
+from sweeper.venue.observations import RF_MATCH_FLOOR_HZ, rf_tolerance_hz
 
 _RANK = {"clear": 0, "suspect": 1, "camera": 2}
 #: below this a Wi-Fi upload is not video, however many times its baseline it is
@@ -38,18 +39,34 @@ class ChangeRules:
         return cls(b.rf_power_change_db, b.wifi_power_change_db, b.uplink_change_factor)
 
 
-def match(obs: dict, sightings: Dict[str, dict]) -> Optional[dict]:
+class SightingIndex:
+    """The room's sightings, for :func:`match`: by key, and the frequency-keyed RF ones
+    sorted by frequency, so matching a sweep is O(n log m), not O(n m) (a busy venue
+    accumulates thousands of sightings)."""
+
+    def __init__(self, sightings: Dict[str, dict]):
+        self.by_key = sightings
+        rf = sorted((s for s in sightings.values()
+                     if s["kind"] == "rf" and s["key"].count(":") == 1 and s.get("freq_hz") is not None),
+                    key=lambda s: s["freq_hz"])
+        self.rf = rf
+        self.rf_freqs = [s["freq_hz"] for s in rf]
+        self.widest = max((s.get("bandwidth_hz") or 0.0 for s in rf), default=0.0)
+
+
+def match(obs: dict, index: "SightingIndex") -> Optional[dict]:
     """The sighting ``obs`` is, if any: by key, or (frequency-keyed RF) the nearest one
     within tolerance, friendly ones preferred."""
-    if obs["key"] in sightings:
-        return sightings[obs["key"]]
+    if obs["key"] in index.by_key:
+        return index.by_key[obs["key"]]
     if obs["kind"] != "rf" or obs["key"].count(":") > 1:  # keyed by class, or Wi-Fi: exact only
         return None
+    reach = max(RF_MATCH_FLOOR_HZ, 0.5 * max(index.widest, obs.get("bandwidth_hz") or 0.0))
+    lo = bisect.bisect_left(index.rf_freqs, obs["freq_hz"] - reach)
+    hi = bisect.bisect_right(index.rf_freqs, obs["freq_hz"] + reach)
     best: Tuple[float, float] = (0.0, 0.0)
     found = None
-    for s in sightings.values():
-        if s["kind"] != "rf" or s["key"].count(":") > 1 or s.get("freq_hz") is None:
-            continue
+    for s in index.rf[lo:hi]:
         gap = abs(s["freq_hz"] - obs["freq_hz"])
         if gap <= rf_tolerance_hz(obs, s):
             rank = (float(bool(s.get("friendly"))), -gap)
@@ -86,8 +103,9 @@ def compare(observations: List[dict], sightings: Dict[str, dict], rules: ChangeR
     seen, count including this sweep). ``key`` there is the sighting's key when matched
     by frequency, so a drifting emitter keeps one row."""
     out = []
+    index = SightingIndex(sightings)
     for obs in observations:
-        s = match(obs, sightings)
+        s = match(obs, index)
         if s is not None and s.get("friendly"):
             note = change_note(obs, s, rules)
             status = "changed" if note else "known"

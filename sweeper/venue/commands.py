@@ -6,6 +6,7 @@ report.py. Run them as the service's user (``sudo -u sweeper sweeper history``) 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import List, Optional
 
@@ -73,7 +74,7 @@ def _store(cfg, must_exist: bool = True) -> HistoryStore:
     return HistoryStore(history_path(cfg), Retention.from_config(cfg), warn, create=not must_exist)
 
 
-def _records(store: HistoryStore, args, spectra: bool = False) -> List[dict]:
+def _records(store: HistoryStore, args, spectra: bool = False, changes: bool = True) -> List[dict]:
     if args.limit is not None and args.limit < 1:
         raise InputError("--limit must be at least 1")
     since = parse_time(args.since) if args.since else None
@@ -81,19 +82,12 @@ def _records(store: HistoryStore, args, spectra: bool = False) -> List[dict]:
     if since is not None and until is not None and since > until:
         raise InputError("--since is after --until")
     return store.sweeps(room=args.room, since=since, until=until, limit=args.limit, device_id=args.device,
-                        spectra=spectra, simulated=False if args.no_simulated else None)
+                        spectra=spectra, simulated=False if args.no_simulated else None, changes=changes)
 
 
 def _out(text: str, path: Optional[str]) -> None:
-    if not path or path == "-":
-        sys.stdout.write(text)
-        return
-    try:
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text)
-    except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror}") from None
-    print(f"sweeper: wrote {path}", file=sys.stderr)
+    with _open_out(path) as out:
+        out.write(text)
 
 
 def cmd_history(args, cfg) -> int:
@@ -109,10 +103,17 @@ def cmd_history(args, cfg) -> int:
             else:
                 _print_sweep(rec)
             return 0
-        records = [privacy.scrub(r) for r in _records(store, args)]
-    if args.json:
-        print(json.dumps(records, indent=2))
-    elif args.csv:
+        if args.json:  # streamed: a year of records with their changes is too much for a Pi at once
+            _records(store, args, changes=False)  # checks the filters before anything is written
+            sep = "["
+            for batch in store.iter_sweeps(**_filters(args)):
+                for rec in batch:
+                    sys.stdout.write(sep + "\n" + json.dumps(privacy.scrub(rec)))
+                    sep = ","
+            print("[]" if sep == "[" else "\n]")
+            return 0
+        records = [privacy.scrub(r) for r in _records(store, args, changes=False)]
+    if args.csv:
         from sweeper.venue.report import sweeps_csv
 
         sys.stdout.write(sweeps_csv(records))
@@ -175,21 +176,79 @@ def cmd_report(args, cfg) -> int:
     from sweeper.venue import report
 
     privacy = MacPrivacy.from_config(cfg)
-    with _store(cfg) as store:
-        records = [privacy.scrub(r) for r in _records(store, args, spectra=args.format != "csv")]
-    devices = sorted({r["device_id"] for r in records})
     meta = {"title": args.title or f"Sweeper report: {cfg.device_name}",
             "generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "filters": {"room": args.room, "since": args.since, "until": args.until, "device": args.device},
-            "device_ids": devices}
-    if args.format == "json":
-        text = report.records_json(records, meta)
-    elif args.format == "csv":
-        text = report.findings_csv(records)
-    else:
-        text = report.render_html(records, meta)
-    _out(text, args.output)
+            "filters": {"room": args.room, "since": args.since, "until": args.until, "device": args.device}}
+    with _store(cfg) as store:
+        if args.format == "html":
+            # a year of sweeps must fit a 512 MB Pi: the HTML needs the changes and the
+            # spectrum of each room's latest sweep only
+            records = _records(store, args, changes=False)
+            latest = {}
+            for r in records:  # newest first
+                latest.setdefault(r["room"], r["id"])
+            records = [privacy.scrub(store.sweep(r["id"]) if latest[r["room"]] == r["id"] else r) for r in records]
+            meta["device_ids"] = sorted({r["device_id"] for r in records})
+            _out(report.render_html(records, meta), args.output)
+            return 0
+        devices = sorted({r["device_id"] for r in _records(store, args, changes=False)})  # checks filters too
+        batches = (list(map(privacy.scrub, batch)) for batch in store.iter_sweeps(**_filters(args)))
+        with _open_out(args.output) as out:
+            if args.format == "csv":  # one header, then the rows batch by batch
+                for n, batch in enumerate(batches):
+                    text = report.findings_csv(batch)
+                    out.write(text if n == 0 else text.partition("\n")[2])
+            else:  # records_json's document, its sweeps streamed (records from history are plain JSON)
+                head = {k: v for k, v in meta.items()}
+                head["device_ids"] = devices
+                out.write(json.dumps(head, indent=2)[:-2] + ',\n  "sweeps": [')
+                sep = "\n"
+                for batch in batches:
+                    for rec in batch:
+                        out.write(sep + json.dumps(rec))
+                        sep = ",\n"
+                out.write("\n  ]\n}\n")
     return 0
+
+
+def _filters(args) -> dict:
+    return {"room": args.room, "device_id": args.device, "limit": args.limit,
+            "since": parse_time(args.since) if args.since else None,
+            "until": parse_time(args.until) if args.until else None,
+            "simulated": False if args.no_simulated else None}
+
+
+class _open_out:
+    """Standard output, or a file written whole or not at all (a temporary file renamed
+    at the end: an interrupted export leaves no half report)."""
+
+    def __init__(self, path: Optional[str]):
+        self.path = None if path in (None, "-") else path
+
+    def __enter__(self):
+        if self.path is None:
+            return sys.stdout
+        import tempfile
+
+        folder = os.path.dirname(os.path.abspath(self.path))
+        try:
+            fd, self.tmp = tempfile.mkstemp(dir=folder, prefix=".sweeper-report-")
+        except OSError as exc:
+            raise InputError(f"cannot write {self.path}: {exc.strerror}") from None
+        self.file = os.fdopen(fd, "w", encoding="utf-8")
+        return self.file
+
+    def __exit__(self, exc_type, exc, tb):
+        if self.path is None:
+            return False
+        self.file.close()
+        if exc_type is None:
+            os.chmod(self.tmp, 0o644)
+            os.replace(self.tmp, self.path)
+            print(f"sweeper: wrote {self.path}", file=sys.stderr)
+        else:
+            os.unlink(self.tmp)
+        return False
 
 
 def cmd_baseline(args, cfg) -> int:

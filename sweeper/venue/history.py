@@ -13,7 +13,7 @@ back (incremental vacuum). Sightings that are not friendly and not heard within
 busy venue's phones rotate random MAC addresses).
 
 Tables: ``sweeps`` (one row per sweep; findings, changes and the compact observations as
-JSON, the observations zlib-compressed), ``spectra`` (per band, float16 dB over the noise
+JSON, changes and observations zlib-compressed: they are the bulk and are read rarely), ``spectra`` (per band, float16 dB over the noise
 floor on a uniform grid), ``sightings`` (per room and key: first/last seen, count, last
 values, and for friendly ones the baseline reference). Times are Unix seconds; records
 carry ISO-8601 UTC.
@@ -28,7 +28,7 @@ import time
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import numpy as np
 
@@ -36,6 +36,8 @@ from sweeper.errors import InputError
 
 SCHEMA_VERSION = 1
 MAX_SIGHTINGS_PER_ROOM = 5000
+#: databases up to this size get a full integrity check when opened
+QUICK_CHECK_MAX_BYTES = 8 << 20
 #: largest write-ahead log kept between checkpoints
 WAL_LIMIT_BYTES = 4 << 20
 
@@ -47,7 +49,7 @@ CREATE TABLE IF NOT EXISTS sweeps(
     room TEXT NOT NULL, device_id TEXT NOT NULL, trigger TEXT NOT NULL,
     simulated INTEGER NOT NULL, verdict TEXT NOT NULL, raw_verdict TEXT NOT NULL,
     elapsed_s REAL, hardware TEXT NOT NULL, problems TEXT NOT NULL,
-    findings TEXT NOT NULL, changes TEXT NOT NULL, counts TEXT NOT NULL,
+    findings TEXT NOT NULL, changes BLOB NOT NULL, counts TEXT NOT NULL,
     observations BLOB);
 CREATE INDEX IF NOT EXISTS sweeps_by_time ON sweeps(finished_at);
 CREATE INDEX IF NOT EXISTS sweeps_by_room ON sweeps(room, finished_at);
@@ -138,7 +140,10 @@ class HistoryStore:
         db = None
         try:
             db = self._connect()
-            check = db.execute("PRAGMA quick_check").fetchone()[0]
+            # a full check reads the whole file: at start-up only while it is small (a Pi
+            # reads an SD card at ~20 MB/s); damage found later is handled by _recover
+            small = os.path.getsize(self.path) <= QUICK_CHECK_MAX_BYTES
+            check = db.execute("PRAGMA quick_check").fetchone()[0] if small else "ok"
             if check == "ok":
                 return db
             problem = check
@@ -148,6 +153,10 @@ class HistoryStore:
             problem = str(exc)
         if db is not None:
             db.close()
+        return self._set_aside(problem)
+
+    def _set_aside(self, problem: str) -> sqlite3.Connection:
+        """Keep a damaged file for recovery under another name; start a new history."""
         aside = f"{self.path}.damaged-{time.strftime('%Y%m%dT%H%M%S')}"
         for suffix in ("", "-wal", "-shm"):
             if os.path.exists(self.path + suffix):
@@ -190,6 +199,17 @@ class HistoryStore:
     def add(self, record: dict, observations: List[dict]) -> int:
         """Store one sweep record (without ``id``) and update the room's sightings from
         its compared observations, in one transaction. Returns the new sweep id."""
+        try:
+            return self._add(record, observations)
+        except sqlite3.OperationalError:
+            raise
+        except sqlite3.DatabaseError as exc:  # damage found mid-use: set aside, record in a new file
+            with self._lock:
+                self._db.close()
+                self._db = self._set_aside(str(exc))
+            return self._add(record, observations)
+
+    def _add(self, record: dict, observations: List[dict]) -> int:
         started, finished = _ts(record["started_at"]), _ts(record["finished_at"])
         with self._lock, _transaction(self._db) as db:
             cur = db.execute(
@@ -199,7 +219,7 @@ class HistoryStore:
                 (started, finished, record["room"], record["device_id"], record["trigger"],
                  int(bool(record["simulated"])), record["verdict"], record["raw_verdict"],
                  record.get("elapsed_s"), _js(record["hardware"]), _js(record["problems"]),
-                 _js(record["findings"]), _js(record["changes"]), _js(record["counts"]),
+                 _js(record["findings"]), zlib.compress(_js(record["changes"]).encode(), 6), _js(record["counts"]),
                  zlib.compress(_js(observations).encode(), 6)))
             sweep_id = cur.lastrowid
             for sp in record.get("spectra") or []:
@@ -260,15 +280,28 @@ class HistoryStore:
 
     # ------------------------------------------------------------------ reading
 
-    def sightings(self, room: str) -> Dict[str, dict]:
+    def sightings(self, room: str, keys: Optional[Iterable[str]] = None) -> Dict[str, dict]:
+        """The room's sightings; with ``keys``, only what a comparison can use: those
+        keys, every RF one (matched by frequency) and every friendly one (to tell which
+        were not heard). A busy venue's random Wi-Fi MACs pile up; this skips them."""
         with self._lock:
-            rows = self._db.execute("SELECT * FROM sightings WHERE room=?", (room,)).fetchall()
+            if keys is None:
+                rows = self._db.execute("SELECT * FROM sightings WHERE room=?", (room,)).fetchall()
+            else:
+                rows = self._db.execute("SELECT * FROM sightings WHERE room=? AND (kind='rf' OR friendly=1)",
+                                        (room,)).fetchall()
+                wanted = [k for k in dict.fromkeys(keys) if not k.startswith("rf:")]
+                for i in range(0, len(wanted), 500):
+                    chunk = wanted[i:i + 500]
+                    rows += self._db.execute(f"SELECT * FROM sightings WHERE room=? AND friendly=0 AND key IN "
+                                             f"({','.join('?' * len(chunk))})", (room, *chunk)).fetchall()
         return {r["key"]: _sighting(r) for r in rows}
 
     def sweeps(self, room: Optional[str] = None, since: Optional[float] = None, until: Optional[float] = None,
                limit: Optional[int] = None, device_id: Optional[str] = None, spectra: bool = False,
-               simulated: Optional[bool] = None) -> List[dict]:
-        """Sweep records, newest first."""
+               simulated: Optional[bool] = None, changes: bool = True) -> List[dict]:
+        """Sweep records, newest first; without ``changes`` their ``changes`` lists are
+        left empty (a year of them is most of the memory a report would take)."""
         where, args = [], []
         for cond, value in (("room = ?", room), ("finished_at >= ?", since), ("finished_at <= ?", until),
                             ("device_id = ?", device_id)):
@@ -282,11 +315,24 @@ class HistoryStore:
         sql += " ORDER BY finished_at DESC, id DESC" + (" LIMIT ?" if limit else "")
         with self._lock:
             rows = self._db.execute(sql, args + ([limit] if limit else [])).fetchall()
-            records = [_record(r) for r in rows]
+            records = [_record(r, changes) for r in rows]
             if spectra:
                 for rec in records:
                     rec["spectra"] = self._spectra(rec["id"])
         return records
+
+    def iter_sweeps(self, batch: int = 500, **filters) -> Iterator[List[dict]]:
+        """Like :meth:`sweeps`, in lists of ``batch`` records, so an export of years of
+        history streams in bounded memory."""
+        with self._lock:
+            ids = [r["id"] for r in self.sweeps(changes=False, **filters)]
+        for i in range(0, len(ids), batch):
+            chunk = ids[i:i + batch]
+            with self._lock:
+                rows = self._db.execute(f"SELECT * FROM sweeps WHERE id IN ({','.join('?' * len(chunk))})",
+                                        chunk).fetchall()
+            order = {sid: n for n, sid in enumerate(chunk)}
+            yield sorted((_record(r) for r in rows), key=lambda rec: order[rec["id"]])
 
     def sweep(self, sweep_id: int) -> dict:
         with self._lock:
@@ -401,13 +447,14 @@ class _transaction:
         return False
 
 
-def _record(r: sqlite3.Row) -> dict:
+def _record(r: sqlite3.Row, changes: bool = True) -> dict:
     return {"id": r["id"], "started_at": iso(r["started_at"]), "finished_at": iso(r["finished_at"]),
             "room": r["room"], "device_id": r["device_id"], "trigger": r["trigger"],
             "simulated": bool(r["simulated"]), "verdict": r["verdict"], "raw_verdict": r["raw_verdict"],
             "elapsed_s": r["elapsed_s"], "hardware": json.loads(r["hardware"]),
             "problems": json.loads(r["problems"]), "findings": json.loads(r["findings"]),
-            "changes": json.loads(r["changes"]), "counts": json.loads(r["counts"])}
+            "changes": json.loads(zlib.decompress(r["changes"])) if changes else [],
+            "counts": json.loads(r["counts"])}
 
 
 def _sighting(r: sqlite3.Row) -> dict:

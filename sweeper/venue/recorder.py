@@ -18,6 +18,8 @@ from sweeper.venue.observations import finding_key, observe
 from sweeper.venue.privacy import MacPrivacy
 
 TRIGGERS = ("button", "timer", "remote", "once")
+#: new or changed emitters (not findings) listed per sweep; the counts keep the total
+MAX_CHANGES = 50
 
 
 def device_id(cfg) -> str:
@@ -90,7 +92,7 @@ class Venue:
         its findings, store and publish it; returns the sweep record."""
         now = iso(finished_at)
         observations = observe(outcome.parts, self.privacy.mac)
-        sightings = self.store.sightings(room) if self.store is not None else {}
+        sightings = self.store.sightings(room, [o["key"] for o in observations]) if self.store is not None else {}
         compared = bl.compare(observations, sightings, self.rules, now)
         by_key = {o["key"]: o["baseline"] for o in compared}
         for f in outcome.findings:
@@ -101,7 +103,11 @@ class Venue:
         outcome.findings = bl.news_first(outcome.findings)
         outcome.verdict = bl.verdict(outcome.findings)
         swept = {k for k, part in (("rf", "RF"), ("wifi", "Wi-Fi")) if outcome.parts.get(part) is not None}
+        # news that are not findings, when there is a baseline to be news against (without
+        # one, everything is "new": counted, not listed); the strongest MAX_CHANGES
+        has_baseline = any(s.get("friendly") for s in sightings.values())
         changes = bl.news_first([o for o in compared if o["verdict"] == "clear" and o["baseline"]["status"] != "known"])
+        changes = changes[:MAX_CHANGES] if has_baseline else []
         status = [o["baseline"]["status"] for o in compared]
         rf = outcome.parts.get("RF") or {}
         wifi = outcome.parts.get("Wi-Fi") or {}
