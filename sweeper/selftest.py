@@ -34,6 +34,8 @@ CAPS = "capabilities"
 VENDORS = "vendor database"
 DISPLAY = "display (I2C)"
 GPIO = "GPIO (buttons, buzzer)"
+HISTORY = "sweep history"
+MQTT = "MQTT broker"
 
 #: exit codes: one detection path usable / config unreadable / no radio at all
 READY, BAD_CONFIG, NO_RADIO = 0, ConfigError.exit_code, HardwareError.exit_code
@@ -361,6 +363,86 @@ def check_gpio() -> Check:
 # --------------------------------------------------------------------------- running
 
 
+def check_history(cfg: Config) -> Check:
+    """Where sweeps are recorded: readable if there, or creatable. Read-only: the daemon
+    may be writing it."""
+    from sweeper.venue.history import history_path
+
+    if not cfg.history.enabled:
+        return Check(HISTORY, True, "disabled (history.enabled: false): sweeps are not recorded")
+    path = history_path(cfg)
+    fix = (f"run as the sweeper user (`sudo -u sweeper sweeper ...`), or set history.path to a "
+           f"writable place")
+    if os.path.exists(path):
+        import sqlite3
+
+        try:
+            db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+            try:
+                n, = db.execute("SELECT count(*) FROM sweeps").fetchone()
+            finally:
+                db.close()
+        except sqlite3.Error as exc:
+            return Check(HISTORY, False, f"{path} cannot be read: {exc}", fix)
+        writable = os.access(path, os.W_OK) and os.access(os.path.dirname(path), os.W_OK)
+        return Check(HISTORY, writable, f"{path}: {n} sweeps, {os.path.getsize(path) / 1e6:.1f} MB"
+                     + ("" if writable else "; not writable by this user"), None if writable else fix)
+    folder = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(folder):
+        folder = os.path.dirname(folder)
+    if os.access(folder, os.W_OK | os.X_OK):
+        return Check(HISTORY, True, f"{path} will be created by the first sweep")
+    return Check(HISTORY, False, f"{path} cannot be created ({folder} is not writable by this user)", fix)
+
+
+def check_mqtt(cfg: Config, timeout: float = 5.0) -> Check:
+    """Log in to the fleet broker the way the daemon will (TLS, user), under a client id of
+    its own so the daemon's session is not kicked off."""
+    m = cfg.mqtt
+    if not m.enabled:
+        return Check(MQTT, True, "disabled (mqtt.enabled: false): no fleet reporting")
+    import threading
+
+    import paho.mqtt.client as mqtt
+
+    where = f"{m.host}:{m.port}"
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"sweeper-selftest-{os.getpid()}")
+    try:
+        if m.tls:
+            for what in ("ca_file", "cert_file", "key_file"):
+                f = getattr(m, what)
+                if f is not None and not os.access(f, os.R_OK):
+                    return Check(MQTT, False, f"mqtt.{what} {f} cannot be read", "check the path and its permissions")
+            client.tls_set(ca_certs=m.ca_file, certfile=m.cert_file, keyfile=m.key_file)
+            client.tls_insecure_set(m.tls_insecure)
+        if m.username is not None:
+            client.username_pw_set(m.username, m.password)
+        answered, result = threading.Event(), {}
+
+        def on_connect(c, userdata, flags, reason, properties):
+            result["reason"] = reason
+            answered.set()
+        client.on_connect = on_connect
+        client.connect(m.host, m.port, keepalive=10)
+        client.loop_start()
+        answered.wait(timeout)
+    except (OSError, ValueError) as exc:  # refused, unreachable, TLS handshake or bad PEM
+        return Check(MQTT, False, f"no MQTT broker at {where} ({exc})",
+                     "check mqtt.host, mqtt.port and the network; results wait in the outbox meanwhile")
+    finally:
+        client.loop_stop()
+        client.disconnect()
+    reason = result.get("reason")
+    if reason is None:
+        return Check(MQTT, False, f"{where} accepted a connection but did not answer as MQTT in {timeout:g} s",
+                     "is mqtt.port the broker's MQTT port (1883, or 8883 with TLS)?")
+    if reason.is_failure:
+        return Check(MQTT, False, f"{where} refused the login: {reason}",
+                     "check mqtt.username and mqtt.password, and the broker's ACL")
+    return Check(MQTT, True, f"logged in to {where}" + (" over TLS" if m.tls else "")
+                 + (f" as {m.username}" if m.username else ""))
+
+
 def _guarded(name: str, fn: Callable[[], Check]) -> Check:
     """Run one check; a bug in it becomes a MISSING line, never a traceback."""
     try:
@@ -383,6 +465,8 @@ def run_selftest(cfg: Optional[Config] = None, config_problem: Optional[str] = N
         (VENDORS, check_vendors),
         (DISPLAY, lambda: check_display(cfg)),
         (GPIO, check_gpio),
+        (HISTORY, lambda: check_history(cfg)),
+        (MQTT, lambda: check_mqtt(cfg)),
     ]
     return [_guarded(name, fn) for name, fn in steps]
 

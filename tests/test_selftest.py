@@ -13,11 +13,11 @@ import pytest
 
 from sweeper import selftest
 from sweeper.config import default_config, parse_config
-from sweeper.selftest import (CAPS, CONFIG, DISPLAY, GPIO, IW, SDR, VENDORS, WIFI, Check,
-                              check_capabilities, exit_code, format_report, missing_caps,
-                              parse_capeff, run_selftest)
+from sweeper.selftest import (CAPS, CONFIG, DISPLAY, GPIO, HISTORY, IW, MQTT, SDR, VENDORS, WIFI, Check,
+                              check_capabilities, check_history, check_mqtt, exit_code, format_report,
+                              missing_caps, parse_capeff, run_selftest)
 
-ALL = [CONFIG, SDR, WIFI, IW, CAPS, VENDORS, DISPLAY, GPIO]
+ALL = [CONFIG, SDR, WIFI, IW, CAPS, VENDORS, DISPLAY, GPIO, HISTORY, MQTT]
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -274,3 +274,41 @@ def test_display_permission_problem(monkeypatch, fake_i2c):
     monkeypatch.setattr(smbus2, "SMBus", denied)
     check = selftest.check_display(default_config())
     assert not check.ok and "group i2c" in check.fix
+
+
+def test_history_check_says_where_sweeps_go_and_if_it_can_write(tmp_path):
+    cfg = parse_config(f"history:\n  path: {tmp_path / 'h' / 'history.db'}\n")
+    check = check_history(cfg)
+    assert check.ok and "will be created" in check.detail
+    from sweeper.venue.history import HistoryStore
+
+    with HistoryStore(str(tmp_path / "h" / "history.db")):
+        pass
+    check = check_history(cfg)
+    assert check.ok and "0 sweeps" in check.detail
+    (tmp_path / "h" / "history.db").write_bytes(b"garbage" * 1000)
+    check = check_history(cfg)
+    assert not check.ok and "cannot be read" in check.detail and "sweeper user" in check.fix
+    assert check_history(parse_config("history:\n  enabled: false\n")).ok
+
+
+def test_mqtt_check_logs_in_like_the_daemon(tmp_path):
+    mosquitto = pytest.importorskip("mosquitto")
+    if mosquitto.MOSQUITTO is None:
+        pytest.skip("mosquitto is not installed (./dev test installs it)")
+    assert check_mqtt(default_config()).ok  # disabled
+    closed = mosquitto.free_port()
+    check = check_mqtt(parse_config(f"mqtt:\n  enabled: true\n  host: 127.0.0.1\n  port: {closed}\n"))
+    assert not check.ok and "no MQTT broker" in check.detail and "mqtt.host" in check.fix
+    pw = tmp_path / "passwd"
+    subprocess.run(["mosquitto_passwd", "-b", "-c", str(pw), "fleet", "s3cret"], check=True, capture_output=True)
+    broker = mosquitto.Broker(str(tmp_path), extra=[f"password_file {pw}"], anonymous=False).start()
+    try:
+        base = f"mqtt:\n  enabled: true\n  host: 127.0.0.1\n  port: {broker.port}\n  username: fleet\n"
+        good = check_mqtt(parse_config(base + "  password: s3cret\n"))
+        assert good.ok and "logged in" in good.detail and "fleet" in good.detail
+        bad = check_mqtt(parse_config(base + "  password: wrong\n"))
+        assert not bad.ok and "refused the login" in bad.detail and "mqtt.password" in bad.fix
+    finally:
+        broker.stop()
+

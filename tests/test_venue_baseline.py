@@ -169,6 +169,7 @@ def test_labelled_rooms_hit_rate_and_false_alarms():
             else:
                 news += 1
                 hits += got["baseline"]["status"] == want
+    print(f"news reported {hits}/{news}; unchanged friendly flagged {flagged_unchanged}/{unchanged}")
     assert news > 150 and unchanged > 2500
     assert hits / news >= 0.99, f"{hits}/{news} news reported"
     assert flagged_unchanged / unchanged <= 0.01, f"{flagged_unchanged}/{unchanged} friendly ones flagged"
