@@ -351,11 +351,18 @@ class VenueConfig(_Section):
     room: str = setting("", "Room or location label of sweeps started with the button or the "
                         "hourly timer; per-room timers (sweeper-sweep@ROOM.timer) give their own.",
                         example='room: "Room 101"')
+    rooms: Tuple[str, ...] = setting((), "Room labels a handheld chooses from: NEXT on the ready screen "
+                                     "steps through venue.room and these.",
+                                     example='rooms: ["Room 101", "Room 102", "2F east restroom"]')
     device_id: Optional[str] = setting(None, "This device's id in history and MQTT (letters, digits, "
                                        "- and _); null = device_name plus a short hash of the "
                                        "machine id.")
 
     def __post_init__(self):
+        for i, label in enumerate((self.room, *self.rooms)):
+            if len(label) > 64 or not label.isprintable():
+                raise ConfigProblem(("room",) if i == 0 else ("rooms",),
+                                    f"{label[:70]!r}: a room label is printable text of at most 64 characters")
         if self.device_id is not None and not _is_slug(self.device_id):
             raise ConfigProblem(("device_id",), f"{self.device_id!r} may only use letters, digits, - and _",
                                 suggestion=_slug(self.device_id))

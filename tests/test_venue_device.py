@@ -261,3 +261,28 @@ mqtt:
     finally:
         sub.close()
         broker.stop()
+
+
+def test_a_handheld_picks_the_room_with_next(tmp_path, pins):
+    cfg = venue_config(tmp_path, room="Room 101", rooms=("Room 102", "2F east restroom"))
+    venue = Venue.open(cfg, simulated=True)
+    dev = build_device(cfg, simulate=True, camera=False, pin_factory=pins, venue=venue)
+    with Running(dev, cfg) as run:
+        assert dev.display.room == "Room 101"
+        run.press(cfg.buttons.next_pin)
+        deadline = time.monotonic() + 5
+        while dev.display.room != "Room 102":
+            assert time.monotonic() < deadline, dev.display.room
+            time.sleep(0.05)
+        run.press(cfg.buttons.select_pin)
+        run.wait_state("result")
+        assert dev.daemon.outcome.room == "Room 102" and dev.daemon.outcome.verdict == "CLEAR"
+        run.press(cfg.buttons.next_pin)  # no findings: back to the ready screen, to pick the next room
+        run.wait_state("ready", 5)
+        run.press(cfg.buttons.next_pin)
+        deadline = time.monotonic() + 5
+        while dev.display.room != "2F east restroom":
+            assert time.monotonic() < deadline, dev.display.room
+            time.sleep(0.05)
+    with HistoryStore(cfg.history.path) as store:
+        assert [r["room"] for r in store.sweeps()] == ["Room 102"]

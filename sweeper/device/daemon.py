@@ -336,6 +336,8 @@ class Daemon:
         self.venue = venue  # history, baselines, fleet (sweeper.venue.recorder.Venue) or None
         self.log = log
         self.room = cfg.venue.room
+        # a handheld visiting rooms: NEXT on the ready screen steps through these
+        self.rooms = list(dict.fromkeys((cfg.venue.room, *cfg.venue.rooms))) if cfg.venue.rooms else []
         self._current = {"room": self.room, "trigger": "button", "started": 0.0}
         self.events: "queue.Queue[tuple]" = queue.Queue()
         self.state = "boot"
@@ -419,9 +421,16 @@ class Daemon:
             else:
                 self._start_sweep(None, "button")
         elif event == "next":
-            if state in ("result", "finding") and self.outcome and self.outcome.findings:
+            findings = self.outcome.findings if self.outcome else []
+            if state == "ready" and len(self.rooms) > 1:
+                self.room = self.rooms[(self.rooms.index(self.room) + 1) % len(self.rooms)]
+                self._ready(self.hardware.status())
+            elif self.rooms and ((state == "result" and not findings)
+                                 or (state == "finding" and self.index == len(findings) - 1)):
+                self._ready(self.hardware.status())  # after the last finding: pick the next room
+            elif state in ("result", "finding") and findings:
                 if state == "finding":
-                    self.index = (self.index + 1) % len(self.outcome.findings)
+                    self.index = (self.index + 1) % len(findings)
                 self._show_finding()
         elif event == "locate":
             if state == "locate":
@@ -441,7 +450,7 @@ class Daemon:
     def _ready(self, status: Dict[str, str]) -> None:
         self._last_probe = time.monotonic()
         self.state = "ready"
-        self.display.ready({name: ("ok" if v == "ok" else "missing") for name, v in status.items()})
+        self.display.ready({name: ("ok" if v == "ok" else "missing") for name, v in status.items()}, self.room)
         self._fleet_status("ready", status)
         if self.notify is not None:
             missing = [n for n, v in status.items() if v != "ok"]
@@ -457,7 +466,8 @@ class Daemon:
     def _fleet_status(self, state: str, status: Optional[Dict[str, str]] = None) -> None:
         if self.venue is not None:
             try:
-                self.venue.status(state, self._current["room"], status or self.hardware.status())
+                room = self.room if state == "ready" else self._current["room"]
+                self.venue.status(state, room, status or self.hardware.status())
             except Exception as exc:  # noqa: BLE001 (reporting must never stop the device)
                 self.log(f"fleet status not sent: {exc}")
 

@@ -189,6 +189,7 @@ class Display:
         self.device = device
         self.name = name
         self.screen: Optional[str] = None
+        self.room: Optional[str] = None
         self.image: Optional[Image.Image] = None
         self._lock = threading.Lock()
         self._hidden = False
@@ -211,12 +212,16 @@ class Display:
         c.centered(53, "starting\u2026", font(9))
         self._show("boot", c)
 
-    def ready(self, hardware: Dict[str, str]) -> None:
-        """What is plugged in (a tick or a cross per part) and how to start."""
+    def ready(self, hardware: Dict[str, str], room: str = "") -> None:
+        """What is plugged in (a tick or a cross per part), the room the next sweep is
+        labelled with (NEXT changes it when venue.rooms lists several), and how to start."""
         c = _Canvas()
         c.text((2, 0), "READY", font(15))
         f = font(11)
-        for i, (part, status) in enumerate(list(hardware.items())[:6]):
+        self.room = room  # what the screen shows, for tests and --terminal
+        if room:
+            c.text((1, 41), _clip(f"\u2302 {room}", f, W - 2), f)  # a house: the room
+        for i, (part, status) in enumerate(list(hardware.items())[:4 if room else 6]):
             x, y = 1 + (i % 2) * 64, 19 + (i // 2) * 11
             if str(status).lower() == "ok":
                 c.text((x, y), "\u2714", f)
@@ -391,13 +396,15 @@ class NullDisplay:
 
     def __init__(self):
         self.screen: Optional[str] = None
+        self.room: Optional[str] = None
         self.image = None
 
     def boot(self, version: str) -> None:
         self.screen = "boot"
 
-    def ready(self, hardware: Dict[str, str]) -> None:
+    def ready(self, hardware: Dict[str, str], room: str = "") -> None:
         self.screen = "ready"
+        self.room = room
 
     def sweeping(self, fraction: float, label: str) -> None:
         self.screen = "sweeping"
