@@ -89,6 +89,19 @@ def test_null_data_beacon_and_control_frames():
     assert mac_to_str(f[3]["ta"]) == CAM
 
 
+def test_hostile_ssids_become_printable_text():
+    """A network named with terminal escapes or a bidi override must not reach a terminal,
+    log or report as control characters."""
+    hostile = b"\x1b[2J\x1b]0;pwned\x07Free\xe2\x80\xaeWiFi\xff"
+    beacon = rt() / Dot11(type=0, subtype=8, addr1="ff:ff:ff:ff:ff:ff", addr2=AP, addr3=AP) \
+        / Dot11Beacon() / Dot11Elt(ID=0, info=hostile)
+    b = RawBatch.from_records(127, [(1.0, raw(beacon), len(raw(beacon)))])
+    _, _, ssids = parse_batch(b)
+    ssid = ssids[mac_from_str(AP)]
+    assert ssid.isprintable() and "\x1b" not in ssid and "\u202e" not in ssid
+    assert "Free" in ssid and "WiFi" in ssid and "[2J" in ssid  # the visible part is kept
+
+
 def test_tkip_and_wep_overheads():
     hdr = raw(rt() / Dot11(type=2, subtype=0, FCfield=0x41, addr1=AP, addr2=CAM, addr3=AP))
     tkip_iv = bytes([0x12, (0x12 | 0x20) & 0x7F, 0x34, 0x20, 0, 0, 0, 0])

@@ -258,8 +258,16 @@ def _ssids(data, frames, ok, ftype, subtype, h, avail) -> Dict[int, str]:
     out: Dict[int, str] = {}
     for j in first:  # one per distinct network: a handful per batch
         raw = data[ie[j] + 2: ie[j] + 2 + ln[j]].tobytes()
-        out[int(frames["bssid"][idx[j]])] = raw.decode("utf-8", "replace").replace("\x00", "")
+        out[int(frames["bssid"][idx[j]])] = printable_ssid(raw)
     return out
+
+
+def printable_ssid(raw: bytes) -> str:
+    """An SSID as text that is safe to print: anyone can name a network with terminal
+    escape sequences or bidi overrides (ESC[2J, U+202E) to garble a log, a terminal or a
+    report; such characters (and invalid UTF-8) become U+FFFD, NULs are dropped."""
+    text = raw.decode("utf-8", "replace").replace("\x00", "")
+    return text if text.isprintable() else "".join(c if c.isprintable() else "\ufffd" for c in text)
 
 
 def _parse_ethernet(batch: RawBatch, stats: ParseStats):
