@@ -286,3 +286,26 @@ def test_a_handheld_picks_the_room_with_next(tmp_path, pins):
             time.sleep(0.05)
     with HistoryStore(cfg.history.path) as store:
         assert [r["room"] for r in store.sweeps()] == ["Room 102"]
+
+
+def test_a_broken_fleet_setting_leaves_the_device_sweeping(tmp_path):
+    cfg = venue_config(tmp_path, room="Room 3")
+    cfg = dataclasses.replace(cfg, mqtt=dataclasses.replace(cfg.mqtt, enabled=True, tls=True,
+                                                            ca_file=str(tmp_path / "missing-ca.pem")))
+    warnings = []
+    venue = Venue.open(cfg, simulated=True, warn=warnings.append)
+    try:
+        assert venue.publisher is None and venue.store is not None
+        assert "fleet reporting is off" in warnings[0] and "missing-ca.pem" in warnings[0]
+    finally:
+        venue.close()
+
+
+def test_the_control_socket_refuses_a_folder_others_can_write(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o777)
+    os.chmod(shared, 0o777)
+    from sweeper.errors import HardwareError
+
+    with pytest.raises(HardwareError, match="anyone"):
+        ControlServer(str(shared / "control.sock"), lambda *a: None)

@@ -54,7 +54,12 @@ class ControlServer:
         self.post = post
         self.log = log
         self.dropped = 0
-        os.makedirs(os.path.dirname(path), mode=0o750, exist_ok=True)
+        folder = os.path.dirname(path)
+        os.makedirs(folder, mode=0o750, exist_ok=True)
+        st = os.stat(folder)
+        if st.st_uid != os.geteuid() or st.st_mode & 0o002:  # e.g. a /tmp folder someone else made
+            raise HardwareError(f"the control socket's folder {folder} is not this user's own, or anyone "
+                                "may write to it")
         try:
             os.unlink(path)  # left by a daemon that was killed
         except FileNotFoundError:

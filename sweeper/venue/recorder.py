@@ -70,8 +70,12 @@ class Venue:
 
             # the outbox shares the history's file: one place on the SD card, one backup
             outbox = store.path if store is not None else history_path(cfg)
-            venue.publisher = FleetPublisher(settings_from_config(cfg.mqtt), venue.device_id, cfg.device_name,
-                                             outbox, sw_version=__version__, log=warn)
+            try:
+                venue.publisher = FleetPublisher(settings_from_config(cfg.mqtt), venue.device_id, cfg.device_name,
+                                                 outbox, sw_version=__version__, log=warn)
+            except SweeperError as exc:  # e.g. a TLS file missing: sweep anyway, say why nothing is sent
+                warn(f"fleet reporting is off: {exc}")
+                return venue
             latest = store.sweeps(limit=1, device_id=venue.device_id) if store is not None else []
             if latest:  # the retained state keeps showing the last verdict across restarts
                 venue.publisher.publish_status({"last_sweep": last_sweep_summary(venue.privacy.scrub(latest[0]))})
