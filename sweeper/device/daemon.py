@@ -10,6 +10,10 @@ SIGUSR1, its own threads) through one queue:
       ^                  |select (stop)      |hold select: locate (hold again or press: back)
       +------------------+-------------------+--select: sweep again
 
+With ``venue.rooms`` set, NEXT on the ready screen steps through the room labels, and NEXT
+past the last finding returns to it. Each finished sweep goes to the venue (history,
+baseline comparison, fleet), which may lower the verdict for friendly emitters.
+
 A sweep runs the RF and Wi-Fi sweeps concurrently (each in its own thread, each with the
 hardware it has), shows one progress figure, and merges their findings into one ranked
 list and one verdict. The display, annunciator and controls are the small device classes

@@ -74,14 +74,15 @@ def _store(cfg, must_exist: bool = True) -> HistoryStore:
     return HistoryStore(history_path(cfg), Retention.from_config(cfg), warn, create=not must_exist)
 
 
-def _records(store: HistoryStore, args, spectra: bool = False, changes: bool = True) -> List[dict]:
+def _records(store: HistoryStore, args, spectra: bool = False, changes: bool = True,
+             limit: Optional[int] = None) -> List[dict]:
     if args.limit is not None and args.limit < 1:
         raise InputError("--limit must be at least 1")
     since = parse_time(args.since) if args.since else None
     until = parse_time(args.until) if args.until else None
     if since is not None and until is not None and since > until:
         raise InputError("--since is after --until")
-    return store.sweeps(room=args.room, since=since, until=until, limit=args.limit, device_id=args.device,
+    return store.sweeps(room=args.room, since=since, until=until, limit=limit or args.limit, device_id=args.device,
                         spectra=spectra, simulated=False if args.no_simulated else None, changes=changes)
 
 
@@ -104,7 +105,7 @@ def cmd_history(args, cfg) -> int:
                 _print_sweep(rec)
             return 0
         if args.json:  # streamed: a year of records with their changes is too much for a Pi at once
-            _records(store, args, changes=False)  # checks the filters before anything is written
+            _records(store, args, changes=False, limit=1)  # checks the filters before anything is written
             sep = "["
             for batch in store.iter_sweeps(**_filters(args)):
                 for rec in batch:
@@ -191,7 +192,8 @@ def cmd_report(args, cfg) -> int:
             meta["device_ids"] = sorted({r["device_id"] for r in records})
             _out(report.render_html(records, meta), args.output)
             return 0
-        devices = sorted({r["device_id"] for r in _records(store, args, changes=False)})  # checks filters too
+        _records(store, args, changes=False, limit=1)  # checks the filters before anything is written
+        devices = store.device_ids(**_filters(args))
         batches = (list(map(privacy.scrub, batch)) for batch in store.iter_sweeps(**_filters(args)))
         with _open_out(args.output) as out:
             if args.format == "csv":  # one header, then the rows batch by batch

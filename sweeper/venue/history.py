@@ -302,19 +302,9 @@ class HistoryStore:
                simulated: Optional[bool] = None, changes: bool = True) -> List[dict]:
         """Sweep records, newest first; without ``changes`` their ``changes`` lists are
         left empty (a year of them is most of the memory a report would take)."""
-        where, args = [], []
-        for cond, value in (("room = ?", room), ("finished_at >= ?", since), ("finished_at <= ?", until),
-                            ("device_id = ?", device_id)):
-            if value is not None:
-                where.append(cond)
-                args.append(value)
-        if simulated is not None:
-            where.append("simulated = ?")
-            args.append(int(simulated))
-        sql = "SELECT * FROM sweeps" + (" WHERE " + " AND ".join(where) if where else "")
-        sql += " ORDER BY finished_at DESC, id DESC" + (" LIMIT ?" if limit else "")
+        sql, args = _select("*", room, since, until, limit, device_id, simulated)
         with self._lock:
-            rows = self._db.execute(sql, args + ([limit] if limit else [])).fetchall()
+            rows = self._db.execute(sql, args).fetchall()
             records = [_record(r, changes) for r in rows]
             if spectra:
                 for rec in records:
@@ -324,8 +314,9 @@ class HistoryStore:
     def iter_sweeps(self, batch: int = 500, **filters) -> Iterator[List[dict]]:
         """Like :meth:`sweeps`, in lists of ``batch`` records, so an export of years of
         history streams in bounded memory."""
+        sql, args = _select("id", **filters)
         with self._lock:
-            ids = [r["id"] for r in self.sweeps(changes=False, **filters)]
+            ids = [r[0] for r in self._db.execute(sql, args)]
         for i in range(0, len(ids), batch):
             chunk = ids[i:i + batch]
             with self._lock:
@@ -333,6 +324,13 @@ class HistoryStore:
                                         chunk).fetchall()
             order = {sid: n for n, sid in enumerate(chunk)}
             yield sorted((_record(r) for r in rows), key=lambda rec: order[rec["id"]])
+
+    def device_ids(self, **filters) -> List[str]:
+        """The devices whose sweeps match the filters."""
+        sql, args = _select("DISTINCT device_id", **filters)
+        sql = sql.replace(" ORDER BY finished_at DESC, id DESC", "")
+        with self._lock:
+            return sorted(r[0] for r in self._db.execute(sql, args))
 
     def sweep(self, sweep_id: int) -> dict:
         with self._lock:
@@ -430,6 +428,20 @@ class HistoryStore:
                 n += db.execute("UPDATE sightings SET friendly=0 WHERE room=? AND key=? AND friendly=1",
                                 (room, k)).rowcount
             return n
+
+
+def _select(columns: str, room: Optional[str] = None, since: Optional[float] = None, until: Optional[float] = None,
+            limit: Optional[int] = None, device_id: Optional[str] = None, simulated: Optional[bool] = None):
+    """SQL and arguments selecting sweeps by the history filters, newest first."""
+    where, args = [], []
+    for cond, value in (("room = ?", room), ("finished_at >= ?", since), ("finished_at <= ?", until),
+                        ("device_id = ?", device_id), ("simulated = ?", None if simulated is None else int(simulated))):
+        if value is not None:
+            where.append(cond)
+            args.append(value)
+    sql = f"SELECT {columns} FROM sweeps" + (" WHERE " + " AND ".join(where) if where else "")
+    sql += " ORDER BY finished_at DESC, id DESC" + (" LIMIT ?" if limit else "")
+    return sql, args + ([limit] if limit else [])
 
 
 class _transaction:
