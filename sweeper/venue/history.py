@@ -33,6 +33,7 @@ from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 import numpy as np
 
 from sweeper.errors import InputError
+from sweeper.venue.jsonable import plain
 
 SCHEMA_VERSION = 1
 MAX_SIGHTINGS_PER_ROOM = 5000
@@ -484,15 +485,7 @@ def _ts(value) -> float:
 
 
 def _js(value) -> str:
-    return json.dumps(value, separators=(",", ":"), default=_plain)
-
-
-def _plain(x):
-    if isinstance(x, np.generic):
-        return x.item()
-    if isinstance(x, np.ndarray):
-        return x.tolist()
-    return str(x)
+    return json.dumps(plain(value), separators=(",", ":"), allow_nan=False)
 
 
 def _give_back_to_owner(path: str) -> None:

@@ -20,7 +20,6 @@ Topics (``base`` = settings.base_topic)::
 from __future__ import annotations
 
 import json
-import math
 import os
 import sqlite3
 import ssl
@@ -33,6 +32,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from sweeper.errors import ConfigError
+from sweeper.venue.jsonable import plain
 
 MAX_IN_FLIGHT = 20  # unacknowledged sweep messages at once: enough to drain fast, no flood
 Log = Callable[[str], None]
@@ -130,29 +130,9 @@ class Outbox:
             self._db.close()
 
 
-def _plain(obj: Any) -> Any:
-    """JSON-ready copy: numpy scalars and arrays to Python, NaN/inf to None, tuples to lists."""
-    if isinstance(obj, dict):
-        return {k if isinstance(k, (str, int, float, bool)) or k is None else str(k): _plain(v)
-                for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, set, frozenset)):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, (str, int, bool)) or obj is None:
-        return obj
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if hasattr(obj, "tolist"):  # numpy scalar or array
-        return _plain(obj.tolist())
-    if hasattr(obj, "isoformat"):
-        return obj.isoformat()
-    if isinstance(obj, bytes):
-        return obj.hex()
-    return str(obj)
-
-
 def to_json(obj: Any) -> bytes:
     """Compact, always-valid JSON (never NaN) for anything a record may hold."""
-    return json.dumps(_plain(obj), separators=(",", ":"), allow_nan=False).encode()
+    return json.dumps(plain(obj), separators=(",", ":"), allow_nan=False).encode()
 
 
 def last_sweep_summary(record: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,8 @@ import math
 from html import escape
 from typing import Any, Dict, Iterable, List, Optional
 
+from sweeper.venue.jsonable import plain
+
 STATUS_ORDER = {"new": 0, "changed": 1, "known": 2}
 VERDICTS = ("CAMERA", "SUSPECT", "CLEAR")
 MAX_PLOT_POINTS = 600
@@ -43,26 +45,11 @@ LIMITS = [
 
 # ----------------------------------------------------------------------------- plain data
 
-def _plain(obj: Any) -> Any:
-    """JSON-ready copy: numpy scalars and arrays to Python, NaN/inf to None."""
-    if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    if hasattr(obj, "tolist") and not isinstance(obj, (str, bytes)):
-        return _plain(obj.tolist())  # numpy array or scalar
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, (_dt.datetime, _dt.date)):
-        return obj.isoformat()
-    return obj
-
-
 def records_json(records: List[dict], meta: dict) -> str:
     """The records and the report's metadata as pretty JSON."""
     doc = {"generated_at": meta.get("generated_at"), "title": meta.get("title"),
            "filters": meta.get("filters") or {}, "sweeps": list(records)}
-    return json.dumps(_plain(doc), indent=2, ensure_ascii=False, allow_nan=False, default=str)
+    return json.dumps(plain(doc), indent=2, ensure_ascii=False, allow_nan=False, default=str)
 
 
 # ----------------------------------------------------------------------------- words
@@ -158,7 +145,7 @@ def _csv(columns: List[str], rows: List[dict]) -> str:
 def findings_csv(records: List[dict]) -> str:
     """One row per finding and per new/changed observation; a 'sweep' row for sweeps without findings."""
     rows = []
-    for rec in _plain(records):
+    for rec in plain(records):
         head = {"sweep_id": rec.get("id"), "started_at": rec.get("started_at"), "room": _room(rec),
                 "device_id": rec.get("device_id"), "sweep_verdict": rec.get("verdict")}
         findings = rec.get("findings") or []
@@ -182,7 +169,7 @@ def findings_csv(records: List[dict]) -> str:
 def sweeps_csv(records: List[dict]) -> str:
     """One row per sweep, with counts and hardware status."""
     rows = []
-    for rec in _plain(records):
+    for rec in plain(records):
         counts, hw = rec.get("counts") or {}, rec.get("hardware") or {}
         rows.append({
             "id": rec.get("id"), "started_at": rec.get("started_at"),
@@ -428,7 +415,7 @@ def _room_section(room: str, sweeps: List[dict]) -> str:
 
 def render_html(records: List[dict], meta: dict) -> str:
     """The whole report as one self-contained HTML5 page (no scripts, nothing fetched)."""
-    records = _plain(list(records))
+    records = plain(list(records))
     title = str(meta.get("title") or "Sweep report")
     filters = meta.get("filters") or {}
     starts = sorted(str(r.get("started_at")) for r in records if r.get("started_at"))
