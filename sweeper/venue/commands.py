@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import List, Optional
+from typing import Optional
 
 from sweeper.errors import InputError
 from sweeper.venue.history import HistoryStore, Retention, history_path, parse_time
@@ -74,16 +74,16 @@ def _store(cfg, must_exist: bool = True) -> HistoryStore:
     return HistoryStore(history_path(cfg), Retention.from_config(cfg), warn, create=not must_exist)
 
 
-def _records(store: HistoryStore, args, spectra: bool = False, changes: bool = True,
-             limit: Optional[int] = None) -> List[dict]:
+def _filters(args) -> dict:
+    """The history filters of the command line, checked: HistoryStore.sweeps' keywords."""
     if args.limit is not None and args.limit < 1:
         raise InputError("--limit must be at least 1")
     since = parse_time(args.since) if args.since else None
     until = parse_time(args.until) if args.until else None
     if since is not None and until is not None and since > until:
         raise InputError("--since is after --until")
-    return store.sweeps(room=args.room, since=since, until=until, limit=limit or args.limit, device_id=args.device,
-                        spectra=spectra, simulated=False if args.no_simulated else None, changes=changes)
+    return {"room": args.room, "device_id": args.device, "limit": args.limit, "since": since, "until": until,
+            "simulated": False if args.no_simulated else None}
 
 
 def _out(text: str, path: Optional[str]) -> None:
@@ -104,16 +104,16 @@ def cmd_history(args, cfg) -> int:
             else:
                 _print_sweep(rec)
             return 0
+        filters = _filters(args)
         if args.json:  # streamed: a year of records with their changes is too much for a Pi at once
-            _records(store, args, changes=False, limit=1)  # checks the filters before anything is written
             sep = "["
-            for batch in store.iter_sweeps(**_filters(args)):
+            for batch in store.iter_sweeps(**filters):
                 for rec in batch:
                     sys.stdout.write(sep + "\n" + json.dumps(privacy.scrub(rec)))
                     sep = ","
             print("[]" if sep == "[" else "\n]")
             return 0
-        records = [privacy.scrub(r) for r in _records(store, args, changes=False)]
+        records = [privacy.scrub(r) for r in store.sweeps(changes=False, **filters)]
     if args.csv:
         from sweeper.venue.report import sweeps_csv
 
@@ -180,11 +180,12 @@ def cmd_report(args, cfg) -> int:
     meta = {"title": args.title or f"Sweeper report: {cfg.device_name}",
             "generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "filters": {"room": args.room, "since": args.since, "until": args.until, "device": args.device}}
+    filters = _filters(args)
     with _store(cfg) as store:
         if args.format == "html":
             # a year of sweeps must fit a 512 MB Pi: the HTML needs the changes and the
             # spectrum of each room's latest sweep only
-            records = _records(store, args, changes=False)
+            records = store.sweeps(changes=False, **filters)
             latest = {}
             for r in records:  # newest first
                 latest.setdefault(r["room"], r["id"])
@@ -192,9 +193,8 @@ def cmd_report(args, cfg) -> int:
             meta["device_ids"] = sorted({r["device_id"] for r in records})
             _out(report.render_html(records, meta), args.output)
             return 0
-        _records(store, args, changes=False, limit=1)  # checks the filters before anything is written
-        devices = store.device_ids(**_filters(args))
-        batches = (list(map(privacy.scrub, batch)) for batch in store.iter_sweeps(**_filters(args)))
+        devices = store.device_ids(**filters)
+        batches = (list(map(privacy.scrub, batch)) for batch in store.iter_sweeps(**filters))
         with _open_out(args.output) as out:
             if args.format == "csv":  # one header, then the rows batch by batch
                 for n, batch in enumerate(batches):
@@ -211,13 +211,6 @@ def cmd_report(args, cfg) -> int:
                         sep = ",\n"
                 out.write("\n  ]\n}\n")
     return 0
-
-
-def _filters(args) -> dict:
-    return {"room": args.room, "device_id": args.device, "limit": args.limit,
-            "since": parse_time(args.since) if args.since else None,
-            "until": parse_time(args.until) if args.until else None,
-            "simulated": False if args.no_simulated else None}
 
 
 class _open_out:
