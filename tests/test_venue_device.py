@@ -135,6 +135,8 @@ def test_staff_commands_history_baseline_report(tmp_path, cli):
     assert out.count("\n2,") >= 2  # the camera sweep's findings rows
     rc, out, _ = cli("--config", conf, "report", "--format", "json", "--until", "2000-01-01")
     assert json.loads(out)["sweeps"] == []
+    rc, out, _ = cli("--config", conf, "report", "--format", "csv", "--until", "2000-01-01")
+    assert out.splitlines() == [out.splitlines()[0]] and out.startswith("sweep_id,")  # the header alone
 
     rc, _, err = cli("--config", conf, "history", "--since", "yesterday-ish")
     assert rc == 2 and "not a time" in err

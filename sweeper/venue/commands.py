@@ -197,9 +197,9 @@ def cmd_report(args, cfg) -> int:
         batches = (list(map(privacy.scrub, batch)) for batch in store.iter_sweeps(**filters))
         with _open_out(args.output) as out:
             if args.format == "csv":  # one header, then the rows batch by batch
-                for n, batch in enumerate(batches):
-                    text = report.findings_csv(batch)
-                    out.write(text if n == 0 else text.partition("\n")[2])
+                out.write(report.findings_csv([]))
+                for batch in batches:
+                    out.write(report.findings_csv(batch).partition("\n")[2])
             else:  # records_json's document, its sweeps streamed (records from history are plain JSON)
                 head = {k: v for k, v in meta.items()}
                 head["device_ids"] = devices
