@@ -403,3 +403,55 @@ def test_screenshot_is_a_real_picture(venue, tmp_path):
     assert image.size[0] >= 1200
     grey = np.asarray(image.convert("L"), dtype=float)
     assert grey.std() > 10 and (grey < 100).mean() > 0.005  # text and colour, not a blank page
+
+
+def test_the_report_command_on_a_recorded_history_renders(browser, tmp_path):
+    """End to end: sweeps recorded by the device's recorder (baseline, then a camera),
+    `sweeper report` over that history, the page in Chromium."""
+    import dataclasses
+    import subprocess
+    import sys
+
+    from sweeper.config import default_config
+    from sweeper.device.daemon import SweepOutcome
+    from sweeper.venue.history import HistoryStore
+    from sweeper.venue.recorder import Venue
+
+    def outcome(camera):
+        snr = [1.0] * 512
+        findings = []
+        if camera:
+            snr[240:262] = [30.0] * 22
+            findings = [video(2432.3e6, "new")]
+            del findings[0]["baseline"]
+        parts = {"RF": {"verdict": "CAMERA" if camera else "CLEAR", "findings": findings, "spectra": [
+            {"band": "2.4GHz", "start_hz": 2.35e9, "stop_hz": 2.53e9, "snr_db": snr}],
+            "emitters": [{"class": "carrier", "freq_hz": 2.401e9, "bandwidth_hz": 2e4, "snr_db": 25.0,
+                          "score": 0.9}]}}
+        return SweepOutcome("CAMERA" if camera else "CLEAR", [dict(f) for f in findings], parts, {}, 40.0)
+
+    path = tmp_path / "history.db"
+    cfg = default_config()
+    cfg = dataclasses.replace(cfg, history=dataclasses.replace(cfg.history, path=str(path)))
+    with HistoryStore(str(path)) as store:
+        venue = Venue(cfg, store)
+        first = venue.record(outcome(False), "Room 7", "timer", {"RF": "ok", "Wi-Fi": "no adapter"},
+                             1.79e9, 1.79e9 + 40)
+        store.baseline_from_sweep(first["id"])
+        venue.record(outcome(True), "Room 7", "timer", {"RF": "ok", "Wi-Fi": "no adapter"}, 1.79e9 + 3600,
+                     1.79e9 + 3640)
+    conf = tmp_path / "config.yaml"
+    conf.write_text(f"history:\n  path: {path}\n  keep_days: 36500\n")
+    page = tmp_path / "report.html"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.run([sys.executable, "-m", "sweeper", "--config", str(conf), "report", "-o", str(page)],
+                          cwd=root, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    browser.set_window_size(1280, 1000)
+    browser.get(page.as_uri())
+    text = browser.find_element("tag name", "body").text
+    assert "Room 7" in text and "CAMERA" in text and "Wi-Fi: no adapter" in text
+    assert len(browser.find_elements("css selector", "svg.spectrum")) == 1
+    assert len(browser.find_elements("css selector", "svg.spectrum .marker line")) == 1
+    statuses = [b.text for b in browser.find_elements("css selector", "table.findings .badge")]
+    assert statuses == ["NEW"], statuses
