@@ -17,7 +17,6 @@ from sweeper.venue.history import HistoryStore, Retention, history_path, iso
 from sweeper.venue.observations import finding_key, observe
 from sweeper.venue.privacy import MacPrivacy
 
-TRIGGERS = ("button", "timer", "remote", "once")
 #: new or changed emitters (not findings) listed per sweep; the counts keep the total
 MAX_CHANGES = 50
 
