@@ -125,7 +125,7 @@ def test_mac_helpers_and_vendor_pools():
 # ---- rendering --------------------------------------------------------------------------------
 @pytest.mark.parametrize("layout,fcs,linktype", [("basic", False, 127), ("ext", True, 127), ("basic", True, 105)])
 def test_rendered_frames_dissect_as_the_events_say(layout, fcs, linktype):
-    rng = np.random.default_rng(1)
+    rng = np.random.default_rng(2)  # a room whose 3 s hold every frame kind
     scene, r, ev = all_kinds_events(rng)
     prof = CaptureProfile(layout=layout, fcs=fcs)
     batch = render(ev, linktype, None, profile=prof, bss=r.bss, rng=rng)
@@ -330,7 +330,7 @@ def test_video_call_is_bidirectional_video():
 def test_bulk_upload_reaches_its_rate_without_frame_periodicity(rate):
     rng = np.random.default_rng(7)
     dev = make("bulk_upload", rng, rate_bps=rate, start_s=0.0, stop_s=-1.0, loss_per_s=0.05, pause_every_mb=1e4,
-               phy_rate_mbps=300.0, rate_var=0.1)
+               phy_rate_mbps=300.0, rate_var=0.1, cc="reno", bottleneck="path", ack_clump=1.0, paced=False)
     ev = run(dev, 8.0, rng)
     up, dn = uplink(ev, dev.mac), downlink(ev, dev.mac)
     got = ev["l3len"][(ev["ts"] > 2) & up].sum() * 8 / 6.0
@@ -436,6 +436,10 @@ def test_spans_join_seamlessly(kind, over):
         assert np.median(np.diff(onsets)) == pytest.approx(1 / 15.0, rel=0.1)
 
 
+#: camera parameters a phone's live stream always takes
+LIVE_STREAM_FIXED = ("mode", "open_ap", "delivery", "audio", "audio_clock_hz", "substream")
+
+
 def test_random_params_vary_widely():
     rng = np.random.default_rng(14)
     for kind, cls in DEVICES.items():
@@ -444,15 +448,16 @@ def test_random_params_vary_widely():
             cls.check_params(d)  # every draw is valid
         for key in cls.PARAMS:
             vals = {repr(d[key]) for d in draws}
-            assert len(vals) > 1 or key in ("hidden", "iptv_m2u", "scan_5ghz") or kind == "access_point", (kind, key)
+            fixed = kind == "access_point" or (kind == "live_stream" and key in LIVE_STREAM_FIXED)
+            assert len(vals) > 1 or key in ("hidden", "iptv_m2u", "scan_5ghz") or fixed, (kind, key)
     cams = [DEVICES["camera"].random_params(rng) for _ in range(300)]
     br = np.array([c["bitrate_bps"] for c in cams])
-    assert br.min() >= 0.2e6 and br.max() <= 8e6 and br.max() / br.min() > 10
+    assert br.min() >= 0.15e6 and br.max() <= 8e6 and br.max() / br.min() > 10
     assert {12.5, 29.97, 10.0, 30.0} <= {c["fps"] for c in cams}
     assert {"h264", "h265"} == {c["codec"] for c in cams} and {"tcp", "udp"} == {c["transport"] for c in cams}
     assert {"infra", "ap"} == {c["mode"] for c in cams}
     gop = np.array([c["gop_s"] for c in cams])
-    assert gop.min() >= 0.25 and gop.max() <= 4.0
+    assert gop.min() >= 0.25 and gop.max() <= 10.0
     mtu = np.array([c["mtu"] for c in cams])
     assert mtu.min() >= 1200 and mtu.max() <= 1500
     assert 0 < np.mean([c["start_s"] > 0 for c in cams]) < 1 and any(c["stop_s"] > 0 for c in cams)
@@ -476,6 +481,8 @@ def test_random_rooms_are_labelled_right():
             mac = E.mac_to_int(m)
             spec = [d for d in sc.devices if d.mac == mac][0]
             sent = ev[ev["ta"] == mac]
+            if spec.params["delivery"] != "live":
+                continue  # clip and motion cameras may be idle for the whole capture
             assert len(sent), "a labelled camera must transmit"
             if spec.params["mode"] == "ap":
                 assert np.any(sent["kind"] == E.BEACON) and np.all(sent["bssid"] == mac)

@@ -29,6 +29,12 @@ rate       u2   PHY rate in units of 500 kbit/s (radiotap Rate; 0 = unknown)
 seq        u2   802.11 sequence number (0-4095), assigned per transmitter by the scene
 tid        u1   QoS TID (0 best effort, 5 video, 6 voice); QoS frames only
 proto      u1   IP protocol carried (6 TCP, 17 UDP, 0 other); for clear-text rendering
+rtp        u1   RTP media packet (UDP): marker bit << 7 | payload type; 0 = no RTP header.
+                RTP headers travel in the clear even under SRTP, so a wired or open-network
+                capture shows them; the renderer writes them after the UDP header
+rtp_seq    u2   RTP sequence number (per SSRC, +1 per packet)
+rtp_ts     u4   RTP timestamp (media clock of the frame's capture time)
+ssrc       u4   RTP synchronisation source (one per stream)
 ========== ==== ==========================================================================
 """
 from __future__ import annotations
@@ -42,7 +48,7 @@ EVENT_DTYPE = np.dtype([
     ("ts", "f8"), ("kind", "u1"), ("ta", "u8"), ("ra", "u8"), ("bssid", "u8"), ("a3", "u8"),
     ("to_ds", "u1"), ("from_ds", "u1"), ("l3len", "i4"), ("protected", "u1"), ("retry", "u1"),
     ("rssi", "i1"), ("channel", "u1"), ("device", "u2"), ("rate", "u2"), ("seq", "u2"),
-    ("tid", "u1"), ("proto", "u1"),
+    ("tid", "u1"), ("proto", "u1"), ("rtp", "u1"), ("rtp_seq", "u2"), ("rtp_ts", "u4"), ("ssrc", "u4"),
 ])
 
 # ---- frame kinds ------------------------------------------------------------------------

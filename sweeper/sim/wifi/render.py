@@ -11,9 +11,9 @@ then every frame's fields (addresses, FCfield bits, sequence number, QoS TID, CC
 number, TSF, signal, rate, channel) are written with vectorised NumPy into one ``uint8``
 buffer. Bodies of protected frames are random bytes (they are encrypted); clear-text
 data frames (open networks, Ethernet) carry LLC/SNAP, an IPv4 header with the right
-length, protocol and checksum, and port numbers. ``origlen`` is always the full on-air
-length; with ``snaplen`` records are cut like ``tcpdump -s`` and the cut-off bytes are
-never produced.
+length, protocol and checksum, port numbers, and the RTP header of UDP media packets.
+``origlen`` is always the full on-air length; with ``snaplen`` records are cut like
+``tcpdump -s`` and the cut-off bytes are never produced.
 
 On-air lengths (``fcs``: 4 more bytes at the end):
 
@@ -262,7 +262,8 @@ def _group_ip(mac: np.ndarray) -> np.ndarray:
 def ip_headers(ev: np.ndarray, src_mac: np.ndarray, dst_mac: np.ndarray, ext_mac: np.ndarray,
                uplink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """(n, 40) bytes: an IPv4 header (checksum included) and the start of the TCP or UDP
-    header (ports; TCP data offset and ACK/PSH flags; UDP length) of frames carried
+    header (ports; TCP data offset and ACK/PSH flags; UDP length, then the RTP header of
+    media packets whose event carries one) of frames carried
     between ``src_mac`` and ``dst_mac``. The station end gets a LAN address, the far end
     a public address derived from the station (``ext_mac``); group destinations get their
     group address. Bytes past the packet's own length must be masked by the caller."""
@@ -305,6 +306,17 @@ def ip_headers(ev: np.ndarray, src_mac: np.ndarray, dst_mac: np.ndarray, ext_mac
     h[:, 25] = np.where(udp, v[:, 7], h[:, 25])
     h[:, 26] = np.where(udp, 0, h[:, 26])
     h[:, 27] = np.where(udp, 0, h[:, 27])
+    # RTP media (in the clear even under SRTP): the 12-byte header after the UDP header
+    rtp = np.flatnonzero(udp & (ev["rtp"] != 0))
+    if len(rtp):
+        e = ev[rtp]
+        r = h[rtp]
+        r[:, 28] = 0x80  # version 2, no padding, no extension, no CSRC
+        r[:, 29] = e["rtp"]
+        _put_be(r, 30, e["rtp_seq"].astype(np.uint64), 2)
+        _put_be(r, 32, e["rtp_ts"].astype(np.uint64), 4)
+        _put_be(r, 36, e["ssrc"].astype(np.uint64), 4)
+        h[rtp] = r
     return h
 
 

@@ -41,6 +41,7 @@ from sweeper.sim.scene import ROOM_CLEAR_FILE, ROOM_FILE, _line, _mapping, _plai
 from sweeper.sim.wifi import events as E
 from sweeper.sim.wifi.devices import DEVICES, Bss, Device, ParamError
 from sweeper.sim.wifi.devices.access_point import random_ssid
+from sweeper.sim.wifi.devices.base import check_ranges
 from sweeper.sim.wifi.render import CaptureProfile, render as render_events
 from sweeper.wifi.channels import CHANNELS_5, channel_to_mhz
 from sweeper.wifi.source import LINKTYPE_ETHERNET, LINKTYPE_IEEE802_11_RADIOTAP, RawBatch
@@ -90,7 +91,7 @@ class WifiScene:
         return WifiRun(self)
 
     def labels(self) -> Dict[str, Dict[str, Any]]:
-        """{MAC: {"kind", "camera", "name", "channel", ...}} for every transmitter the
+        """{MAC: {"kind", "camera", "video", "name", "channel", ...}} for every transmitter the
         scene's devices stand for: a camera's station MAC (infra) or BSSID (ap mode), the
         access points (and their extra BSSIDs), the hard negatives, a hotspot camera's
         viewing phone. Randomised probe-request MACs are not listed (all non-cameras)."""
@@ -288,7 +289,32 @@ class WifiRun:
 # ---- random rooms ---------------------------------------------------------------------------
 #: hard negatives and how often a random room has each
 NEGATIVE_WEIGHTS = {"video_call": 1.5, "bulk_upload": 1.5, "video_stream": 1.5, "browsing": 1.0,
-                    "iot_keepalive": 1.5, "phone_idle": 1.2}
+                    "iot_keepalive": 1.5, "phone_idle": 1.2, "photo_backup": 1.2, "iot_tls_burst": 1.2,
+                    "download": 1.0, "live_stream": 0.8}
+#: share of access points with a separate router behind them (its own gateway MAC)
+SEPARATE_ROUTER_SHARE = 0.35
+
+
+def _low_rate(p: Dict[str, Any], rng: np.random.Generator, ranges: str) -> None:
+    p.update(delivery="live", bitrate_bps=float(np.exp(rng.uniform(np.log(0.12e6 if ranges == "test" else 0.15e6),
+                                                                    np.log(0.4e6)))),
+             fps=float(rng.choice([5.0, 6.0, 8.0, 10.0, 12.0, 12.5, 15.0])))
+
+
+#: camera profiles ``random_room(camera_kinds=...)`` can force (each camera picks one)
+CAMERA_PROFILES = {
+    "any": lambda p, rng, r: None,
+    "live": lambda p, rng, r: p.update(delivery="live"),
+    "low_rate": _low_rate,
+    "motion": lambda p, rng, r: p.update(delivery="motion", mode="infra"),
+    "clip": lambda p, rng, r: p.update(delivery="clip", mode="infra"),
+    "hotspot": lambda p, rng, r: p.update(mode="ap"),
+    "infra": lambda p, rng, r: p.update(mode="infra"),
+    "rtp": lambda p, rng, r: p.update(transport="udp", rtp=True),
+    "p2p": lambda p, rng, r: p.update(transport="udp", rtp=False),
+    "tls": lambda p, rng, r: p.update(transport="tcp", tls=True, mode="infra"),
+    "bframes": lambda p, rng, r: p.update(bframes=int(rng.integers(1, 4))),
+}
 _CH24_COMMON = (1, 6, 11)
 _CH5 = tuple(c for c in CHANNELS_5 if c <= 165)
 
@@ -308,11 +334,26 @@ def _mac_for(cls, rng: np.random.Generator) -> int:
 
 def random_room(rng: np.random.Generator, camera: bool = True, n_negatives: Optional[int] = None,
                 n_cameras: Optional[int] = None, max_start_s: Optional[float] = None,
-                kinds: Optional[Sequence[str]] = None) -> WifiScene:
-    """A varied room: 1-4 access points on a few channels, a mix of hard negatives
-    (``n_negatives``, default 3-10, of ``kinds``), and with ``camera`` 1-2 hidden cameras
-    (``n_cameras``), infra or hotspot mode. ``max_start_s`` caps when devices start
-    (so a short capture sees them all); the capture profile is random too."""
+                kinds: Optional[Sequence[str]] = None, ranges: str = "calibration",
+                camera_kinds: Optional[Sequence[str]] = None) -> WifiScene:
+    """A varied room: 1-4 access points on a few channels (about a third with a separate
+    router behind them), a mix of hard negatives (``n_negatives``, default 3-10, of
+    ``kinds``, weighted by :data:`NEGATIVE_WEIGHTS`), and with ``camera`` 1-2 hidden
+    cameras (``n_cameras``), infra or hotspot mode. ``max_start_s`` caps when devices
+    start (so a short capture sees them all); the capture profile is random too.
+
+    ``ranges``: "calibration" draws every device's parameters from the ranges the
+    detector is tuned on, "test" from shifted, wider ranges (see each kind's
+    ``random_params``). ``camera_kinds``: names from :data:`CAMERA_PROFILES` (e.g.
+    ``["low_rate"]``, ``["motion", "rtp"]``); each camera takes one of them at random.
+    """
+    check_ranges(ranges)
+    for k in kinds or ():
+        if k not in DEVICES or DEVICES[k].is_camera:
+            raise ValueError(f"{k!r} is not a negative kind; allowed: {', '.join(NEGATIVE_WEIGHTS)}")
+    for k in camera_kinds or ():
+        if k not in CAMERA_PROFILES:
+            raise ValueError(f"unknown camera kind {k!r}; allowed: {', '.join(CAMERA_PROFILES)}")
     specs: List[DeviceSpec] = []
     n_ap = int(rng.choice([1, 2, 3, 4], p=[0.35, 0.35, 0.2, 0.1]))
     ap_idx = []
@@ -320,7 +361,8 @@ def random_room(rng: np.random.Generator, camera: bool = True, n_negatives: Opti
     for _ in range(n_ap):
         ch = _random_channel(rng)
         cls = DEVICES["access_point"]
-        p = cls.random_params(rng)
+        p = cls.random_params(rng, ranges)
+        p["separate_router"] = bool(rng.random() < SEPARATE_ROUTER_SHARE)
         mac = E.random_mac(rng, "ap")
         ap_idx.append(len(specs))
         used.add(ch)
@@ -332,7 +374,7 @@ def random_room(rng: np.random.Generator, camera: bool = True, n_negatives: Opti
 
     def station(kind: str, name: str) -> DeviceSpec:
         cls = DEVICES[kind]
-        p = cls.random_params(rng)
+        p = cls.random_params(rng, ranges)
         if max_start_s is not None:
             _cap_start(p, max_start_s)
         a = ap_idx[int(rng.choice(len(ap_idx), p=w_ap))]
@@ -348,7 +390,9 @@ def random_room(rng: np.random.Generator, camera: bool = True, n_negatives: Opti
     n_cam = (int(rng.choice([1, 2], p=[0.75, 0.25])) if n_cameras is None else int(n_cameras)) if camera else 0
     for j in range(n_cam):
         cls = DEVICES["camera"]
-        p = cls.random_params(rng)
+        p = cls.random_params(rng, ranges)
+        if camera_kinds:
+            CAMERA_PROFILES[camera_kinds[int(rng.integers(0, len(camera_kinds)))]](p, rng, ranges)
         if max_start_s is not None:
             _cap_start(p, max_start_s)
         mac = _mac_for(cls, rng)
@@ -470,6 +514,7 @@ def parse_wifi_node(node, path: str, name: str = "wifi scene") -> WifiScene:
         cls = DEVICES[kind]
         rng = np.random.default_rng([seed, i])
         p = cls.random_params(rng)
+        p.update({k: cls.PARAMS[k].default for k in cls.SCENE_FILE_DEFAULTS})
         over: Dict[str, Any] = {}
         if "params" in m:
             pnode = m["params"][1]

@@ -8,6 +8,12 @@ and multicast to the BSS: ARP requests, mDNS (01:00:5e:00:00:fb), SSDP NOTIFY bu
 Some homes have IPTV: a multicast MPEG-TS stream (7 x 188-byte TS packets per datagram,
 smooth constant rate) to a group 01:00:5e:xx:xx:xx, sent at the access point's multicast
 rate, or converted to unicast frames to the set-top box (multicast-to-unicast).
+
+Many homes and venues route through a separate box (the ISP's router with a mesh or
+extender access point bridged behind it, an office firewall): with ``separate_router``
+the gateway's MAC is that router's, not the access point's, so the stations' Internet
+traffic names it as destination and source (the third address on the air, the Ethernet
+addresses on a mirror port).
 """
 from __future__ import annotations
 
@@ -17,7 +23,7 @@ from typing import Any, Dict, List
 import numpy as np
 
 from sweeper.sim.wifi import events as E
-from sweeper.sim.wifi.devices.base import F_GROUP, ME, Bss, Device, Param, choice, logu, random_radio
+from sweeper.sim.wifi.devices.base import F_GROUP, ME, Bss, Device, Param, check_ranges, choice, logu, random_radio
 
 _SSIDS = ("FRITZ!Box 7590 {A2}", "Vodafone-{H4}", "TP-Link_{H4}", "NETGEAR{d2}", "SKY{D5}", "BT-{A6}",
           "HUAWEI-{H4}", "Livebox-{H4}", "Telekom-{D6}", "Linksys{D5}", "ASUS_{H2}_2G", "eduroam", "Guest",
@@ -33,6 +39,11 @@ def random_ssid(rng: np.random.Generator) -> str:
                         H2="%02X" % int(rng.integers(0, 256)), H4="%04X" % int(rng.integers(0, 1 << 16)),
                         d2="%02d" % int(rng.integers(0, 100)), D5="%05d" % int(rng.integers(0, 10 ** 5)),
                         D6="%06d" % int(rng.integers(0, 10 ** 6)), word=choice(rng, _WORDS))
+
+
+def router_mac(bssid: int) -> int:
+    """The MAC of the separate router behind an access point (fixed per access point)."""
+    return E.random_mac(np.random.default_rng([int(bssid) & 0xFFFFFFFFFFFF, 0x726F75]), "ap")
 
 
 class AccessPoint(Device):
@@ -57,6 +68,7 @@ class AccessPoint(Device):
         "iptv_m2u": Param(False, "the access point converts the IPTV multicast to unicast to the set-top box"),
         "iptv_rtp": Param(False, "IPTV datagrams carry an RTP header (1356 instead of 1344 IP bytes)"),
         "mcast_rate_mbps": Param(1.0, "rate of group-addressed frames", 1.0, 600.0),
+        "separate_router": Param(False, "the LAN's gateway is a separate router (its own MAC) behind the AP"),
     }
 
     @classmethod
@@ -64,7 +76,8 @@ class AccessPoint(Device):
         return True
 
     @classmethod
-    def random_params(cls, rng: np.random.Generator) -> Dict[str, Any]:
+    def random_params(cls, rng: np.random.Generator, ranges: str = "calibration") -> Dict[str, Any]:
+        test = check_ranges(ranges) == "test"
         p = random_radio(rng, rates=(130.0, 144.4, 173.3, 300.0, 433.3, 866.7), peer_rates=(130.0, 300.0),
                          retry_hi=0.05)
         iptv = rng.random() < 0.15
@@ -86,7 +99,11 @@ class AccessPoint(Device):
             iptv_m2u=bool(m2u),
             iptv_rtp=bool(rng.random() < 0.5),
             mcast_rate_mbps=float(choice(rng, [6.0, 12.0, 24.0, 24.0, 54.0])) if iptv and not m2u else 1.0,
+            separate_router=False,  # random rooms draw it (scene files keep their addresses)
         )
+        if test:  # shifted, wider ranges for a test set
+            p.update(iptv_bps=logu(rng, 1e6, 15e6), arp_per_s=logu(rng, 0.01, 5.0), mdns_per_s=logu(rng, 0.005, 1.0),
+                     beacon_late_ms=logu(rng, 0.01, 5.0))
         return p
 
     def default_ssid(self, rng: np.random.Generator) -> str:
@@ -119,6 +136,10 @@ class AccessPoint(Device):
                                       self.bss.basic_rate_mbps, self.bss.beacon_interval_tu, self.bss.ie_bytes))
         if p["hidden"]:
             self.bss.ssid = ""
+        if p["separate_router"]:
+            self.bss.router = router_mac(self.mac)
+            for b in self.extra_bss:
+                b.router = self.bss.router
 
     def all_bss(self) -> List[Bss]:
         return [self.bss] + self.extra_bss
@@ -126,11 +147,14 @@ class AccessPoint(Device):
     def labels(self):
         out = super().labels()
         for b in self.extra_bss:
-            out[b.bssid] = {"kind": self.kind, "camera": False, "name": f"{self.name} ({b.ssid or 'hidden'})",
-                            "channel": self.channel}
+            out[b.bssid] = {"kind": self.kind, "camera": False, "video": False,
+                            "name": f"{self.name} ({b.ssid or 'hidden'})", "channel": self.channel}
+        if self.bss.router:
+            out[self.bss.router] = {"kind": "router", "camera": False, "video": False,
+                                    "name": f"{self.name} router", "channel": self.channel}
         if self.p["iptv"] and self.p["iptv_m2u"]:
-            out[self.peer] = {"kind": "iptv_set_top_box", "camera": False, "name": f"{self.name} set-top box",
-                              "channel": self.channel}
+            out[self.peer] = {"kind": "iptv_set_top_box", "camera": False, "video": False,
+                              "name": f"{self.name} set-top box", "channel": self.channel}
         return out
 
     def _start(self, t0: float, rng: np.random.Generator) -> None:

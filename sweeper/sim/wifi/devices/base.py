@@ -37,7 +37,12 @@ F_BURST_END = 2  #: last segment of a burst (the receiver's delayed ACK fires af
 F_GROUP = 4  #: group-addressed (broadcast/multicast): no ACK, basic rate
 
 PKT_DTYPE = np.dtype([("arr", "f8"), ("l3len", "i4"), ("kind", "u1"), ("tid", "u1"), ("proto", "u1"),
-                      ("flags", "u1"), ("ra", "u8"), ("a3", "u8"), ("tag", "i8")])
+                      ("flags", "u1"), ("ra", "u8"), ("a3", "u8"), ("tag", "i8"), ("rtp", "u1"),
+                      ("rtp_seq", "u2"), ("rtp_ts", "u4"), ("ssrc", "u4")])
+
+#: parameter range sets of random draws: "calibration" (what the detector is tuned on) and
+#: "test" (shifted and widened, still realistic: a test set the detector never saw)
+RANGES = ("calibration", "test")
 
 ME, PEER = 0, 1
 
@@ -63,7 +68,10 @@ class Bss:
     the BSS is bridged onto the wired LAN (a camera's own hotspot is not);
     ``basic_rate_mbps`` the rate of group-addressed and management frames (1 with
     802.11b compatibility, 6 otherwise); ``ie_bytes`` the extra information-element bytes
-    of its beacons and probe responses.
+    of its beacons and probe responses; ``router`` the MAC of the LAN's gateway when it is
+    a separate box behind the access point (0: the access point routes itself). Traffic
+    to and from the Internet then names the router as destination / source address (the
+    third address on the air, the Ethernet source of downlink on a mirror port).
     """
 
     bssid: int
@@ -75,6 +83,7 @@ class Bss:
     basic_rate_mbps: float = 1.0
     beacon_interval_tu: int = 100
     ie_bytes: int = 0
+    router: int = 0
 
 
 def logu(rng: np.random.Generator, lo: float, hi: float) -> float:
@@ -135,11 +144,16 @@ class Device:
     kind: ClassVar[str] = ""
     #: the label the detector is tested against
     is_camera: ClassVar[bool] = False
+    #: it sends live video upstream (a camera, or a phone live-streaming its own camera)
+    is_video: ClassVar[bool] = False
     #: kind-specific parameters (merged with RADIO_PARAMS)
     KIND_PARAMS: ClassVar[Dict[str, Param]] = {}
     #: vendor pool of its MAC and the share of randomised (locally administered) MACs
     MAC_POOL: ClassVar[str] = "iot"
     LOCAL_MAC_SHARE: ClassVar[float] = 0.0
+    #: parameters a scene file leaves at their defaults unless it sets them: mechanisms
+    #: added after the built-in rooms were written, so those rooms stay as they were
+    SCENE_FILE_DEFAULTS: ClassVar[Tuple[str, ...]] = ()
     #: TCP pure ACK sizes (IP bytes) this device's flows use: 40 + 12 timestamp option
     ACK_L3 = (52, 52, 52, 40)
 
@@ -151,8 +165,10 @@ class Device:
 
     # ---- parameters ---------------------------------------------------------------------
     @classmethod
-    def random_params(cls, rng: np.random.Generator) -> Dict[str, Any]:
-        """Every parameter drawn over the range real devices of this kind cover."""
+    def random_params(cls, rng: np.random.Generator, ranges: str = "calibration") -> Dict[str, Any]:
+        """Every parameter drawn over the range real devices of this kind cover; with
+        ``ranges="test"`` the key ranges are shifted and widened (see :data:`RANGES`)."""
+        check_ranges(ranges)
         return random_radio(rng)
 
     @classmethod
@@ -236,8 +252,8 @@ class Device:
 
     def labels(self) -> Dict[int, Dict[str, Any]]:
         """{mac: {"kind", "camera", "name"}} of the transmitters this device stands for."""
-        return {self.mac: {"kind": self.kind, "camera": bool(self.is_camera), "name": self.name,
-                           "channel": self.channel}}
+        return {self.mac: {"kind": self.kind, "camera": bool(self.is_camera), "video": bool(self.is_video),
+                           "name": self.name, "channel": self.channel}}
 
     # ---- generation ---------------------------------------------------------------------
     def generate(self, t0: float, t1: float, rng: np.random.Generator) -> np.ndarray:
@@ -274,8 +290,9 @@ class Device:
 
     # ---- scheduling ---------------------------------------------------------------------
     def _queue(self, side: int, arr, l3len, *, kind: int = E.QOS_DATA, tid: int = 0, proto: int = E.PROTO_TCP,
-               flags=0, ra=0, a3=0, tag=0) -> None:
-        """Hand packets to the transmitter on ``side`` (ME or PEER) at times ``arr``."""
+               flags=0, ra=0, a3=0, tag=0, rtp=0, rtp_seq=0, rtp_ts=0, ssrc=0) -> None:
+        """Hand packets to the transmitter on ``side`` (ME or PEER) at times ``arr``
+        (``rtp``...``ssrc``: RTP header fields of media packets, see :mod:`events`)."""
         arr = np.atleast_1d(np.asarray(arr, np.float64))
         n = len(arr)
         if n == 0:
@@ -290,6 +307,11 @@ class Device:
         rec["ra"] = ra
         rec["a3"] = a3
         rec["tag"] = tag
+        if np.any(rtp):
+            rec["rtp"] = rtp
+            rec["rtp_seq"] = rtp_seq
+            rec["rtp_ts"] = rtp_ts
+            rec["ssrc"] = ssrc
         self._new[side].append(rec)
 
     def _mpdu_bytes(self, rec: np.ndarray) -> np.ndarray:
@@ -397,6 +419,9 @@ class Device:
         d["ra"] = np.where(r["ra"] != 0, r["ra"], ra)
         d["bssid"] = self.bss.bssid
         d["a3"] = r["a3"]
+        if self.bss.router and not self.ap_mode:
+            # Internet traffic of a station goes to / comes from the separate router
+            d["a3"] = np.where((r["a3"] == 0) & ((r["flags"] & F_GROUP) == 0), self.bss.router, r["a3"])
         d["to_ds"] = to_ds
         d["from_ds"] = from_ds
         isdata = (r["kind"] == E.DATA) | (r["kind"] == E.QOS_DATA)
@@ -407,6 +432,9 @@ class Device:
         d["rate"] = rate_units(res.rate_mbps)
         d["tid"] = r["tid"]
         d["proto"] = np.where(isdata, r["proto"], 0)
+        if r["rtp"].any():
+            for f in ("rtp", "rtp_seq", "rtp_ts", "ssrc"):
+                d[f] = r[f]
         if m:
             a = ev[n:]
             a["ts"] = res.ack_ts
@@ -457,6 +485,22 @@ def packetise(sizes: np.ndarray, mtu: int, hdr: int) -> Tuple[np.ndarray, np.nda
     return msg, l3.astype(np.int64), last
 
 
+def added_draws(rng: np.random.Generator) -> np.random.Generator:
+    """A child generator for parameters added to a kind later: drawing them does not move
+    ``rng``, so the older parameters (and the addresses a scene file draws after them)
+    keep their values for a given seed."""
+    try:
+        return rng.spawn(1)[0]
+    except (AttributeError, TypeError, ValueError):  # a bit generator without a seed sequence
+        return np.random.default_rng(int(rng.integers(0, 1 << 62)))
+
+
+def check_ranges(ranges: str) -> str:
+    if ranges not in RANGES:
+        raise ValueError(f"ranges must be one of {', '.join(RANGES)}, not {ranges!r}")
+    return ranges
+
+
 def _coerce(key: str, spec: Param, val: Any) -> Any:
     d = spec.default
     if isinstance(d, bool):
@@ -483,4 +527,4 @@ def _coerce(key: str, spec: Param, val: Any) -> Any:
 
 
 __all__ = ["Device", "Bss", "Param", "ParamError", "packetise", "logu", "choice", "random_radio", "ME", "PEER",
-           "F_ACKME", "F_BURST_END", "F_GROUP", "PKT_DTYPE"]
+           "F_ACKME", "F_BURST_END", "F_GROUP", "PKT_DTYPE", "RANGES", "check_ranges", "added_draws"]

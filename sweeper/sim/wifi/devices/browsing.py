@@ -12,7 +12,8 @@ from typing import Any, Dict
 
 import numpy as np
 
-from sweeper.sim.wifi.devices.base import F_ACKME, F_BURST_END, ME, PEER, Device, Param, choice, logu, random_radio
+from sweeper.sim.wifi.devices.base import (F_ACKME, F_BURST_END, ME, PEER, Device, Param, check_ranges, choice, logu,
+                                           random_radio)
 from sweeper.sim.wifi.devices.flows import tcp_transfer
 
 
@@ -35,7 +36,8 @@ class Browsing(Device):
     }
 
     @classmethod
-    def random_params(cls, rng: np.random.Generator) -> Dict[str, Any]:
+    def random_params(cls, rng: np.random.Generator, ranges: str = "calibration") -> Dict[str, Any]:
+        test = check_ranges(ranges) == "test"
         p = random_radio(rng, rates=(65.0, 130.0, 144.4, 173.3, 300.0, 433.3, 866.7),
                          peer_rates=(130.0, 173.3, 300.0, 433.3, 866.7), retry_hi=0.08)
         p.update(
@@ -49,6 +51,9 @@ class Browsing(Device):
             poll_s=logu(rng, 5.0, 120.0),
             start_s=0.0 if rng.random() < 0.7 else float(rng.uniform(0.0, 20.0)),
         )
+        if test:  # shifted, wider ranges for a test set
+            p.update(think_s=logu(rng, 2.0, 120.0), throughput_bps=logu(rng, 2e6, 200e6), rtt_ms=logu(rng, 2.0, 400.0),
+                     page_bytes=logu(rng, 0.1e6, 6e6))
         return p
 
     def _start(self, t0: float, rng: np.random.Generator) -> None:

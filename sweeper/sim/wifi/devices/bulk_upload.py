@@ -9,6 +9,29 @@ segments, evenly spread at the throughput, not bursts at a frame rate. The rate 
 slowly (cross traffic), drops and recovers after losses (congestion-window halving),
 pauses between files, and ramps up at the start (slow start). A share of uploads is
 rate-limited by the application or the upstream link (1-5 Mbit/s). TCP or QUIC.
+
+Congestion control (``cc``) shapes the loss response and the fine timing:
+
+* ``reno``: the window halves at a loss and grows back linearly.
+* ``cubic``: the window drops to 0.7 and grows back along a concave cubic curve (fast,
+  then flattening near the old maximum): a sawtooth over seconds. Nothing paces the
+  sender, so when ACKs reach it compressed (the access point aggregates them, the
+  receiver coalesces them: ``ack_clump``) it releases a window burst per clump.
+* ``bbr``: the sender paces at its estimate of the bottleneck rate, in quanta of about
+  a millisecond of data (at least two segments), whatever the ACKs do, and probes with
+  the ProbeBW gain cycle: one round trip at 1.25x, one at 0.75x to drain the queue it
+  built, six at 1x. Losses barely change its rate.
+* ``paced`` (QUIC stacks, fq): a loss-based sender that paces its window over the round
+  trip instead of releasing packets on ACK arrival. QUIC acknowledges every
+  ``ack_every`` (2-10) packets in small UDP datagrams.
+
+Where the bottleneck sits (``bottleneck``) decides how even the ACK clock is: ``path``
+(the rate is the path's, ACK spacing jitters with ``ack_jitter``), ``uplink`` (a home
+DSL/cable upstream of 1-6 Mbit/s: its queue drains at exactly the line rate, so ACKs
+come back evenly spaced and the upload is smooth) or ``policer`` (a token-bucket shaper
+whose timer refills it every ``bucket_ms``, 1-12 ms with kernel timer ticks or cable
+upstream grant cycles, and forwards what the tokens allow at line rate: ACKs, and so the
+sender's segments, come in one train per refill).
 """
 from __future__ import annotations
 
@@ -18,9 +41,14 @@ from typing import Any, Dict
 import numpy as np
 
 from sweeper.sim.wifi import events as E
-from sweeper.sim.wifi.devices.base import ME, PEER, Device, Param, choice, logu, random_radio
+from sweeper.sim.wifi.devices.base import (F_ACKME, ME, PEER, Device, Param, added_draws, check_ranges, choice, logu,
+                                           random_radio)
 
 _TAG_CLOCK = 1
+#: BBR ProbeBW pacing gains, one round trip each
+_BBR_GAINS = np.array([1.25, 0.75, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0])
+#: line rate a policer forwards a train at (bit/s)
+_LINE_BPS = 100e6
 
 
 class BulkUpload(Device):
@@ -29,6 +57,7 @@ class BulkUpload(Device):
     kind = "bulk_upload"
     MAC_POOL = "laptop"
     LOCAL_MAC_SHARE = 0.3
+    SCENE_FILE_DEFAULTS = ("cc", "paced", "ack_clump", "bottleneck", "bucket_ms")
     KIND_PARAMS = {
         "rate_bps": Param(20e6, "upload throughput (the bottleneck rate)", 1e5, 1e9),
         "mtu": Param(1500, "IP MTU (full segments are this long)", 576, 1500),
@@ -45,10 +74,18 @@ class BulkUpload(Device):
         "start_s": Param(0.0, "when the upload starts", 0.0, 1e7),
         "stop_s": Param(-1.0, "when it ends (-1: never)", -1.0, 1e7),
         "tid": Param(0, "QoS TID (0 best effort, 1 background)", 0, 7),
+        "cc": Param("reno", "congestion control: reno, cubic or bbr (see the module docstring)",
+                    choices=("reno", "cubic", "bbr")),
+        "paced": Param(False, "a loss-based sender paces its window (QUIC stacks, fq) instead of ACK clocking"),
+        "ack_clump": Param(1.0, "mean ACKs reaching the sender together (aggregation, coalescing)", 1.0, 64.0),
+        "bottleneck": Param("path", "path, uplink (smooth home upstream) or policer (token-bucket trains)",
+                            choices=("path", "uplink", "policer")),
+        "bucket_ms": Param(20.0, "policer: token refill interval", 1.0, 1000.0),
     }
 
     @classmethod
-    def random_params(cls, rng: np.random.Generator) -> Dict[str, Any]:
+    def random_params(cls, rng: np.random.Generator, ranges: str = "calibration") -> Dict[str, Any]:
+        test = check_ranges(ranges) == "test"
         limited = rng.random() < 0.25
         rate = logu(rng, 1e6, 5e6) if limited else logu(rng, 2e6, 60e6)
         # the device's PHY must carry the rate (rate control rarely reaches the top rate)
@@ -76,6 +113,33 @@ class BulkUpload(Device):
             stop_s=-1.0 if rng.random() < 0.85 else start + logu(rng, 5.0, 300.0),
             tid=int(choice(rng, [0, 0, 0, 1])),
         )
+        # later additions, from a child stream: the original draws keep their values
+        x = added_draws(rng)
+        p.update(
+            cc=choice(x, ["cubic", "bbr"], [0.6, 0.4]) if quic else choice(x, ["reno", "cubic", "bbr"],
+                                                                            [0.15, 0.55, 0.3]),
+            paced=bool(quic and x.random() < 0.6),
+            ack_clump=1.0 if x.random() < 0.4 else logu(x, 1.5, 6.0),
+            bottleneck=choice(x, ["path", "uplink", "policer"], [0.5, 0.35, 0.15]),
+            bucket_ms=logu(x, 2.0, 10.0),
+        )
+        if p["bottleneck"] == "uplink":  # home DSL / cable upstream
+            p["rate_bps"] = logu(x, 1e6, 6e6)
+        elif p["bottleneck"] == "policer":
+            p["rate_bps"] = logu(x, 0.8e6, 10e6)
+        elif x.random() < 0.4:  # laptops and phones on a fast upstream, the range cameras share
+            p["rate_bps"] = logu(x, 0.8e6, 20e6)
+        if test:
+            if p["bottleneck"] == "path":
+                p["rate_bps"] = logu(x, 0.8e6, 30e6)
+            p["rtt_ms"] = logu(x, 2.0, 400.0)
+            p["ack_jitter"] = float(x.uniform(0.02, 1.5))
+            p["pause_s"] = logu(x, 0.01, 5.0)
+            p["pause_every_mb"] = logu(x, 0.5, 300.0)
+            p["loss_per_s"] = float(x.uniform(0.0, 1.0))
+            p["ack_every"] = int(choice(x, [1, 2, 2, 3, 4, 8, 16])) if not quic else int(x.integers(2, 11))
+            p["ack_clump"] = 1.0 if x.random() < 0.3 else logu(x, 1.2, 10.0)
+            p["bucket_ms"] = logu(x, 1.0, 12.0)
         return p
 
     def _setup(self) -> None:
@@ -83,6 +147,10 @@ class BulkUpload(Device):
         self._stop = p["stop_s"] if p["stop_s"] >= 0 else math.inf
         self._quic = p["protocol"] == "quic"
         self._ack_bits = p["mtu"] * 8.0 * p["ack_every"]
+        self._paced = p["cc"] == "bbr" or p["paced"]
+        # pacing quantum: about 1 ms of data, at least two segments (TSO autosizing)
+        self._quantum = 1 if (self._quic and p["rate_bps"] < 10e6) else max(2, int(round(
+            p["rate_bps"] * 1e-3 / (p["mtu"] * 8.0))))
 
     def _start(self, t0: float, rng: np.random.Generator) -> None:
         self._next_work = self._ack_bits * self._jit(1, rng)[0]  # bits of work before the next ACK
@@ -92,9 +160,19 @@ class BulkUpload(Device):
         self._next_loss = t0 + rng.exponential(1.0 / self.p["loss_per_s"]) if self.p["loss_per_s"] > 0 else math.inf
         self._pause_until = -math.inf
         self._to_pause = rng.exponential(self.p["pause_every_mb"] * 8e6)
+        p = self.p
+        if self._paced:
+            self._next_work = p["mtu"] * 8.0 * self._quantum
+        if p["cc"] == "bbr":
+            self._cycle0 = t0 - rng.uniform(0.0, 8.0) * p["rtt_ms"] * 1e-3
+        if p["bottleneck"] == "policer":
+            self._bucket_phase = float(rng.uniform(0.0, p["bucket_ms"] * 1e-3))
+            self._train = (-1, 0, 0.0)  # (refill index, ACKs already in its train, its timer lateness)
 
     def _jit(self, n, rng):
         cv = self.p["ack_jitter"]
+        if self.p["bottleneck"] == "uplink":
+            cv *= 0.25  # the upstream queue re-spaces packets at the line rate
         if cv <= 0:
             return np.ones(n)
         shape = 1.0 / (cv * cv)
@@ -129,7 +207,13 @@ class BulkUpload(Device):
             self._next_loss += rng.exponential(1.0 / p["loss_per_s"])
         rec = p["recover_s"]
         for tl in self._losses:
-            f = np.where(t >= tl, np.clip(0.5 + 0.5 * (t - tl) / rec, 0.5, 1.0), 1.0)
+            if p["cc"] == "bbr":
+                break  # BBR keeps pacing at its bandwidth estimate
+            if p["cc"] == "cubic":  # back to 0.7, concave cubic regrowth to the old maximum
+                u = np.clip((t - tl) / rec, 0.0, 1.0)
+                f = np.where(t >= tl, 1.0 - 0.3 * (1.0 - u) ** 3, 1.0)
+            else:
+                f = np.where(t >= tl, np.clip(0.5 + 0.5 * (t - tl) / rec, 0.5, 1.0), 1.0)
             f = np.where((t >= tl) & (t < tl + p["rtt_ms"] * 1e-3), 0.0, f)  # fast retransmit round
             rate *= f
         self._losses = [tl for tl in self._losses if tl + rec > b]
@@ -155,6 +239,9 @@ class BulkUpload(Device):
             self._to_pause = rng.exponential(p["pause_every_mb"] * 8e6)
         else:
             self._to_pause -= total
+        if self._paced:
+            self._paced_send(a, t, rate, dt, rng)
+            return []
         # ACK i is sent when the bottleneck has done its share of work
         w = self._next_work  # work still needed before the next ACK (bits)
         levels = None
@@ -171,10 +258,71 @@ class BulkUpload(Device):
         if levels is not None and len(levels):
             lv = levels
             ts = np.interp(lv, np.concatenate([[0.0], work]), np.concatenate([[a], t + dt]))
+            ts = self._shape_acks(ts, rng)
             ack_l3 = rng.integers(48, 80, len(ts)) if self._quic else np.full(len(ts), 52, np.int64)
             self._queue(PEER, ts, ack_l3, tid=p["tid"], proto=E.PROTO_UDP if self._quic else E.PROTO_TCP,
                         tag=_TAG_CLOCK)
         return []
+
+    def _shape_acks(self, ts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """ACK times as they reach the access point: one train per policer refill, and
+        clumps of ``ack_clump`` ACKs forwarded together."""
+        p = self.p
+        if p["bottleneck"] == "policer" and len(ts):
+            B = p["bucket_ms"] * 1e-3
+            idx = np.floor((ts - self._bucket_phase) / B).astype(np.int64)
+            first = np.flatnonzero(np.concatenate([[True], idx[1:] != idx[:-1]]))
+            grp = np.cumsum(np.concatenate([[False], idx[1:] != idx[:-1]]))
+            rank = np.arange(len(ts)) - first[grp]
+            rank = rank + np.where(idx == self._train[0], self._train[1], 0)
+            # the refill timer fires a little late, by a different amount each tick
+            late = rng.uniform(0.0, 0.3 * B, len(first))
+            late[0] = self._train[2] if idx[0] == self._train[0] else late[0]
+            ts = self._bucket_phase + (idx + 1) * B + late[grp] + rank * (self._ack_bits / _LINE_BPS)
+            self._train = (int(idx[-1]), int(rank[-1]) + 1, float(late[-1]))
+        if p["ack_clump"] > 1.0 and len(ts):
+            size = rng.geometric(1.0 / p["ack_clump"], len(ts))
+            ends = np.minimum(np.cumsum(size) - 1, len(ts) - 1)
+            clump = np.searchsorted(np.cumsum(size), np.arange(len(ts)), side="right")
+            ts = ts[ends[clump]]
+        return ts
+
+    def _paced_send(self, a: float, t: np.ndarray, rate: np.ndarray, dt: float, rng: np.random.Generator) -> None:
+        """A pacing sender: a quantum of segments every quantum's worth of the pacing rate
+        (with BBR's ProbeBW gains); the receiver's ACKs come back a round trip later."""
+        p = self.p
+        if p["cc"] == "bbr":
+            phase = np.floor((t - self._cycle0) / (p["rtt_ms"] * 1e-3)).astype(np.int64) % 8
+            rate = rate * _BBR_GAINS[phase]
+        work = np.cumsum(rate * dt)
+        total = float(work[-1])
+        qbits = p["mtu"] * 8.0 * self._quantum
+        w = self._next_work
+        if w >= total:
+            self._next_work = w - total
+            return
+        lv = w + qbits * np.arange(int((total - w) / qbits) + 1)
+        lv = lv[lv < total]
+        self._next_work = float(lv[-1] + qbits - total)
+        te = np.interp(lv, np.concatenate([[0.0], work]), np.concatenate([[a], t + dt]))
+        q = self._quantum
+        ts = np.repeat(te, q) + np.tile(np.arange(q) * 12e-6, len(te)) + rng.exponential(20e-6, len(te) * q)
+        l3 = np.full(len(ts), p["mtu"], np.int64)
+        self._queue(ME, np.sort(ts), l3, tid=p["tid"], proto=E.PROTO_UDP if self._quic else E.PROTO_TCP,
+                    flags=F_ACKME)
+
+    def _ack_delay(self, side: int, n: int, rng: np.random.Generator) -> np.ndarray:
+        if side == ME:  # the server's ACKs of paced data come back after the round trip
+            return self.p["rtt_ms"] * 1e-3 * (0.95 + rng.exponential(0.05, n))
+        return super()._ack_delay(side, n, rng)
+
+    def _tcp_acks(self, side, rec, res, acked, rng):
+        before = len(self._new[1 - side])
+        super()._tcp_acks(side, rec, res, acked, rng)
+        if self._quic:  # QUIC ACK frames in small UDP datagrams
+            for r in self._new[1 - side][before:]:
+                r["proto"] = E.PROTO_UDP
+                r["l3len"] = rng.integers(48, 80, len(r))
 
     def _on_sent(self, side: int, rec: np.ndarray, res, rng: np.random.Generator) -> None:
         """Each ACK that reaches the laptop releases the segments it acknowledged."""

@@ -21,7 +21,26 @@ ACKs from-DS from the Internet side). ``mode: ap``: it is its own hotspot, beaco
 
 The stream runs from ``start_s`` to ``stop_s``; outside it an infra camera only sends
 cloud keepalives. ``delivery: clip`` cameras (battery models) do not stream but upload a
-recorded clip over TCP when motion triggers them.
+recorded clip over TCP when motion triggers them. ``delivery: motion`` cameras stream
+live only while their motion detector fires: each motion event starts a live stream of
+about ``motion_event_s`` seconds (the recording window plus post-roll), then the camera
+falls back to keepalives for an idle gap of mean ``motion_gap_s``.
+
+Encoders with B-frames (``bframes`` between reference frames) code a B-frame only after
+the next reference frame it predicts from has been captured: the reference (I or P) is
+coded and sent first, then the B-frames before it (decode order), so the stream runs
+``bframes`` frame intervals late and B-frames, predicted from both sides, are smaller
+(``bratio`` of a P-frame). GOPs are closed (the frame before each I-frame is a P-frame).
+Cheap and battery cameras run long GOPs (up to 10 s) and low bitrates (a few hundred
+kbit/s at 5-15 fps).
+
+Over UDP the video is RTP (RTSP/RTP, cloud relays; ``rtp``) or a vendor's P2P framing.
+RTP packets carry real header facts for the renderer (per-stream SSRC, sequence number
++1 per packet, 90 kHz timestamp of the frame's capture time, marker on a frame's last
+packet; audio on its own SSRC and clock). Over TCP, cameras that push to a cloud relay
+wrap the stream in TLS (``tls``): the application writes each frame as records of at
+most ``tls_record`` bytes (+ header and tag), and every record is segmented on its own,
+so each record boundary leaves a short remainder segment.
 """
 from __future__ import annotations
 
@@ -31,9 +50,13 @@ from typing import Any, Dict
 import numpy as np
 
 from sweeper.sim.wifi import events as E
-from sweeper.sim.wifi.devices.base import (F_ACKME, F_BURST_END, ME, PEER, Device, Param, choice, logu, packetise,
-                                           random_radio)
+from sweeper.sim.wifi.devices.base import (F_ACKME, F_BURST_END, ME, PEER, Device, Param, added_draws, check_ranges,
+                                           choice, logu, packetise, random_radio)
 from sweeper.sim.wifi.devices.flows import level_at, on_off, tcp_transfer
+from sweeper.sim.wifi.devices.rtp import RtpStream
+
+#: TLS 1.2 AES-GCM record overhead: 5-byte header, 8-byte explicit nonce, 16-byte tag
+TLS_RECORD_OVERHEAD = 29
 
 _SSID_STYLES = ("IPC-{h6}", "HDWIFICAM-{h4}", "MV{d8}", "LookCam_{h4}", "CAM-{h6}", "SmartLife-{h4}",
                 "WIFICAM-{h4}", "DIRECT-{h2}-IPCAM", "{word}-{h4}", "Mini_{h6}")
@@ -44,13 +67,16 @@ class Camera(Device):
 
     kind = "camera"
     is_camera = True
+    is_video = True
     MAC_POOL = "camera"
+    SCENE_FILE_DEFAULTS = ("bframes", "bratio", "tls", "tls_record", "audio_clock_hz", "motion_event_s",
+                           "motion_gap_s")
     KIND_PARAMS = {
         "mode": Param("infra", "infra: a station of an access point; ap: its own hotspot watched by a phone",
                       choices=("infra", "ap")),
         "open_ap": Param(False, "ap mode: the hotspot has no password (clear-text frames)"),
-        "delivery": Param("live", "live: a continuous stream; clip: motion-triggered clip uploads",
-                          choices=("live", "clip")),
+        "delivery": Param("live", "live: a continuous stream; clip: motion-triggered clip uploads; "
+                                  "motion: live streams while motion events last", choices=("live", "clip", "motion")),
         "codec": Param("h264", "video codec (sets the typical I:P size ratio)", choices=("h264", "h265")),
         "bitrate_bps": Param(1.5e6, "CBR: the target bitrate; VBR: the cap", 2e4, 3e7),
         "fps": Param(15.0, "frames per second", 1.0, 60.0),
@@ -86,6 +112,15 @@ class Camera(Device):
         "clip_s": Param(10.0, "clip: length of a recorded clip", 1.0, 600.0),
         "clip_gap_s": Param(120.0, "clip: mean time between motion triggers", 1.0, 1e6),
         "upload_bps": Param(2e6, "clip: upload throughput", 1e5, 1e8),
+        "bframes": Param(0, "B-frames between reference frames (sent after the reference they precede)", 0, 3),
+        "bratio": Param(0.5, "B-frame size / P-frame size", 0.05, 1.0),
+        "tls": Param(False, "tcp: TLS records (a short remainder segment at each record boundary)"),
+        "tls_record": Param(16384, "tls: largest record plaintext the application writes", 256, 16384),
+        "rtp": Param(True, "udp: RTP (RTSP over UDP, RTP relays); false: a vendor P2P framing"),
+        "audio_clock_hz": Param(8000, "audio RTP clock (8000 G.711, 16000 AAC, 48000 Opus/AAC)",
+                                choices=(8000, 16000, 48000)),
+        "motion_event_s": Param(17.5, "motion: mean live-stream length per motion event (+-33%)", 1.0, 3600.0),
+        "motion_gap_s": Param(60.0, "motion: mean idle time between motion events", 0.5, 1e6),
     }
 
     @classmethod
@@ -93,7 +128,8 @@ class Camera(Device):
         return params.get("mode") == "ap"
 
     @classmethod
-    def random_params(cls, rng: np.random.Generator) -> Dict[str, Any]:
+    def random_params(cls, rng: np.random.Generator, ranges: str = "calibration") -> Dict[str, Any]:
+        test = check_ranges(ranges) == "test"
         p = random_radio(rng, rates=(13.0, 19.5, 26.0, 39.0, 52.0, 58.5, 65.0, 72.2, 72.2, 150.0),
                          peer_rates=(52.0, 65.0, 72.2, 130.0, 144.4), retry_hi=0.10)
         mode = "ap" if rng.random() < 0.3 else "infra"
@@ -145,6 +181,44 @@ class Camera(Device):
             clip_gap_s=logu(rng, 20.0, 600.0),
             upload_bps=logu(rng, 1e6, 6e6),
         )
+        # later additions, from a child stream: the original draws keep their values
+        x = added_draws(rng)
+        low = x.random() < 0.3  # cheap / battery cameras: a few hundred kbit/s at low frame rates
+        p.update(
+            bframes=int(choice(x, [0, 0, 0, 0, 0, 0, 1, 2, 2, 3])),
+            bratio=float(x.uniform(0.3, 0.7)),
+            tls=bool(transport == "tcp" and mode == "infra" and x.random() < 0.4),
+            tls_record=int(choice(x, [16384, 16384, 16384, 8192, 4096, 2048])),
+            rtp=bool(x.random() < 0.5),
+            audio_clock_hz=int(choice(x, [8000, 8000, 16000, 48000])),
+            motion_event_s=float(x.uniform(12.0, 19.0)),
+            motion_gap_s=logu(x, 15.0, 300.0),
+        )
+        if p["delivery"] == "live" and mode == "infra" and x.random() < 0.15:
+            p["delivery"] = "motion"
+        if low:
+            p["bitrate_bps"] = logu(x, 0.12e6 if test else 0.15e6, 0.4e6)
+            p["fps"] = float(choice(x, [5.0, 6.0, 8.0, 10.0, 10.0, 12.0, 12.5, 15.0, 15.0]))
+        if x.random() < 0.25:
+            p["gop_s"] = logu(x, 4.0, 12.0 if test else 10.0)
+        if test:
+            # a shifted, wider test range: bitrates 0.12-12 Mbit/s, 5-30 fps, round trips 2-400 ms
+            if not low:
+                p["bitrate_bps"] = logu(x, 0.3e6, 12e6)
+                p["fps"] = float(choice(x, [5.0, 7.5, 8.0, 10.0, 12.0, 15.0, 18.0, 20.0, 24.0, 25.0, 29.97, 30.0]))
+            p["rtt_ms"] = logu(x, 1.0, 40.0) if mode == "ap" else logu(x, 2.0, 400.0)
+            p["gop_s"] = p["gop_s"] if p["gop_s"] > 4.0 else logu(x, 0.2, 4.0)
+            p["jitter_ms"] = logu(x, 0.05, 10.0)
+            p["pacing"] = 0.0 if x.random() < 0.7 else float(x.uniform(0.05, 0.9))
+            p["size_sigma"] = float(x.uniform(0.03, 0.5))
+            p["bratio"] = float(x.uniform(0.2, 0.8))
+            p["iratio"] = float(x.uniform(2.0, 20.0))
+            p["motion_event_s"] = float(x.uniform(8.0, 30.0))
+            p["cwnd_segs"] = int(logu(x, 6, 200))
+            p["audio_interval_ms"] = float(choice(x, [10.0, 20.0, 32.0, 40.0, 64.0, 128.0]))
+        fast = [r for r in (13.0, 19.5, 26.0, 39.0, 52.0, 58.5, 65.0, 72.2, 150.0) if r >= 4 * p["bitrate_bps"] / 1e6]
+        if p["phy_rate_mbps"] < 4 * p["bitrate_bps"] / 1e6:
+            p["phy_rate_mbps"] = float(choice(x, fast)) if fast else 150.0
         return p
 
     def default_ssid(self, rng: np.random.Generator) -> str:
@@ -155,8 +229,12 @@ class Camera(Device):
 
     def labels(self):
         out = super().labels()
+        p = self.p
+        out[self.mac].update(delivery=p["delivery"], bitrate_bps=p["bitrate_bps"], fps=p["fps"],
+                             transport=p["transport"], rtp=bool(self._rtp), tls=bool(self._tls),
+                             bframes=p["bframes"])
         if self.ap_mode:
-            out[self.peer] = {"kind": "camera_viewer", "camera": False, "name": f"{self.name} viewer",
+            out[self.peer] = {"kind": "camera_viewer", "camera": False, "video": False, "name": f"{self.name} viewer",
                               "channel": self.channel}
         return out
 
@@ -172,6 +250,17 @@ class Camera(Device):
         self._udp = p["transport"] == "udp"
         self._hdr = 42 if self._udp else 52
         self._stop = p["stop_s"] if p["stop_s"] >= 0 else math.inf
+        self._tls = bool(p["tls"] and not self._udp)
+        self._rtp = bool(p["rtp"] and self._udp)
+        # RTP stream state from its own generator (the traffic draws stay as they were)
+        r = np.random.default_rng([self.mac & 0xFFFFFFFF, 0x52545020])
+        self._rtp_video = [RtpStream(r), RtpStream(r)]  # main stream, sub-stream
+        self._rtp_audio = RtpStream(r, p["audio_clock_hz"], pt=8 if p["audio_clock_hz"] == 8000 else 0)
+        self._ticks = 90000.0 / p["fps"]  # RTP video clock ticks per frame
+        # B-frame pattern of one GOP: reference frames every bframes + 1, and the last frame
+        N, nb = self._gop, int(p["bframes"])
+        pos = np.arange(N)
+        self._anchor = ((pos % (nb + 1)) == 0) | (pos == N - 1)
 
     def _start(self, t0: float, rng: np.random.Generator) -> None:
         p = self.p
@@ -190,6 +279,10 @@ class Camera(Device):
         bi = self.bss.beacon_interval_tu * 1.024e-3
         self._bphase = float(rng.uniform(0, bi))
         self._bk = max(0, int(math.ceil((t0 - self._bphase) / bi)))
+        if p["delivery"] == "motion":
+            s = max(t0, start) + rng.uniform(0.0, min(p["motion_gap_s"], 10.0))
+            self._event = (s, s + p["motion_event_s"] * rng.uniform(0.67, 1.33))
+            self._event_new = True
 
     # ---- timing of the far end ----------------------------------------------------------
     def _ack_delay(self, side: int, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -219,14 +312,39 @@ class Camera(Device):
         if self.ap_mode:
             out.append(self._beacons(t0, t1, rng))
         a, b = max(t0, p["start_s"]), min(t1, self._stop)
+        motion = p["delivery"] == "motion"
         if not self.ap_mode:
-            self._keepalives(t0, t1, a, b, rng)
+            # a motion camera keeps its cloud connection alive while it streams, too
+            self._keepalives(t0, t1, 0.0, 0.0, rng) if motion else self._keepalives(t0, t1, a, b, rng)
         if a < b:
             if p["delivery"] == "live":
                 self._live(t0, t1, a, b, rng)
+            elif motion:
+                self._motion_events(t0, t1, a, b, rng)
             else:
                 self._clips(a, b, rng)
         return out
+
+    def _motion_events(self, t0, t1, a, b, rng):
+        """Live streams over the motion events that overlap [a, b)."""
+        p = self.p
+        while True:
+            s, e = self._event
+            if s >= b:
+                return
+            ia, ib = max(a, s), min(b, e)
+            if ia < ib:
+                if self._event_new:  # frames and audio restart at the event: nothing from the idle gap
+                    self._event_new = False
+                    self._k = max(self._k, int(math.ceil((s - p["start_s"]) / self._T - 1e-9)))
+                    ai = p["audio_interval_ms"] * 1e-3
+                    self._am = max(self._am, int(math.ceil((s - p["start_s"]) / ai - 1e-9)))
+                self._live(t0, t1, ia, ib, rng)
+            if e > b:
+                return
+            ns = e + max(0.5, rng.exponential(p["motion_gap_s"]))
+            self._event = (ns, ns + p["motion_event_s"] * rng.uniform(0.67, 1.33))
+            self._event_new = True
 
     def _beacons(self, t0, t1, rng):
         bi = self.bss.beacon_interval_tu * 1.024e-3
@@ -255,7 +373,7 @@ class Camera(Device):
         self._queue(PEER, ts + rtt * (1.0 + rng.exponential(0.2, n)), rng.integers(60, 140, n),
                     flags=F_ACKME | F_BURST_END)
 
-    def _frame_sizes(self, k, tn, bitrate, rng, motion):
+    def _frame_sizes(self, k, tn, bitrate, rng, motion, bframes=True):
         p = self.p
         N = self._gop
         is_i = (k % N) == 0
@@ -263,8 +381,15 @@ class Camera(Device):
             lvl = np.where(motion, self._motion_gain, p["calm_level"])
         else:
             lvl = np.ones(len(k))
-        pbytes = lvl * bitrate * N / p["fps"] / (p["iratio"] + N - 1) / 8.0
-        size = np.where(is_i, p["iratio"] * pbytes, pbytes)
+        if bframes and p["bframes"]:
+            # the GOP's budget: one I-frame, the P-frames, the smaller B-frames
+            n_b = int((~self._anchor).sum())
+            pbytes = lvl * bitrate * N / p["fps"] / (p["iratio"] + N - 1 - n_b + p["bratio"] * n_b) / 8.0
+            is_b = ~self._anchor[k % N]
+            size = np.where(is_i, p["iratio"] * pbytes, np.where(is_b, p["bratio"] * pbytes, pbytes))
+        else:
+            pbytes = lvl * bitrate * N / p["fps"] / (p["iratio"] + N - 1) / 8.0
+            size = np.where(is_i, p["iratio"] * pbytes, pbytes)
         sig = np.where(is_i, p["size_sigma"] * 0.5, p["size_sigma"])
         size = size * np.exp(rng.normal(0.0, 1.0, len(k)) * sig - sig * sig / 2)
         return np.maximum(size, 24).astype(np.int64), is_i
@@ -273,27 +398,40 @@ class Camera(Device):
         p = self.p
         T = self._T
         start = p["start_s"]
-        k_end = int(math.ceil((b - start) / T - 1e-9))
+        nb = int(p["bframes"])
+        # self._k counts send slots: slot s leaves at start + (s + bframes) * T
+        k_end = int(math.ceil((b - start) / T - nb - 1e-9))
         if k_end > self._k:
-            k = np.arange(self._k, k_end)
+            if nb:
+                k, slot = self._decode_order(self._k, k_end)
+            else:
+                k = slot = np.arange(self._k, k_end)
             self._k = k_end
-            tn = start + k * T
-            intervals, self._motion, self._motion_until = on_off(t0, t1, self._motion, self._motion_until,
-                                                                  self._mean_on, self._mean_off, rng)
-            motion = level_at(tn, intervals)
-            tf = tn + np.abs(rng.normal(0.0, p["jitter_ms"] * 1e-3, len(k)))
+            tn = start + k * T  # capture times
+            if p["delivery"] == "motion":
+                motion = np.ones(len(k), bool)  # the stream runs because something moves
+            else:
+                intervals, self._motion, self._motion_until = on_off(t0, t1, self._motion, self._motion_until,
+                                                                      self._mean_on, self._mean_off, rng)
+                motion = level_at(tn, intervals)
+            ts = tn if not nb else start + (slot + nb) * T
+            tf = ts + np.abs(rng.normal(0.0, p["jitter_ms"] * 1e-3, len(k)))
             stall = rng.random(len(k)) < p["stall_p"]
             tf = tf + np.where(stall, rng.exponential(p["stall_ms"] * 1e-3, len(k)), 0.0)
             size, is_i = self._frame_sizes(k, tn, p["bitrate_bps"], rng, motion)
             keep = is_i | (rng.random(len(k)) >= p["drop_p"])
             tf, size = tf[keep], size[keep]
+            ticks = np.round(k[keep] * self._ticks).astype(np.int64)  # RTP clock of the capture time
+            stream = np.zeros(len(tf), np.int64)
             if p["substream"]:
-                sub, _ = self._frame_sizes(k[keep], tn[keep], p["substream_bps"], rng, motion[keep])
+                sub, _ = self._frame_sizes(k[keep], tn[keep], p["substream_bps"], rng, motion[keep], bframes=False)
                 tf = np.concatenate([tf, tf + rng.uniform(0.0005, 0.003, len(tf))])
                 size = np.concatenate([size, sub])
+                ticks = np.concatenate([ticks, ticks])
+                stream = np.concatenate([stream, np.ones(len(sub), np.int64)])
             if not self._udp:
                 size = size + 20  # container / chunk headers per frame
-            self._send_frames(tf, size, rng)
+            self._send_frames(tf, size, rng, ticks, stream)
         if p["audio"]:
             ai = p["audio_interval_ms"] * 1e-3
             m_end = int(math.ceil((b - start) / ai - 1e-9))
@@ -303,19 +441,52 @@ class Camera(Device):
                 ta = start + m * ai + np.abs(rng.normal(0.0, 0.0003, len(m)))
                 l3 = p["audio_bytes"] + self._hdr + rng.integers(-4, 5, len(m))
                 fl = (F_ACKME | F_BURST_END) if (not self._udp or p["udp_ack_every"]) else 0
+                rtp = {}
+                if self._rtp:
+                    au = self._rtp_audio
+                    per = int(round(ai * au.clock_hz))  # samples per packet
+                    rtp = dict(rtp=au.first_byte(np.zeros(len(m))), rtp_seq=au.next_seqs(len(m)),
+                               rtp_ts=au.stamps(m * per), ssrc=au.ssrc)
                 self._queue(ME, np.sort(ta), l3, tid=p["tid"], proto=E.PROTO_UDP if self._udp else E.PROTO_TCP,
-                            flags=fl)
+                            flags=fl, **rtp)
         if self._udp:
             self._rtcp(a, b, rng)
 
-    def _send_frames(self, tf, size, rng):
-        """Packetise coded frames and hand the packets to the camera's Wi-Fi queue."""
+    def _decode_order(self, s0: int, s1: int):
+        """(display index, send slot) of the frames sent in slots [s0, s1), by slot.
+
+        A reference frame (I/P) at display index k is sent right after the previous
+        reference (slot = previous reference + 1); the B-frames before it follow it
+        (a B-frame at m gets slot m + 1). A slot s holds a frame k in [s - 1, s + bframes]."""
+        nb = int(self.p["bframes"])
+        N = self._gop
+        k = np.arange(max(0, s0 - 1), s1 + nb + 1)
+        pos = k % N
+        anchor = self._anchor[pos]
+        prev_ref = k - pos + ((pos - 1) // (nb + 1)) * (nb + 1)
+        slot = np.where(anchor, np.where(pos == 0, k, prev_ref + 1), k + 1)
+        sel = (slot >= s0) & (slot < s1)
+        k, slot = k[sel], slot[sel]
+        o = np.argsort(slot, kind="stable")
+        return k[o], slot[o]
+
+    def _send_frames(self, tf, size, rng, ticks=None, stream=None):
+        """Packetise coded frames and hand the packets to the camera's Wi-Fi queue
+        (``ticks``: RTP clock of each frame, ``stream``: 0 main, 1 sub-stream)."""
         p = self.p
         if not len(tf):
             return
         order = np.argsort(tf, kind="stable")
         tf, size = tf[order], size[order]
-        msg, l3, last = packetise(size, p["mtu"], self._hdr)
+        if self._tls:
+            # each frame is written as TLS records; every record is segmented on its own
+            ovh = TLS_RECORD_OVERHEAD
+            rmsg, rlen, _ = packetise(size, p["tls_record"] + ovh, ovh)
+            pm, l3, rlast = packetise(rlen, p["mtu"], self._hdr)
+            msg = rmsg[pm]
+            last = rlast & np.append(rmsg[1:] != rmsg[:-1], True)[pm]
+        else:
+            msg, l3, last = packetise(size, p["mtu"], self._hdr)
         n_per = np.bincount(msg, minlength=len(size))
         j = np.arange(len(msg)) - (np.cumsum(n_per) - n_per)[msg]
         arr = tf[msg] + j * rng.uniform(8e-6, 30e-6)
@@ -325,9 +496,25 @@ class Camera(Device):
             arr = arr + (j // p["cwnd_segs"]) * p["rtt_ms"] * 1e-3
         ackme = F_ACKME if (not self._udp or p["udp_ack_every"]) else 0
         flags = np.where(last, F_BURST_END, 0) | ackme
-        order = np.argsort(arr, kind="stable")
-        self._queue(ME, arr[order], l3[order], tid=p["tid"], proto=E.PROTO_UDP if self._udp else E.PROTO_TCP,
-                    flags=flags[order])
+        o = np.argsort(arr, kind="stable")
+        rtp = {}
+        if self._rtp and ticks is not None:
+            fm = order[msg[o]]  # each packet's frame, in the caller's indexing
+            st = stream[fm]
+            rb = np.zeros(len(o), np.uint8)
+            seq = np.zeros(len(o), np.int64)
+            ts = np.zeros(len(o), np.int64)
+            ssrc = np.zeros(len(o), np.int64)
+            for sid in np.unique(st):
+                m = st == sid
+                v = self._rtp_video[int(sid)]
+                rb[m] = v.first_byte(last[o][m])
+                seq[m] = v.next_seqs(int(m.sum()))
+                ts[m] = v.stamps(ticks[fm[m]])
+                ssrc[m] = v.ssrc
+            rtp = dict(rtp=rb, rtp_seq=seq, rtp_ts=ts, ssrc=ssrc)
+        self._queue(ME, arr[o], l3[o], tid=p["tid"], proto=E.PROTO_UDP if self._udp else E.PROTO_TCP,
+                    flags=flags[o], **rtp)
 
     def _rtcp(self, a, b, rng):
         """RTCP sender reports from the camera, receiver reports from the viewer."""

@@ -72,3 +72,44 @@ def level_at(ts: np.ndarray, intervals: List[Tuple[float, float]]) -> np.ndarray
     for a, b in intervals:
         on |= (ts >= a) & (ts < b)
     return on
+
+
+class ChunkedTransfer:
+    """A long TCP or QUIC transfer made a chunk at a time, so a file of gigabytes never
+    sits in memory as one array: slow start on the first chunk (a fresh connection, or
+    one idle long enough to restart from the initial window), then ACK-clocked segments
+    at the bottleneck rate. ``take(until)`` returns the segments of every chunk that
+    starts before ``until``: (hand-over times, IP lengths, is-last-of-transfer)."""
+
+    CHUNK_SEGS = 2000
+
+    def __init__(self, t0: float, nbytes: int, mtu: int, hdr: int, rate_bps: float, rtt_s: float,
+                 jitter: float = 0.3, iw: int = 10):
+        self.t = float(t0)
+        self.left = max(1, int(nbytes))
+        self.mtu, self.hdr = int(mtu), int(hdr)
+        self.rate, self.rtt, self.jitter, self.iw = float(rate_bps), float(rtt_s), float(jitter), int(iw)
+
+    @property
+    def done(self) -> bool:
+        return self.left <= 0
+
+    def take(self, until: float, rng: np.random.Generator) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        arrs, l3s = [], []
+        chunk = self.CHUNK_SEGS * (self.mtu - self.hdr)
+        while self.left > 0 and self.t < until:
+            n = min(self.left, chunk)
+            arr, l3 = tcp_transfer(self.t, n, self.mtu, self.hdr, self.rate, self.rtt, rng, iw=self.iw,
+                                   jitter=self.jitter)
+            self.iw = 1 << 40  # the window is open after the first chunk
+            self.left -= n
+            self.t = float(arr[-1]) + self.mtu * 8.0 / self.rate
+            arrs.append(arr)
+            l3s.append(l3)
+        if not arrs:
+            return np.zeros(0), np.zeros(0, np.int64), np.zeros(0, bool)
+        arr, l3 = np.concatenate(arrs), np.concatenate(l3s)
+        last = np.zeros(len(arr), bool)
+        if self.left <= 0:
+            last[-1] = True
+        return arr, l3, last

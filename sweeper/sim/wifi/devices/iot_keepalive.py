@@ -14,8 +14,8 @@ from typing import Any, Dict
 import numpy as np
 
 from sweeper.sim.wifi import events as E
-from sweeper.sim.wifi.devices.base import (F_ACKME, F_BURST_END, F_GROUP, ME, PEER, Device, Param, choice, logu,
-                                           random_radio)
+from sweeper.sim.wifi.devices.base import (F_ACKME, F_BURST_END, F_GROUP, ME, PEER, Device, Param, check_ranges, choice,
+                                           logu, random_radio)
 from sweeper.sim.wifi.devices.flows import tcp_transfer
 
 
@@ -42,7 +42,8 @@ class IotKeepalive(Device):
     }
 
     @classmethod
-    def random_params(cls, rng: np.random.Generator) -> Dict[str, Any]:
+    def random_params(cls, rng: np.random.Generator, ranges: str = "calibration") -> Dict[str, Any]:
+        test = check_ranges(ranges) == "test"
         p = random_radio(rng, rates=(6.5, 13.0, 19.5, 26.0, 39.0, 52.0, 65.0, 72.2),
                          peer_rates=(26.0, 52.0, 65.0, 72.2), retry_hi=0.12)
         p["max_agg"] = int(choice(rng, [1, 1, 4, 8]))
@@ -64,6 +65,9 @@ class IotKeepalive(Device):
             update_bytes=logu(rng, 5e3, 5e5),
             rtt_ms=logu(rng, 10.0, 300.0),
         )
+        if test:  # shifted, wider ranges for a test set
+            p.update(interval_s=logu(rng, 0.5, 120.0), rtt_ms=logu(rng, 2.0, 400.0), report_s=logu(rng, 5.0, 1200.0),
+                     update_bytes=logu(rng, 1e3, 2e6))
         return p
 
     def _setup(self) -> None:

@@ -15,7 +15,8 @@ import numpy as np
 
 from sweeper.sim.wifi import events as E
 from sweeper.wifi.channels import CHANNELS_5
-from sweeper.sim.wifi.devices.base import F_ACKME, F_BURST_END, ME, PEER, Device, Param, choice, logu, random_radio
+from sweeper.sim.wifi.devices.base import (F_ACKME, F_BURST_END, ME, PEER, Device, Param, check_ranges, choice, logu,
+                                           random_radio)
 from sweeper.sim.wifi.devices.flows import tcp_transfer
 
 _NON_DFS_5 = (36, 40, 44, 48, 149, 153, 157, 161, 165)
@@ -44,7 +45,8 @@ class PhoneIdle(Device):
     }
 
     @classmethod
-    def random_params(cls, rng: np.random.Generator) -> Dict[str, Any]:
+    def random_params(cls, rng: np.random.Generator, ranges: str = "calibration") -> Dict[str, Any]:
+        test = check_ranges(ranges) == "test"
         p = random_radio(rng, rates=(65.0, 72.2, 130.0, 144.4, 173.3, 433.3),
                          peer_rates=(65.0, 130.0, 173.3, 433.3), retry_hi=0.10)
         p.update(
@@ -62,6 +64,9 @@ class PhoneIdle(Device):
             sync_bytes=logu(rng, 1e4, 2e6),
             rtt_ms=logu(rng, 10.0, 200.0),
         )
+        if test:  # shifted, wider ranges for a test set
+            p.update(scan_s=logu(rng, 5.0, 120.0), push_s=logu(rng, 10.0, 1200.0), rtt_ms=logu(rng, 2.0, 400.0),
+                     sync_bytes=logu(rng, 5e3, 5e6))
         return p
 
     def _start(self, t0: float, rng: np.random.Generator) -> None:

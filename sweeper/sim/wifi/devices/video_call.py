@@ -9,6 +9,11 @@ congestion-control feedback every 50-100 ms, forward error correction adds a sha
 packets. The remote side's media arrives through the Internet with jitter, so the
 downlink frames are smeared. Phones use a randomised (locally administered) MAC on most
 networks.
+
+SRTP encrypts only the payload: the RTP header stays readable, so every media packet
+carries its stream's SSRC (video, audio and the FEC/retransmission stream apart, per
+direction), a sequence number +1 per packet, the 90 kHz (video) or 48 kHz (Opus)
+timestamp of its frame, and the marker bit on a video frame's last packet.
 """
 from __future__ import annotations
 
@@ -18,7 +23,8 @@ from typing import Any, Dict
 import numpy as np
 
 from sweeper.sim.wifi import events as E
-from sweeper.sim.wifi.devices.base import ME, PEER, Device, Param, choice, logu, packetise, random_radio
+from sweeper.sim.wifi.devices.base import ME, PEER, Device, Param, check_ranges, choice, logu, packetise, random_radio
+from sweeper.sim.wifi.devices.rtp import RtpStream
 
 
 class VideoCall(Device):
@@ -51,7 +57,8 @@ class VideoCall(Device):
     }
 
     @classmethod
-    def random_params(cls, rng: np.random.Generator) -> Dict[str, Any]:
+    def random_params(cls, rng: np.random.Generator, ranges: str = "calibration") -> Dict[str, Any]:
+        test = check_ranges(ranges) == "test"
         p = random_radio(rng, rates=(65.0, 72.2, 130.0, 144.4, 173.3, 286.8, 433.3),
                          peer_rates=(65.0, 130.0, 173.3, 286.8, 433.3), retry_hi=0.10)
         wmm = rng.random() < 0.4
@@ -78,10 +85,21 @@ class VideoCall(Device):
             start_s=start,
             stop_s=-1.0 if rng.random() < 0.85 else start + logu(rng, 10.0, 300.0),
         )
+        if test:  # shifted, wider ranges for a test set
+            p.update(up_bps=logu(rng, 0.15e6, 4e6), down_bps=logu(rng, 0.15e6, 4e6),
+                     fps_up=float(choice(rng, [10.0, 15.0, 20.0, 24.0, 25.0, 30.0, 60.0])),
+                     fps_down=float(choice(rng, [10.0, 15.0, 20.0, 24.0, 25.0, 30.0, 60.0])),
+                     pacing_mult=float(rng.uniform(1.1, 8.0)), keyframe_s=logu(rng, 2.0, 120.0),
+                     net_jitter_ms=logu(rng, 0.5, 60.0), feedback_ms=float(rng.uniform(30.0, 200.0)))
         return p
 
     def _setup(self) -> None:
         self._stop = self.p["stop_s"] if self.p["stop_s"] >= 0 else math.inf
+        # RTP stream state per direction, from its own generator (traffic draws unchanged)
+        r = np.random.default_rng([self.mac & 0xFFFFFFFF, 0x56434C4C])
+        self._rtp_v = [RtpStream(r), RtpStream(r)]
+        self._rtp_fec = [RtpStream(r), RtpStream(r)]
+        self._rtp_a = [RtpStream(r, 48000), RtpStream(r, 48000)]
 
     def _start(self, t0: float, rng: np.random.Generator) -> None:
         p = self.p
@@ -131,18 +149,32 @@ class VideoCall(Device):
             msg, l3, last = packetise(size, p["max_packet"], 50)
             # FEC / retransmissions: extra packets of the same frames
             extra = rng.random(len(msg)) < p["fec_share"]
+            fec = np.concatenate([np.zeros(len(msg), bool), np.ones(int(extra.sum()), bool)])
+            last = np.concatenate([last, np.zeros(int(extra.sum()), bool)])
             msg = np.concatenate([msg, msg[extra]])
             l3 = np.concatenate([l3, l3[extra]])
             n_per = np.bincount(msg, minlength=len(size))
             order = np.argsort(msg, kind="stable")
-            msg, l3 = msg[order], l3[order]
+            msg, l3, fec, last = msg[order], l3[order], fec[order], last[order]
             j = np.arange(len(msg)) - (np.cumsum(n_per) - n_per)[msg]
             spacing = l3 * 8.0 / (p["pacing_mult"] * rate[msg])
             arr = tf[msg] + j * spacing
             if not up:
                 arr = arr + np.abs(rng.normal(0.0, p["net_jitter_ms"] * 1e-3, len(arr)))
             o = np.argsort(arr, kind="stable")
-            self._queue(side, arr[o], l3[o], tid=p["tid_video"], proto=E.PROTO_UDP)
+            msg, fec, last = msg[o], fec[o], last[o]
+            ticks = np.round(k[msg] * (90000.0 / fps)).astype(np.int64)
+            rb = np.zeros(len(o), np.uint8)
+            seq = np.zeros(len(o), np.int64)
+            ssrc = np.zeros(len(o), np.int64)
+            ts = np.zeros(len(o), np.int64)
+            for st, m in ((self._rtp_v[side], ~fec), (self._rtp_fec[side], fec)):
+                rb[m] = st.first_byte(last[m])
+                seq[m] = st.next_seqs(int(m.sum()))
+                ts[m] = st.stamps(ticks[m])
+                ssrc[m] = st.ssrc
+            self._queue(side, arr[o], l3[o], tid=p["tid_video"], proto=E.PROTO_UDP, rtp=rb, rtp_seq=seq, rtp_ts=ts,
+                        ssrc=ssrc)
         # audio
         ai = p["audio_interval_ms"] * 1e-3
         sta = p["start_s"] + self._aphase[side]
@@ -152,7 +184,10 @@ class VideoCall(Device):
             self._am[side] = m_end
             ta = sta + m * ai + np.abs(rng.normal(0.0, 0.0005 if up else p["net_jitter_ms"] * 1e-3, len(m)))
             l3 = p["audio_bytes"] + 50 + rng.integers(-15, 16, len(m))
-            self._queue(side, np.sort(ta), np.maximum(l3, 60), tid=p["tid_audio"], proto=E.PROTO_UDP)
+            au = self._rtp_a[side]
+            self._queue(side, np.sort(ta), np.maximum(l3, 60), tid=p["tid_audio"], proto=E.PROTO_UDP,
+                        rtp=au.first_byte(np.zeros(len(m))), rtp_seq=au.next_seqs(len(m)),
+                        rtp_ts=au.stamps(np.round(m * ai * 48000).astype(np.int64)), ssrc=au.ssrc)
         # congestion-control feedback (RTCP transport-cc)
         fb = []
         while self._fb[side] < b:

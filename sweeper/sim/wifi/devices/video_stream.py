@@ -17,7 +17,7 @@ from typing import Any, Dict
 import numpy as np
 
 from sweeper.sim.wifi import events as E
-from sweeper.sim.wifi.devices.base import (F_ACKME, F_BURST_END, ME, PEER, Device, Param, choice, logu,
+from sweeper.sim.wifi.devices.base import (F_ACKME, F_BURST_END, ME, PEER, Device, Param, check_ranges, choice, logu,
                                            random_radio)
 from sweeper.sim.wifi.devices.flows import tcp_transfer
 
@@ -46,7 +46,8 @@ class VideoStream(Device):
     }
 
     @classmethod
-    def random_params(cls, rng: np.random.Generator) -> Dict[str, Any]:
+    def random_params(cls, rng: np.random.Generator, ranges: str = "calibration") -> Dict[str, Any]:
+        test = check_ranges(ranges) == "test"
         p = random_radio(rng, rates=(65.0, 130.0, 144.4, 173.3, 300.0, 433.3, 866.7),
                          peer_rates=(130.0, 173.3, 300.0, 433.3, 866.7), retry_hi=0.08)
         quic = rng.random() < 0.3
@@ -68,6 +69,10 @@ class VideoStream(Device):
             start_s=start,
             stop_s=-1.0 if rng.random() < 0.85 else start + logu(rng, 20.0, 600.0),
         )
+        if test:  # shifted, wider ranges for a test set
+            video = logu(rng, 0.5e6, 25e6)
+            p.update(video_bps=video, throughput_bps=max(logu(rng, 3e6, 100e6), 1.5 * video),
+                     seg_s=float(choice(rng, [1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 10.0])), rtt_ms=logu(rng, 2.0, 400.0))
         return p
 
     def _setup(self) -> None:
