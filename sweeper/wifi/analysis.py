@@ -18,7 +18,7 @@ import numpy as np
 from sweeper.wifi import classify, oui
 from sweeper.wifi.channels import channel_to_mhz, mhz_to_channel
 from sweeper.wifi.features import WINDOW_DTYPE, TrafficWindows, WindowConfig
-from sweeper.wifi.frames import (FC_RETRY, FTYPE_DATA, FTYPE_MGMT, SUBTYPE_BEACON,
+from sweeper.wifi.frames import (FC_RETRY, FTYPE_DATA, FTYPE_MGMT, PATH_FORWARDED, SUBTYPE_BEACON,
                                  SUBTYPE_PROBE_RESP, ParseStats, is_group, is_local,
                                  mac_to_str, parse_batch)
 from sweeper.wifi.source import SUPPORTED_LINKTYPES, RawBatch
@@ -45,6 +45,7 @@ class Device:
     freq_frames: Dict[int, int] = field(default_factory=dict)  # MHz -> frames heard there
     bssid: int = 0
     beacons: int = 0
+    forwarded: int = 0  # wired frames it relayed from the internet (a gateway)
     score: float = 0.0  # best two-window score so far
     best: Optional[np.void] = None  # the window row behind it
     prev_t_end: float = -math.inf
@@ -85,6 +86,7 @@ class TrafficAnalyzer:
         self._segment_channel = 0
         self._vendor_hint: Dict[int, bool] = {}
         self.windows_scored = 0
+        self._key_frames: Dict[int, tuple] = {}  # mac -> (when, how large) of its last key frame
 
     # ------------------------------------------------------------------ feeding
 
@@ -142,8 +144,10 @@ class TrafficAnalyzer:
         first = np.minimum.reduceat(ts_sorted, starts)
         last = np.maximum.reduceat(ts_sorted, starts)
         data = (ff["ftype"] == FTYPE_DATA) & ((ff["fcflags"] & FC_RETRY) == 0) & ~is_group(ff["ra"])
+        forwarded = ff["path"] == PATH_FORWARDED  # a gateway relaying the internet (wired)
         l3 = np.maximum(ff["l3len"], 0).astype(np.float64)
-        upb = np.bincount(inv, weights=np.where(data, l3, 0.0), minlength=n)
+        upb = np.bincount(inv, weights=np.where(data & ~forwarded, l3, 0.0), minlength=n)
+        nfwd = np.bincount(inv, weights=forwarded.astype(np.float64), minlength=n)
         rssi = ff["rssi"]
         rok = ~np.isnan(rssi)
         rsum = np.bincount(inv, weights=np.where(rok, rssi, 0.0), minlength=n)
@@ -175,6 +179,7 @@ class TrafficAnalyzer:
             d.rssi_n += int(rn[i])
             d.rssi_max = max(d.rssi_max, float(rmax[i]))
             d.beacons += int(nbeacon[i])
+            d.forwarded += int(nfwd[i])
             if bssid[i]:
                 d.bssid = int(bssid[i])
         for k, c in zip(fkey.tolist(), fcount.tolist()):
@@ -206,6 +211,8 @@ class TrafficAnalyzer:
         local = is_local(rows["mac"])
         hint = self._module_hints(np.unique(rows["mac"]))
         module = np.array([hint[int(m)] for m in rows["mac"]], bool)
+        rows = rows.copy()
+        rows["keyframe"] = classify.carry_key_frames(rows, self._key_frames)
         scores = classify.window_scores(rows, local, module)
         step = self.window_cfg.step_s
         for i in range(rows.size):  # rows are few: only windows that passed the gate
@@ -219,7 +226,10 @@ class TrafficAnalyzer:
             if not consecutive:
                 d.run_start = t_end - float(rows["dur"][i])
             d.prev_t_end, d.prev_score = t_end, s
-            if held > d.score or d.best is None:
+            # the row behind the best score; while nothing scores, the peak upload (what
+            # a user wants to see in the device list)
+            if held > d.score or d.best is None or (
+                    d.score == 0 and held == 0 and rows["up_kbps"][i] > d.best["up_kbps"]):
                 if held > d.score:
                     d.score = held
                 if d.best is None or held >= d.score:
@@ -274,7 +284,8 @@ class TrafficAnalyzer:
             "mac": mac_to_str(d.mac),
             "vendor": vendor,
             "locally_administered": d.local,
-            "role": "access_point" if is_ap else ("station" if d.freq or d.rssi_n else "wired"),
+            "role": "access_point" if is_ap else ("station" if d.freq or d.rssi_n else
+                                                  "gateway" if d.forwarded > d.frames / 2 else "wired"),
             "bssid": mac_to_str(bssid) if bssid else None,
             "ssid": self.ssids.get(bssid) if bssid else None,
             "channel": mhz_to_channel(d.freq) if d.freq else None,
@@ -294,7 +305,7 @@ class TrafficAnalyzer:
         out.update({
             "uplink_kbps": round(float(row["up_kbps"]), 1),
             "downlink_kbps": round(float(row["down_kbps"]), 1),
-            "burst_hz": round(float(row["burst_hz"]), 2),
+            "burst_hz": round(float(row["frame_hz"]), 2),
             "reasons": classify.reasons(row, d.local, vendor),
             "seen_at": round(float(row["t_end"]), 3),
         })

@@ -1,12 +1,14 @@
 """Per-transmitter traffic features over sliding windows, computed on whole batches.
 
-Time is cut into slots of ``step_s`` (0.25 s). A window is the last ``window_s`` (2 s,
-i.e. 8 slots) ending at a slot boundary, evaluated for each transmitter at each slot
-in which it sent unicast data. Per (transmitter, slot) sums come from one sort and
-``bincount``; window sums are differences of cumulative sums; so there is no Python
-loop over frames or windows. Only windows that pass a cheap gate (enough uplink to be
-any camera) get the costly part: the uplink as busy/idle 2 ms bins, whose
-autocorrelation shows bursts recurring at a video frame rate.
+Time is cut into slots of ``step_s`` (0.25 s). A window is the last ``window_s`` (4 s,
+i.e. 16 slots; shorter, from 1 s, while a capture or channel visit is young) ending at
+a slot boundary, evaluated for each transmitter at each slot in which it sent unicast
+data. Per (transmitter, slot) sums come from one sort and ``bincount``; window sums
+are differences of cumulative sums; so there is no Python loop over frames or windows.
+Only windows that pass a cheap gate (enough uplink to be any camera) get the costly
+part: the burst-level evidence of :mod:`sweeper.wifi.bursts` (frame clock, frame
+boundaries, key frames). Four seconds hold 20 frames of a 5 fps camera, enough for its
+clock to stand out from chance; a young window judges what it has.
 
 What is "uplink": data frames the transmitter sends to a unicast receiver (a camera in
 AP mode sends its video from-DS, so direction bits are not used); "downlink": unicast
@@ -23,13 +25,17 @@ from typing import Optional
 
 import numpy as np
 
-from sweeper.wifi.frames import FC_RETRY, FRAME_DTYPE, FTYPE_DATA, is_group
+from sweeper.wifi import bursts
+from sweeper.wifi.frames import FC_RETRY, FRAME_DTYPE, FTYPE_DATA, PATH_FORWARDED, is_group
 
 #: network-layer bytes from which a packet counts as "large" (video is cut into
 #: near-MTU packets: 1500 on Ethernet, 1200-1400 for some RTP/WebRTC stacks)
 LARGE_L3 = 1000
 #: "near MTU" in the reasons shown to the user
 NEAR_MTU_L3 = 1400
+#: received packets above this many network-layer bytes are more than a TCP ACK
+#: (40-64) or an RTP receiver report: in a call, the far side's voice every 20-60 ms
+MEDIA_L3_MIN = 90
 
 WINDOW_DTYPE = np.dtype([
     ("mac", "u8"),  # transmitter
@@ -37,6 +43,7 @@ WINDOW_DTYPE = np.dtype([
     ("dur", "f4"),  # seconds of capture in the window
     ("up_kbps", "f4"),  # unicast data sent, kbit/s of network-layer bytes
     ("down_kbps", "f4"),  # unicast data received
+    ("down_media_pps", "f4"),  # packets received per second larger than an ACK (MEDIA_L3_MIN)
     ("up_fps", "f4"),  # frames sent per second
     ("up_share", "f4"),  # up / (up + down) bytes
     ("large_share", "f4"),  # share of uplink bytes in packets >= LARGE_L3
@@ -44,9 +51,17 @@ WINDOW_DTYPE = np.dtype([
     ("steadiness", "f4"),  # share of the window's slots with uplink
     ("slot_cv", "f4"),  # coefficient of variation of uplink bytes per slot
     ("growth", "f4"),  # uplink bytes in the window's second half / first half
-    ("periodicity", "f4"),  # autocorrelation peak of the burst series at video frame periods
-    ("burst_hz", "f4"),  # burst rate at that peak
-    ("occupancy", "f4"),  # share of 2 ms bins with uplink (low: bursty; high: saturating)
+    # burst-level evidence (sweeper.wifi.bursts): how video is made and carried
+    ("frame_bursts", "f4"),  # bursts of >= FRAME_MIN_BYTES per second
+    ("clock", "f4"),  # phase coherence of burst onsets on the best frame-rate grid (0..1)
+    ("clock_z", "f4"),  # Rayleigh statistic of that coherence (effective onsets x clock^2)
+    ("clock_margin", "f4"),  # clock minus the mean clock of gap-shuffled surrogates
+    ("frame_hz", "f4"),  # the rate of that grid
+    ("boundaries", "f4"),  # share of bursts that end in a short (remainder) packet
+    ("size_cv", "f4"),  # coefficient of variation of burst sizes (I/P/B, content)
+    ("keyframe", "f4"),  # largest frame slot's bytes over the median slot's (I-frames)
+    ("idle", "f4"),  # share of 2 ms bins with no uplink
+    ("rtp_video", "f4"),  # share of RTP frame markers on a 90 kHz clock (wired captures)
     ("rssi_mean", "f4"),
     ("rssi_std", "f4"),
 ])
@@ -54,18 +69,14 @@ WINDOW_DTYPE = np.dtype([
 
 @dataclass(frozen=True)
 class WindowConfig:
-    window_s: float = 2.0
+    window_s: float = 4.0
     step_s: float = 0.25
     #: shortest window worth judging (at the start of a capture or a channel visit)
     min_window_s: float = 1.0
-    #: uplink that could be any camera at all (the lowest bitrates are ~200 kbit/s)
-    gate_kbps: float = 120.0
-    gate_frames: int = 12
-    #: fine bins for burst timing, and the burst periods searched: video frames at 8-40
-    #: frames/s, and up to 0.35 s where a short GOP's I-frame bursts set the rhythm
-    bin_s: float = 0.002
-    min_period_s: float = 1 / 40
-    max_period_s: float = 0.35  # frame periods up to 1/8 s, and GOPs of a few frames
+    #: uplink that could be any camera at all (a cheap camera's 150 kbit/s sub-stream
+    #: averages less over a calm stretch)
+    gate_kbps: float = 40.0
+    gate_frames: int = 10
 
 
 class TrafficWindows:
@@ -81,21 +92,8 @@ class TrafficWindows:
         self._carry = np.zeros(0, FRAME_DTYPE)
         self._seg_start: Optional[float] = None
         self._done_slot: Optional[int] = None  # last slot whose window was evaluated
-        # candidate frame periods (in bins) and, for each, the lags from half a period to
-        # the period itself, where the correlation must dip below the peak
-        lag_lo = int(np.floor(cfg.min_period_s / cfg.bin_s))
-        lag_hi = int(np.ceil(cfg.max_period_s / cfg.bin_s))
-        self._lags = np.arange(lag_lo, 2 * lag_hi + 2)  # periods and their second multiples
-        self._n_periods = lag_hi - lag_lo + 1
-        # the dip: min over lags [L // 2, L], answered from a sparse table of minima over
-        # power-of-two spans (two overlapping spans cover any range)
-        lo_lag = self._lags // 2
-        span = self._lags - lo_lag + 1
-        self._valley_level = np.floor(np.log2(span)).astype(np.int64)
-        self._valley_lo = lo_lag
-        self._valley_hi = self._lags - (1 << self._valley_level) + 1
-        periods = np.arange(lag_lo, lag_hi + 1)
-        self._double_idx = (2 * periods[:, None] + np.array([-1, 0, 1])[None, :]) - lag_lo
+        #: surrogate shuffles are random: a fixed seed keeps a capture's verdict reproducible
+        self._rng = np.random.default_rng(0x5EED)
 
     def start_segment(self, ts: Optional[float] = None) -> None:
         """Forget the carried frames; windows start again at ``ts`` (or the next frame)."""
@@ -147,7 +145,10 @@ class TrafficWindows:
         self._done_slot = last_slot if self._done_slot is None else max(self._done_slot, last_slot)
 
         fresh = (f["fcflags"] & FC_RETRY) == 0
-        up = fresh & ~is_group(f["ra"]) & (f["l3len"] >= 0)
+        unicast = fresh & ~is_group(f["ra"]) & (f["l3len"] >= 0)
+        # on a wire, what the gateway forwards from the internet is its receiver's
+        # download, not the gateway's upload
+        up = unicast & (f["path"] != PATH_FORWARDED)
         if not up.any():
             return np.zeros(0, WINDOW_DTYPE)
         senders, up_sender = np.unique(f["ta"][up], return_inverse=True)
@@ -179,11 +180,13 @@ class TrafficWindows:
                                  (l3 >= NEAR_MTU_L3).astype(np.float64)])
         c_active = np.concatenate([[0.0], np.cumsum(np.ones(pairs.size))])
         c_sq = np.concatenate([[0.0], np.cumsum(pair_bytes ** 2)])
-        # downlink: unicast data addressed to a sender
-        pos = np.searchsorted(senders, f["ra"][up])
-        pos = np.minimum(pos, senders.size - 1)
-        is_down = senders[pos] == f["ra"][up]
-        k_down, (c_down,) = keyed(pos[is_down], up_slot[is_down], [l3[is_down]])
+        # downlink: unicast data addressed to a sender (forwarded frames included)
+        ra_u = f["ra"][unicast]
+        pos = np.minimum(np.searchsorted(senders, ra_u), senders.size - 1)
+        is_down = senders[pos] == ra_u
+        down_l3 = f["l3len"][unicast][is_down].astype(np.float64)
+        k_down, (c_down, c_media) = keyed(pos[is_down], rel[unicast][is_down],
+                                          [down_l3, (down_l3 > MEDIA_L3_MIN).astype(np.float64)])
         # received signal of everything the senders transmit
         pos_all = np.minimum(np.searchsorted(senders, f["ta"]), senders.size - 1)
         r_ok = (senders[pos_all] == f["ta"]) & ~np.isnan(f["rssi"])
@@ -208,7 +211,7 @@ class TrafficWindows:
         lo = np.searchsorted(pairs, q - spw, side="right")
         active = c_active[hi] - c_active[lo]
         sq = c_sq[hi] - c_sq[lo]
-        (downb,) = window_sum(k_down, [c_down], q)
+        downb, down_media = window_sum(k_down, [c_down, c_media], q)
         rs, rq, rn = window_sum(k_rssi, [c_rs, c_rq, c_rn], q)
         upb, nfr, nlarge, nmtu = upb[idx], nfr[idx], nlarge[idx], nmtu[idx]
         n_slots_in = np.maximum(np.rint(dur[idx] / cfg.step_s), 1).astype(np.int64)
@@ -223,6 +226,7 @@ class TrafficWindows:
         rows["dur"] = d
         rows["up_kbps"] = upb * 8 / 1000 / d
         rows["down_kbps"] = downb * 8 / 1000 / d
+        rows["down_media_pps"] = down_media / d
         rows["up_fps"] = nfr / d
         rows["up_share"] = upb / np.maximum(upb + downb, 1)
         rows["large_share"] = nlarge / np.maximum(upb, 1)
@@ -236,76 +240,32 @@ class TrafficWindows:
         rows["rssi_std"] = np.where(rn > 1, np.sqrt(np.maximum(rq / np.maximum(rn, 1) - rmean ** 2, 0)), np.nan)
 
         # burst timing, only for the windows that passed the gate
-        self._periodicity(rows, f["ts"][up], l3, up_sender, sender_idx)
+        wired = (f["rtp"][up], f["rtp_ts"][up], f["ssrc"][up]) if f["rtp"][up].any() else None
+        self._frame_evidence(rows, f["ts"][up], l3, up_sender, sender_idx, wired)
         return rows
 
-    def _valley(self, sm: np.ndarray) -> np.ndarray:
-        """min(sm[:, L // 2 : L + 1]) for every lag L in ``self._lags`` (range-minimum
-        queries on a sparse table: a few array minimums instead of a 3-D gather)."""
-        levels = [sm]
-        for k in range(1, int(self._valley_level.max()) + 1):
-            prev, half = levels[-1], 1 << (k - 1)
-            levels.append(np.minimum(prev[:, :-half], prev[:, half:]))
-        out = np.empty((sm.shape[0], self._lags.size), sm.dtype)
-        for k in np.unique(self._valley_level):
-            cols = np.flatnonzero(self._valley_level == k)
-            table = levels[k]
-            out[:, cols] = np.minimum(table[:, self._valley_lo[cols]], table[:, self._valley_hi[cols]])
-        return out
-
-    def _periodicity(self, rows, ts, l3, sender_rows, si, chunk: int = 64) -> None:
-        """Burst rhythm of each gated window: the autocorrelation of its uplink as busy/idle
-        ``bin_s`` bins, peak prominence at a frame (or GOP) period and twice it."""
-        cfg = self.cfg
-        nb = int(round(cfg.window_s / cfg.bin_s))
-        nfft = 1 << int(np.ceil(np.log2(2 * nb)))
-        lag_lo = int(np.floor(cfg.min_period_s / cfg.bin_s))
-        lag_hi = int(np.ceil(cfg.max_period_s / cfg.bin_s))
-        # uplink frames sorted by (sender, time): a window is a contiguous run
+    def _frame_evidence(self, rows, ts, l3, sender_rows, si, rtp=None, chunk: int = 32) -> None:
+        """Burst-level evidence of each gated window (see :mod:`sweeper.wifi.bursts`),
+        computed on chunks of windows at once."""
+        # uplink frames sorted by (sender, time), so a window is a contiguous run; the key
+        # strides senders by the batch's whole span, so it cannot overlap however far
+        # apart two frames are
         t_us = np.rint((ts - ts.min()) * 1e6).astype(np.int64)
-        key = sender_rows.astype(np.int64) << 40 | t_us
+        stride = int(t_us.max()) + 2
+        key = sender_rows.astype(np.int64) * stride + t_us
         order = np.argsort(key, kind="stable")
         key_sorted = key[order]
         ts_sorted, l3_sorted = ts[order], l3[order]
-        t0_us = np.rint((rows["t_end"] - rows["dur"] - ts.min()) * 1e6).astype(np.int64)
-        t1_us = np.rint((rows["t_end"] - ts.min()) * 1e6).astype(np.int64)
-        lo = np.searchsorted(key_sorted, si.astype(np.int64) << 40 | np.maximum(t0_us, 0))
-        hi = np.searchsorted(key_sorted, si.astype(np.int64) << 40 | np.maximum(t1_us, 0))
+        rtp_sorted = tuple(a[order] for a in rtp) if rtp is not None else None
+        start = (rows["t_end"] - rows["dur"]).astype(np.float64)
+        t0_us = np.clip(np.rint((start - ts.min()) * 1e6), 0, stride - 1).astype(np.int64)
+        t1_us = np.clip(np.rint((rows["t_end"] - ts.min()) * 1e6), 0, stride - 1).astype(np.int64)
+        base = si.astype(np.int64) * stride
+        lo = np.searchsorted(key_sorted, base + t0_us)
+        hi = np.searchsorted(key_sorted, base + t1_us)
         for c0 in range(0, rows.size, chunk):
             c1 = min(c0 + chunk, rows.size)
-            counts = hi[c0:c1] - lo[c0:c1]
-            total = int(counts.sum())
-            row_of = np.repeat(np.arange(c1 - c0), counts)
-            within = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-            idx = np.repeat(lo[c0:c1], counts) + within
-            start = (rows["t_end"][c0:c1] - rows["dur"][c0:c1]).astype(np.float64)
-            b = np.floor((ts_sorted[idx] - start[row_of]) / cfg.bin_s).astype(np.int64)
-            b = np.clip(b, 0, nb - 1)
-            series = np.bincount(row_of * nb + b, weights=l3_sorted[idx],
-                                 minlength=(c1 - c0) * nb).reshape(c1 - c0, nb)
-            # burst *timing* is the cue, not size: one I-frame must not outweigh a
-            # second of P-frames, so each bin counts as busy or idle
-            series = (series > 0).astype(np.float32)
-            valid = np.arange(nb)[None, :] < np.rint(rows["dur"][c0:c1] / cfg.bin_s)[:, None]
-            nvalid = valid.sum(axis=1)
-            mean = series.sum(axis=1) / np.maximum(nvalid, 1)
-            x = np.where(valid, series - mean[:, None], 0.0).astype(np.float32)
-            spec = np.fft.rfft(x, nfft, axis=1)
-            acf = np.fft.irfft(spec.real ** 2 + spec.imag ** 2, nfft, axis=1)[:, :2 * lag_hi + 3]
-            acf = acf / np.maximum(acf[:, :1], 1e-12)
-            # bursts jitter by a bin or two: smooth over three lags
-            sm = np.empty_like(acf)
-            sm[:, 1:-1] = (acf[:, :-2] + acf[:, 1:-1] + acf[:, 2:]) / 3
-            sm[:, 0], sm[:, -1] = acf[:, 0], acf[:, -1]
-            # a frame period is a *peak*: high at the lag, low half a period earlier. A
-            # correlation that merely decays from lag 0 (on/off or aggregated traffic) is not.
-            prominence = sm[:, self._lags] - self._valley(sm)
-            first = prominence[:, :self._n_periods]
-            # a train of frames also correlates at twice its period; a chance
-            # fluctuation of bulk traffic rarely does at both
-            second = prominence[:, self._double_idx].max(axis=2)
-            first = np.minimum(first, second)
-            best = first.argmax(axis=1)
-            rows["periodicity"][c0:c1] = np.clip(first[np.arange(c1 - c0), best], 0, 1)
-            rows["burst_hz"][c0:c1] = 1.0 / (self._lags[best] * cfg.bin_s)
-            rows["occupancy"][c0:c1] = (valid & (series > 0)).sum(axis=1) / np.maximum(nvalid, 1)
+            ev = bursts.window_evidence(ts_sorted, l3_sorted, lo[c0:c1], hi[c0:c1], start[c0:c1],
+                                        rows["dur"][c0:c1].astype(np.float64), self._rng, rtp_sorted)
+            for name in bursts.EVIDENCE_FIELDS:
+                rows[name][c0:c1] = ev[name]

@@ -36,6 +36,11 @@ FRAME_DTYPE = np.dtype([
     ("subtype", "u1"),
     ("fcflags", "u1"),  # 802.11 frame-control flags byte (FC_* below); 0 for Ethernet
     ("qos", "u1"),  # QOS_PRESENT | QOS_AMSDU
+    # wired captures only (IP and RTP headers; 0 elsewhere)
+    ("path", "u1"),  # PATH_*: where the packet's IP addresses say it goes
+    ("rtp", "u1"),  # RTP_VALID | RTP_MARKER | RTP_VIDEO_PT
+    ("rtp_ts", "u4"),  # RTP timestamp (media clock)
+    ("ssrc", "u4"),  # RTP synchronisation source
 ])
 
 FTYPE_MGMT, FTYPE_CTRL, FTYPE_DATA = 0, 1, 2
@@ -43,6 +48,12 @@ SUBTYPE_PROBE_REQ, SUBTYPE_PROBE_RESP, SUBTYPE_BEACON = 4, 5, 8
 FC_TO_DS, FC_FROM_DS, FC_MORE_FRAG, FC_RETRY = 0x01, 0x02, 0x04, 0x08
 FC_PWR_MGT, FC_MORE_DATA, FC_PROTECTED, FC_ORDER = 0x10, 0x20, 0x40, 0x80
 QOS_PRESENT, QOS_AMSDU = 0x01, 0x02
+#: ``path``: unknown (no IPv4 header), LAN host to the internet (an upload), internet to a
+#: LAN host (forwarded by the gateway: not the source MAC's own traffic), LAN to LAN
+PATH_UNKNOWN, PATH_UP, PATH_FORWARDED, PATH_LOCAL = 0, 1, 2, 3
+#: ``rtp``: a UDP payload that starts like an RTP header (version 2, sane payload type),
+#: its marker bit (set on the last packet of a video frame), a dynamic or video payload type
+RTP_VALID, RTP_MARKER, RTP_VIDEO_PT = 0x01, 0x02, 0x04
 
 #: bytes added to a network-layer packet when it travels in an 802.11 data frame
 LLC_SNAP = 8
@@ -208,7 +219,7 @@ def parse_batch(batch: RawBatch) -> Tuple[np.ndarray, ParseStats, Dict[int, str]
     frames["ftype"] = ftype
     frames["subtype"] = subtype
     frames["fcflags"] = fc1
-    frames["length"] = air
+    frames["length"] = np.minimum(air, _I4_MAX)
 
     qos_off = h_safe + 24 + np.where(four_addr, 6, 0)
     qos_b0 = np.where(qos, _u8(data, qos_off), 0)
@@ -231,7 +242,7 @@ def parse_batch(batch: RawBatch) -> Tuple[np.ndarray, ParseStats, Dict[int, str]
                                np.where(tkip, TKIP_OVERHEAD, WEP_OVERHEAD)))
     has_body = is_data & ((subtype & 4) == 0)  # null-data subtypes carry nothing
     l3 = np.where(has_body, np.maximum(body - crypto - LLC_SNAP, 0), np.where(is_data, 0, -1))
-    frames["l3len"] = l3
+    frames["l3len"] = np.minimum(l3, _I4_MAX)
 
     stats.parsed = int(ok.sum())
     ssids = _ssids(data, frames, ok, ftype, subtype, h_safe, avail)
@@ -272,7 +283,7 @@ def printable_ssid(raw: bytes) -> str:
 
 def _parse_ethernet(batch: RawBatch, stats: ParseStats):
     n = len(batch)
-    data = _padded(batch, 32)
+    data = _padded(batch, 80)
     base = batch.offset.astype(np.int64)
     caplen = batch.caplen.astype(np.int64)
     ok = caplen >= 14
@@ -284,12 +295,60 @@ def _parse_ethernet(batch: RawBatch, stats: ParseStats):
     frames["ta"] = _mac(data, b + 6)
     ethertype = (_u8(data, b + 12) << 8) | _u8(data, b + 13)
     vlan = np.isin(ethertype, (0x8100, 0x88A8)) & (caplen >= 18)
+    l2 = 14 + np.where(vlan, 4, 0)
+    ethertype = np.where(vlan, (_u8(data, b + 16) << 8) | _u8(data, b + 17), ethertype)
     origlen = batch.origlen.astype(np.int64)
-    frames["length"] = origlen
-    frames["l3len"] = np.maximum(origlen - 14 - np.where(vlan, 4, 0), 0)
+    frames["length"] = np.minimum(origlen, _I4_MAX)
+    frames["l3len"] = np.minimum(np.maximum(origlen - l2, 0), _I4_MAX)
     frames["rssi"] = np.nan
     frames["ftype"] = FTYPE_DATA
+    _ip_path_and_rtp(data, b + l2, caplen - l2, ok & (ethertype == 0x0800), frames)
     return frames, ok
+
+
+_I4_MAX = np.iinfo(np.int32).max
+
+
+def _is_lan_ip(ip: np.ndarray) -> np.ndarray:
+    """Addresses that stay inside a site: RFC 1918, carrier-grade NAT, link-local,
+    loopback, multicast and broadcast (anything else is the internet)."""
+    a, b = ip >> 24, (ip >> 16) & 0xFF
+    return ((a == 10) | ((a == 172) & (b >= 16) & (b < 32)) | ((a == 192) & (b == 168))
+            | ((a == 100) & (b >= 64) & (b < 128)) | ((a == 169) & (b == 254)) | (a == 127) | (a >= 224))
+
+
+def _be32(data, idx):
+    return (_u8(data, idx) << 24) | (_u8(data, idx + 1) << 16) | (_u8(data, idx + 2) << 8) | _u8(data, idx + 3)
+
+
+def _ip_path_and_rtp(data, ip, avail, is_ip, frames) -> None:
+    """Direction from an IPv4 header's addresses, and the RTP header of UDP media.
+
+    Why: on a mirror port the gateway's MAC is the source of everything the internet
+    sends (a firmware download looks like the gateway "uploading"); the addresses say
+    who really sends. RTP headers are headers (no payload is read): version 2, a marker
+    on each video frame's last packet and a 90 kHz timestamp are near-proof of video.
+    """
+    v4 = is_ip & (avail >= 20) & ((_u8(data, np.where(is_ip, ip, 0)) >> 4) == 4)
+    at = np.where(v4, ip, 0)
+    ihl = (_u8(data, at) & 0x0F) * 4
+    src, dst = _be32(data, at + 12), _be32(data, at + 16)
+    src_lan, dst_lan = _is_lan_ip(src), _is_lan_ip(dst)
+    frames["path"] = np.where(~v4, PATH_UNKNOWN,
+                              np.where(src_lan & dst_lan, PATH_LOCAL,
+                                       np.where(src_lan, PATH_UP, np.where(dst_lan, PATH_FORWARDED, PATH_UNKNOWN))))
+    proto = _u8(data, at + 9)
+    frag = ((_u8(data, at + 6) & 0x1F) << 8 | _u8(data, at + 7)) != 0
+    udp = v4 & (proto == 17) & ~frag & (ihl >= 20) & (avail >= ihl + 8 + 12)
+    r = np.where(udp, at + ihl + 8, 0)
+    b0, b1 = _u8(data, r), _u8(data, r + 1)
+    pt = b1 & 0x7F
+    # version 2; payload types 72-76 are RTCP's packet types, not media
+    valid = udp & ((b0 & 0xC0) == 0x80) & ~((pt >= 72) & (pt <= 76))
+    video_pt = (pt >= 96) | np.isin(pt, (26, 31, 32, 33, 34))
+    frames["rtp"] = np.where(valid, RTP_VALID | np.where(b1 & 0x80, RTP_MARKER, 0) | np.where(video_pt, RTP_VIDEO_PT, 0), 0)
+    frames["rtp_ts"] = np.where(valid, _be32(data, r + 4), 0)
+    frames["ssrc"] = np.where(valid, _be32(data, r + 8), 0)
 
 
 def header_bytes(batch: RawBatch) -> np.ndarray:

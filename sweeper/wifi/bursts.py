@@ -1,0 +1,259 @@
+"""Evidence of how video is made and carried, from the bursts of one transmitter's uplink.
+
+Pure functions over arrays: a window's uplink packets (times and network-layer sizes)
+in, one number per cue out, for many windows at once (no loop over packets or bursts).
+
+A *burst* is a run of packets with no gap longer than :data:`BURST_GAP_S` (a video
+frame's packets leave back to back: the whole frame is handed to the socket at once and
+the Wi-Fi queue drains it in one or a few channel accesses). A *frame burst* carries at
+least :data:`FRAME_MIN_BYTES` (more than a TCP ACK or a keepalive).
+
+The cues, each from a mechanism:
+
+* **Frame clock** (``clock``, ``clock_margin``, ``frame_hz``). An encoder emits a frame
+  every ``1/fps`` of its crystal clock, so burst onsets fall on a grid ``t0 + k/fps``
+  with small jitter, and that grid does not wander: onset ``k`` is off by its own
+  jitter, never by the sum of the jitters before it. ``clock`` is the phase coherence
+  ``|sum w exp(2 pi i f t)| / sum w`` of the onsets at the best ``f`` in
+  :data:`FRAME_HZ` (1 = every onset on the grid). Bulk TCP/QUIC traffic clumps at
+  random, or is clocked by returning ACKs at the round-trip time, which does wander.
+  Random clumping can reach a fair coherence by chance (few onsets, many candidate
+  rates), and so can any sequence whose gaps happen to be alike, so the observed value
+  is compared with *surrogates*: the same onsets with their gaps shuffled, which keeps
+  the gap distribution and destroys the grid. ``clock_margin`` is the observed clock
+  minus the surrogates' mean: near 0 for clumping and for RTT clocks, clearly positive
+  for a frame clock. Works at 1-3 packets per frame: it needs onsets, not packets.
+  Weights are burst sizes held between a quarter of the window's 90th percentile and
+  that percentile, so audio packets and keepalives count less than frames and one
+  I-frame cannot dominate.
+* **Frame boundaries** (``boundaries``). A coded frame is rarely a whole number of
+  packets, so the last packet of each frame is a short remainder. A bulk transfer
+  fills every segment (the send buffer is full), so its bursts end on full-size
+  segments. Counted per slot of the frame grid once there is one (a frame split into
+  bursts by a busy channel or a TCP window ends short only in its last), else per burst.
+* **Frame sizes** (``size_cv``). Frame sizes vary with I/P/B structure and content; an
+  application writing fixed-size records on a timer sends identical bursts.
+* **RTP video clock** (``rtp_video``, wired captures). Where the headers are in the
+  clear, an RTP stream's marker bit ends each video frame and its timestamp counts a
+  90 kHz clock: consecutive markers whose timestamp step matches the time between them
+  are near-proof of video (audio uses 8-48 kHz clocks, RTCP other packet types).
+* **Idle gaps** (``idle``). Video leaves the channel idle between frames; a saturating
+  transfer keeps it busy.
+"""
+from __future__ import annotations
+
+from typing import Dict
+
+import numpy as np
+
+#: a gap longer than this starts a new burst (a frame leaves within a few ms even when
+#: others hold the channel for a while; frames are >= 17 ms apart)
+BURST_GAP_S = 0.006
+#: bytes for a burst to count as a frame (TCP ACKs and keepalives are < 150)
+FRAME_MIN_BYTES = 150
+#: a burst "ends short" when its last packet is below this share of the window's
+#: largest packet
+SHORT_SHARE = 0.9
+#: rates searched (Hz): 5-30 fps video (60 fps also lies on its 30 Hz grid) and 20-40 ms
+#: audio frames, another encoder clock
+FRAME_HZ = (4.0, 52.0)
+#: bins for the coherence spectrum and the FFT size (0.06 Hz: a grid off by half that
+#: drifts an eighth of a period over a 4 s window)
+CLOCK_BIN_S = 0.002
+CLOCK_NFFT = 8192
+#: surrogates per window, and the least observed clock worth testing against them
+SURROGATES = 8
+SURROGATE_MIN_CLOCK = 0.25
+#: onsets needed before a clock is measured at all
+MIN_ONSETS = 5
+
+EVIDENCE_FIELDS = ("frame_bursts", "clock", "clock_z", "clock_margin", "frame_hz", "boundaries", "size_cv",
+                   "keyframe", "idle", "rtp_video")
+#: RTP: the video clock rate, how far a marker-to-marker step may stray from the arrival
+#: times (network jitter), and the marker pairs needed
+RTP_VIDEO_HZ = 90000.0
+RTP_TOLERANCE = 0.25
+RTP_MIN_PAIRS = 4
+
+
+def _group_starts(group: np.ndarray, n_groups: int):
+    """Start index and count of each group in an array sorted by group."""
+    counts = np.bincount(group, minlength=n_groups)
+    return np.cumsum(counts) - counts, counts
+
+
+def _coherence(onset_t: np.ndarray, weight: np.ndarray, row: np.ndarray, n_rows: int):
+    """Best phase coherence in FRAME_HZ for each row's onsets: (coherence, its
+    frequency, the grid's phase offset in seconds)."""
+    nb = min(int(np.ceil(float(onset_t.max(initial=0.0)) / CLOCK_BIN_S)) + 1, CLOCK_NFFT)
+    b = np.clip((onset_t / CLOCK_BIN_S).astype(np.int64), 0, nb - 1)
+    series = np.bincount(row * nb + b, weights=weight, minlength=n_rows * nb).reshape(n_rows, nb)
+    spec = np.fft.rfft(series.astype(np.float32), CLOCK_NFFT, axis=1)
+    freqs = np.fft.rfftfreq(CLOCK_NFFT, CLOCK_BIN_S)
+    band = np.flatnonzero((freqs >= FRAME_HZ[0]) & (freqs <= FRAME_HZ[1]))
+    total = np.maximum(np.bincount(row, weights=weight, minlength=n_rows), 1e-9)
+    r = np.abs(spec[:, band]) / total[:, None]
+    best = r.max(axis=1)
+    # the fundamental: the lowest rate as coherent as the best (a frame grid is also a
+    # grid at its harmonics)
+    first = np.argmax(r >= 0.9 * best[:, None], axis=1)
+    f = freqs[band][first]
+    # onsets at t0 + k/f give the spectrum the phase -2 pi f t0 (bins start at 0)
+    phase = np.angle(spec[np.arange(n_rows), band[first]])
+    t0 = np.mod(-phase / (2 * np.pi), 1.0) / np.maximum(f, 1e-9) + 0.5 * CLOCK_BIN_S
+    return r[np.arange(n_rows), first], f, t0
+
+
+def rtp_video_share(row: np.ndarray, t: np.ndarray, flags: np.ndarray, rtp_ts: np.ndarray, ssrc: np.ndarray,
+                    n: int) -> np.ndarray:
+    """Per row, the share of consecutive video-frame markers (same stream) whose RTP
+    timestamp step, read as a 90 kHz clock, matches the time between them (0 with fewer
+    than RTP_MIN_PAIRS pairs)."""
+    from sweeper.wifi.frames import RTP_MARKER, RTP_VALID, RTP_VIDEO_PT
+
+    want = RTP_VALID | RTP_MARKER | RTP_VIDEO_PT
+    m = np.flatnonzero((flags & want) == want)
+    out = np.zeros(n)
+    if m.size < 2:
+        return out
+    order = np.lexsort((t[m], ssrc[m], row[m]))
+    m = m[order]
+    same = (row[m][1:] == row[m][:-1]) & (ssrc[m][1:] == ssrc[m][:-1])
+    dt = np.diff(t[m])
+    dclock = ((rtp_ts[m][1:].astype(np.int64) - rtp_ts[m][:-1].astype(np.int64)) % (1 << 32)) / RTP_VIDEO_HZ
+    good = same & (dt > 0) & (np.abs(dclock - dt) <= RTP_TOLERANCE * np.maximum(dt, 0.02))
+    pair_row = row[m][1:]
+    pairs = np.bincount(pair_row[same], minlength=n)
+    hits = np.bincount(pair_row[good], minlength=n)
+    return np.where(pairs >= RTP_MIN_PAIRS, hits / np.maximum(pairs, 1), 0.0)
+
+
+def window_evidence(ts: np.ndarray, l3: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                    start: np.ndarray, dur: np.ndarray, rng: np.random.Generator,
+                    rtp=None) -> Dict[str, np.ndarray]:
+    """Cues for windows whose packets are ``ts[lo[i]:hi[i]]`` (sorted by time) with
+    sizes ``l3``; window ``i`` starts at ``start[i]`` and lasts ``dur[i]`` seconds.
+    ``rtp``: optional (flags, timestamp, ssrc) arrays aligned with ``ts`` (wired)."""
+    n = lo.size
+    out = {k: np.zeros(n, np.float32) for k in EVIDENCE_FIELDS}
+    out["idle"][:] = 1.0
+    counts = np.maximum(hi - lo, 0)
+    total = int(counts.sum())
+    if n == 0 or total == 0:
+        return out
+    row = np.repeat(np.arange(n), counts)
+    idx = np.repeat(lo, counts) + (np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts))
+    t = ts[idx] - start[row]
+    size = l3[idx].astype(np.float64)
+    if rtp is not None:
+        out["rtp_video"] = rtp_video_share(row, t, rtp[0][idx], rtp[1][idx], rtp[2][idx], n).astype(np.float32)
+
+    # idle: share of bins the window's uplink leaves empty
+    nbins = np.maximum(np.rint(dur / CLOCK_BIN_S).astype(np.int64), 1)
+    binned = np.unique(row * (1 << 32) + np.clip((t / CLOCK_BIN_S).astype(np.int64), 0, None))
+    busy = np.bincount((binned >> 32).astype(np.int64), minlength=n)
+    out["idle"] = np.clip(1.0 - busy / nbins, 0.0, 1.0).astype(np.float32)
+
+    # bursts
+    new = np.ones(total, bool)
+    new[1:] = (row[1:] != row[:-1]) | (np.diff(t) > BURST_GAP_S)
+    first = np.flatnonzero(new)
+    last = np.append(first[1:] - 1, total - 1)
+    bid = np.cumsum(new) - 1
+    b_bytes = np.bincount(bid, weights=size)
+    b_row = row[first]
+    b_t = t[first]
+    b_last = size[last]
+    row_max = np.zeros(n)
+    rs, rc = _group_starts(row, n)
+    row_max[rc > 0] = np.maximum.reduceat(size, rs[rc > 0])
+
+    frame = b_bytes >= FRAME_MIN_BYTES
+    fb_row, fb_t, fb_bytes = b_row[frame], b_t[frame], b_bytes[frame]
+    nf = np.bincount(fb_row, minlength=n)
+    out["frame_bursts"] = (nf / np.maximum(dur, 1e-9)).astype(np.float32)
+    short = b_last[frame] < SHORT_SHARE * row_max[fb_row]
+    out["boundaries"] = (np.bincount(fb_row, weights=short, minlength=n) / np.maximum(nf, 1)).astype(np.float32)
+    mean = np.bincount(fb_row, weights=fb_bytes, minlength=n) / np.maximum(nf, 1)
+    sq = np.bincount(fb_row, weights=fb_bytes ** 2, minlength=n) / np.maximum(nf, 1)
+    out["size_cv"] = (np.sqrt(np.maximum(sq - mean ** 2, 0)) / np.maximum(mean, 1e-9)).astype(np.float32)
+
+    # the frame clock, on rows with enough onsets
+    ok_rows = nf >= MIN_ONSETS
+    keep = ok_rows[fb_row]
+    fb_row, fb_t, fb_bytes = fb_row[keep], fb_t[keep], fb_bytes[keep]
+    if fb_row.size == 0:
+        return out
+    # weights: sizes capped at the row's 90th percentile, and at least a quarter of it
+    # (B-frames and small P-frames still mark the clock)
+    order = np.lexsort((fb_bytes, fb_row))
+    fs, fc = _group_starts(fb_row, n)
+    cap = np.zeros(n)
+    has = fc > 0
+    cap[has] = fb_bytes[order][fs[has] + (9 * (fc[has] - 1)) // 10]
+    w = np.clip(fb_bytes, cap[fb_row] / 4, cap[fb_row])
+    clock, hz, t0 = _coherence(fb_t, w, fb_row, n)
+    out["clock"] = np.where(ok_rows, clock, 0.0).astype(np.float32)
+    out["frame_hz"] = np.where(ok_rows, hz, 0.0).astype(np.float32)
+    # Rayleigh statistic n R^2 with the effective number of weighted onsets: random phases
+    # exceed z with probability e^-z at one rate (times the rates searched)
+    sw = np.bincount(fb_row, weights=w, minlength=n)
+    sw2 = np.bincount(fb_row, weights=w * w, minlength=n)
+    n_eff = sw * sw / np.maximum(sw2, 1e-9)
+    out["clock_z"] = np.where(ok_rows, n_eff * clock * clock, 0.0).astype(np.float32)
+    # key frames: every burst's bytes summed per slot of the frame grid; the largest slot
+    # over the median one (an I-frame is several P-frames; i.i.d. writes rarely double)
+    period = 1.0 / np.maximum(hz, 1e-9)
+    all_frame_row = b_row[frame]
+    slot = np.floor((b_t[frame] - t0[all_frame_row]) / period[all_frame_row] + 0.5).astype(np.int64)
+    slot = slot - slot.min(initial=0)
+    span = int(slot.max(initial=0)) + 1
+    skey, sinv = np.unique(all_frame_row * span + slot, return_inverse=True)
+    sbytes = np.bincount(sinv, weights=b_bytes[frame])
+    srow = (skey // span).astype(np.int64)
+    order = np.lexsort((sbytes, srow))
+    ss, sc = _group_starts(srow, n)
+    med = np.zeros(n)
+    top = np.zeros(n)
+    h = sc > 0
+    med[h] = sbytes[order][ss[h] + (sc[h] - 1) // 2]
+    top[h] = sbytes[order][ss[h] + sc[h] - 1]
+    out["keyframe"] = np.where(ok_rows, top / np.maximum(med, 1.0), 0.0).astype(np.float32)
+    # boundaries per frame slot once the grid is known: a frame split into several bursts
+    # (a busy channel, a TCP window) ends short only in its last one
+    last_in_slot = np.full(skey.size, -1, np.int64)
+    np.maximum.at(last_in_slot, sinv, np.arange(sinv.size))
+    slot_short = b_last[frame][last_in_slot] < SHORT_SHARE * row_max[srow]
+    slot_share = np.bincount(srow, weights=slot_short, minlength=n) / np.maximum(sc, 1)
+    out["boundaries"] = np.where(ok_rows, slot_share, out["boundaries"]).astype(np.float32)
+
+    # surrogates: each row's gaps shuffled (within the row), onsets rebuilt from its first
+    test_rows = ok_rows & (clock >= SURROGATE_MIN_CLOCK)
+    sel = test_rows[fb_row]
+    if not sel.any():
+        return out
+    s_row, s_t, s_w = fb_row[sel], fb_t[sel], w[sel]
+    m = s_row.size
+    starts, cnt = _group_starts(s_row, n)
+    is_first = np.zeros(m, bool)
+    is_first[starts[cnt > 0]] = True
+    gaps = np.diff(s_t, prepend=0.0)
+    gaps[is_first] = 0.0
+    rows_rep = np.tile(s_row, SURROGATES)
+    copy = np.repeat(np.arange(SURROGATES), m)
+    # shuffle the non-first gaps within each (copy, row): sort by (copy, row, random key)
+    movable = np.tile(~is_first, SURROGATES)
+    key = rng.random(m * SURROGATES) + np.where(movable, 0.0, -1.0)  # firsts stay first
+    order = np.lexsort((key, rows_rep, copy))
+    g = np.tile(gaps, SURROGATES)[order]
+    group = copy[order] * n + rows_rep[order]
+    csum = np.cumsum(g)
+    gstart, gcnt = _group_starts(group, SURROGATES * n)
+    base = np.repeat((csum - g)[gstart[gcnt > 0]], gcnt[gcnt > 0])
+    first_t = np.tile(np.where(is_first, s_t, 0.0), SURROGATES)[order]
+    first_of_group = np.repeat(first_t[gstart[gcnt > 0]], gcnt[gcnt > 0])
+    sur_t = first_of_group + (csum - base)
+    sur_clock, _, _ = _coherence(sur_t, np.tile(s_w, SURROGATES)[order], group, SURROGATES * n)
+    sur_mean = sur_clock.reshape(SURROGATES, n).mean(axis=0)
+    out["clock_margin"] = np.where(test_rows, clock - sur_mean, 0.0).astype(np.float32)
+    return out

@@ -1,0 +1,143 @@
+"""The burst-level cues on sequences whose mechanism is known, and the classifier's
+documented thresholds kept equal to the code."""
+import re
+
+import numpy as np
+import pytest
+
+from sweeper.wifi import bursts, classify
+from sweeper.wifi.features import WINDOW_DTYPE, TrafficWindows
+from sweeper.wifi.frames import FRAME_DTYPE, FTYPE_DATA, RTP_MARKER, RTP_VALID, RTP_VIDEO_PT
+
+DURATION = 4.0
+
+
+def _evidence(ts, l3, seed=0, rtp=None):
+    order = np.argsort(ts, kind="stable")
+    ts, l3 = np.asarray(ts, float)[order], np.asarray(l3, float)[order]
+    if rtp is not None:
+        rtp = tuple(np.asarray(a)[order] for a in rtp)
+    ev = bursts.window_evidence(ts, l3, np.array([0]), np.array([ts.size]), np.array([0.0]),
+                                np.array([DURATION]), np.random.default_rng(seed), rtp)
+    return {k: float(v[0]) for k, v in ev.items()}
+
+
+def _video(rng, fps=15.0, bitrate=1e6, jitter_s=0.002, gop=15, iratio=6.0, mtu=1500):
+    """Frames on a crystal clock with independent jitter, each cut into MTU packets
+    ending in a remainder, I-frames every ``gop`` frames."""
+    k = np.arange(int(DURATION * fps))
+    p = bitrate / 8 / fps * gop / (iratio + gop - 1)
+    size = np.where(k % gop == 0, iratio * p, p) * np.exp(rng.normal(0, 0.2, k.size))
+    ts, l3 = [], []
+    for t, b in zip(k / fps + 0.01 + np.abs(rng.normal(0, jitter_s, k.size)), size):
+        n_full, rem = divmod(int(b), mtu)
+        sizes = [mtu] * n_full + ([rem] if rem else [])
+        ts += list(t + 0.0002 * np.arange(len(sizes)))
+        l3 += sizes
+    return np.array(ts), np.array(l3, float)
+
+
+def _bulk(rng, rate=5e6, rtt=0.04, mtu=1500):
+    """ACK-clocked bulk upload: pairs of full segments at exponential spacing whose mean
+    drifts with the round trip."""
+    gaps = rng.exponential(2 * mtu * 8 / rate, int(DURATION * rate / (2 * mtu * 8)))
+    t = np.cumsum(gaps * (1 + 0.3 * np.sin(np.arange(gaps.size) / 40)))
+    t = t[t < DURATION - 0.01]
+    return np.repeat(t, 2) + np.tile([0, 0.0001], t.size), np.full(2 * t.size, float(mtu))
+
+
+def test_a_frame_clock_stands_out_from_its_shuffled_gaps():
+    rng = np.random.default_rng(1)
+    ev = _evidence(*_video(rng))
+    assert ev["clock"] > 0.9
+    assert ev["clock_z"] > 20
+    assert abs(ev["frame_hz"] - 15.0) < 0.3
+    assert ev["boundaries"] > 0.75  # frames end in a remainder (below 90% of an MTU 9 times in 10)
+    assert ev["keyframe"] > 3  # one I-frame per second
+
+
+def test_bulk_clumping_has_no_clock_and_no_boundaries():
+    rng = np.random.default_rng(2)
+    ev = _evidence(*_bulk(rng))
+    assert ev["clock_margin"] < classify.RAMPS["clock"][1]
+    assert ev["boundaries"] == 0.0
+
+
+def test_a_clock_at_one_to_three_packets_per_frame():
+    """150 kbit/s at 10 fps: about 1,900 bytes a frame."""
+    rng = np.random.default_rng(3)
+    ev = _evidence(*_video(rng, fps=10.0, bitrate=150e3, gop=20))
+    assert ev["clock_z"] > classify.RAMPS["clock_lock"][2]
+    assert abs(ev["frame_hz"] - 10.0) < 0.3
+    assert ev["boundaries"] > 0.5
+
+
+def test_a_renewal_process_with_alike_gaps_is_not_a_clock():
+    """Gaps of 40 +- 8 ms, independent (an RTT clock): its phase wanders, so the
+    shuffles lock as well as the original does."""
+    rng = np.random.default_rng(4)
+    t = np.cumsum(rng.normal(0.04, 0.008, 100))
+    t = t[t < DURATION]
+    ev = _evidence(t, np.full(t.size, 1400.0))
+    assert ev["clock_margin"] < 0.06
+
+
+def test_rtp_markers_on_a_90_khz_clock():
+    rng = np.random.default_rng(5)
+    ts, l3 = _video(rng, fps=25.0)
+    # one packet per frame marked: frame k at 90000 * k / 25
+    frame_start = np.r_[True, np.diff(ts) > 0.005]
+    last = np.r_[frame_start[1:], True]
+    k = np.cumsum(frame_start) - 1
+    flags = np.where(last, RTP_VALID | RTP_MARKER | RTP_VIDEO_PT, RTP_VALID | RTP_VIDEO_PT).astype(np.uint8)
+    rtp_ts = (123456 + k * 3600).astype(np.uint32)
+    ev = _evidence(ts, l3, rtp=(flags, rtp_ts, np.full(ts.size, 7, np.uint32)))
+    assert ev["rtp_video"] > 0.9
+    # an 8 kHz (audio) clock on the same markers is not video
+    ev = _evidence(ts, l3, rtp=(flags, (k * 320).astype(np.uint32), np.full(ts.size, 7, np.uint32)))
+    assert ev["rtp_video"] < 0.1
+
+
+def test_frames_weeks_apart_in_one_batch_do_not_break_the_windows():
+    """Sorting keys stride senders by the batch's span: 2^40 us apart cannot overlap."""
+    f = np.zeros(60, FRAME_DTYPE)
+    f["ftype"] = FTYPE_DATA
+    f["ta"] = np.repeat([0x0200000000A1, 0x0200000000A2], 30)
+    f["ra"] = 0x0200000000FF
+    f["ts"] = np.r_[np.linspace(0, 1.5, 30), 2 ** 40 / 1e6 + np.linspace(0, 1.5, 30)]
+    f["l3len"] = 1400
+    tw = TrafficWindows()
+    rows = np.concatenate([tw.push(f[:30]), tw.push(f[30:]), tw.flush()])
+    assert rows.dtype == WINDOW_DTYPE
+
+
+def test_a_key_frame_vouches_for_its_stream_until_the_next_gop():
+    rows = np.zeros(4, WINDOW_DTYPE)
+    rows["mac"] = 5
+    rows["t_end"] = [1.0, 6.0, 12.5, 14.0]
+    rows["keyframe"] = [6.0, 1.2, 1.1, 1.3]
+    rows["clock_margin"] = 0.5
+    rows["clock_z"] = 30
+    memory = {}
+    carried = classify.carry_key_frames(rows, memory)
+    assert carried == pytest.approx([6.0, 6.0, 6.0, 1.3])  # 13 s after it: forgotten
+    # across calls (batches), the memory carries it
+    later = rows[1:2].copy()
+    later["t_end"] = 11.0
+    assert classify.carry_key_frames(later, memory) == pytest.approx([6.0])
+    # a key frame in a window without a frame clock proves nothing
+    rows["clock_margin"] = 0.0
+    rows["clock_z"] = 0.0
+    assert classify.carry_key_frames(rows, {}) == pytest.approx(rows["keyframe"])
+
+
+def test_the_documented_thresholds_are_the_code():
+    doc = classify.__doc__
+    table = re.search(r"(=+  =+  =+  =+  =+\n.*?\n=+  =+  =+  =+  =+\n.*?\n=+  =+  =+  =+  =+)", doc, re.S)
+    assert table is not None, "the ramp table is missing from sweeper/wifi/classify.py's docstring"
+    assert table.group(1).strip() == classify.ramps_table().strip()
+
+
+@pytest.mark.parametrize("cue", sorted(classify.RAMPS))
+def test_each_cue_rules_something_out(cue):
+    assert classify.RULES_OUT.get(cue), f"say what {cue} rules out"
