@@ -18,11 +18,11 @@ from sweeper.sim.emitters import EMITTERS
 from sweeper.sim.variety import random_params
 
 NEGATIVE_KINDS = ["wifi", "bluetooth", "microwave", "carrier", "fm_broadcast", "ofdm_broadcast",
-                  "cofdm_video", "gsm", "noise"]
+                  "cofdm_video", "gsm", "noise", "switching_supply"]
 #: where each negative kind lives, so its band knowledge is realistic (Hz)
 HOME_HZ = {"wifi": 2.437e9, "bluetooth": 2.44e9, "microwave": 2.455e9, "carrier": 433.92e6,
            "fm_broadcast": 98.1e6, "ofdm_broadcast": 806e6, "cofdm_video": 2.42e9, "gsm": 902.4e6,
-           "noise": 1.2e9, "analog_video": 2.432e9}
+           "noise": 1.2e9, "analog_video": 2.432e9, "switching_supply": 400e6}
 
 
 @dataclass
@@ -68,4 +68,5 @@ def make_case(kind: str, rng: np.random.Generator, snr_db: float, offset_hz: flo
     raw = fe.to_cu8(signal, sample_rate)
     c = Case(kind, cu8_to_complex64(raw), sample_rate, center, snr_db, offset_hz, emitter)
     c.power_dbm = power_dbm
+    c.t0 = t0
     return c

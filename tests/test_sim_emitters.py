@@ -27,6 +27,8 @@ CONTINUOUS = [
     ("cofdm_video", dict(bandwidth_hz=4e6, fft=1024), 6e6),
     ("ofdm_broadcast", dict(standard="dvbt", bandwidth_hz=8e6, fft=2048), 10e6),
     ("analog_video", dict(), 40e6),
+    # impulses with rings narrow enough to fit the window; the power is while switching
+    ("switching_supply", dict(bandwidth_hz=2e6, decay_ns=500.0), 20e6),
 ]
 
 
@@ -297,6 +299,7 @@ JOIN = [
     ("cofdm_video", dict(), 2.4e6, -2e6),
     ("gsm", dict(link="downlink"), 1.0e6, 0.05e6),
     ("noise_burst", dict(gate_hz=0.0), 2.4e6, 0.5e6),
+    ("switching_supply", dict(freq_hz=400e6, edges=2, dither=0.04, burst_hz=200.0), 2.4e6, 0.5e6),
 ]
 
 

@@ -135,3 +135,60 @@ def test_sync_polarity_and_standards_differ():
     # normal: the sync tips are the rare extreme on the low side; inverted: on the high side
     assert np.percentile(up, 3) < -2 * abs(np.percentile(up, 97))
     assert np.percentile(down, 97) > 2 * abs(np.percentile(down, 3))
+
+
+def _lines_from_sync(d, n_line):
+    """The discriminator cut into lines starting at the sync tip (rows of n_line)."""
+    rows = d[: (d.size // n_line) * n_line].reshape(-1, n_line)
+    tip = int(np.argmin(np.median(rows, axis=0)))
+    m = (d.size - tip) // n_line
+    return d[tip: tip + m * n_line].reshape(m, n_line)
+
+
+def test_secam_chroma_rests_at_4_40625_and_4_25_mhz_on_alternate_lines():
+    fs = 1024 * PAL.f_line  # a 625-line line is exactly 1024 samples
+    e = video(standard="SECAM", picture="flat", deviation_hz=3e6, subcarriers_hz=())
+    lines = _lines_from_sync(disc(e.render(F0, fs, 1.0, 1024 * 360), fs), 1024)[20:300]
+    seg = lines[:, 250:1000]  # the picture part of each line
+    spec = np.abs(np.fft.rfft((seg - seg.mean(axis=1, keepdims=True)) * np.hanning(750), 8192, axis=1))
+    f = np.fft.rfftfreq(8192, 1 / fs)
+    band = (f > 3.9e6) & (f < 4.8e6)
+    peak = f[band][np.argmax(spec[:, band], axis=1)]
+    even, odd = peak[::2], peak[1::2]
+    a, b = (even, odd) if np.median(even) > np.median(odd) else (odd, even)
+    assert np.mean(np.abs(a - 4.40625e6) < 20e3) > 0.9 and np.mean(np.abs(b - 4.25e6) < 20e3) > 0.9
+    # and no PAL burst at 4.43 MHz
+    whole = disc(e.render(F0, fs, 1.0, 1 << 18), fs)
+    assert abs(peak_hz(whole, fs, 4.1e6, 4.6e6) - 4.43361875e6) > 20e3
+
+
+def test_pal_m_has_525_line_timing_and_a_pal_switched_3_5756_mhz_burst():
+    fs = 16e6
+    e = video(standard="PAL-M", picture="flat", deviation_hz=3e6, subcarriers_hz=())
+    d = disc(e.render(F0, fs, 2.0, int(0.05 * fs)), fs)
+    assert abs(peak_hz(d, fs, 14e3, 17e3, pad=4) - 4.5e6 / 286) < 3
+    spec = np.abs(np.fft.rfft((d - d.mean()) * np.hanning(d.size))) ** 2
+    bin_hz = fs / d.size
+
+    def line(f):
+        i = int(round(f / bin_hz))
+        return spec[i - 2: i + 3].max()
+
+    fsc, fh = 227.25 * 4.5e6 / 286, 4.5e6 / 286
+    floor = np.median(spec[int(3.5e6 / bin_hz): int(3.65e6 / bin_hz)])
+    assert line(fsc) > 100 * floor  # the burst's U part
+    assert line(fsc + fh / 2) > 30 * floor and line(fsc - fh / 2) > 30 * floor  # the V switch
+    assert line(3.579545e6) < 10 * floor  # not NTSC's subcarrier
+
+
+def test_an_on_off_sender_transmits_its_fraction_of_each_period():
+    fs = 2.4e6
+    gated = video(on_period_s=0.05, on_fraction=0.4, on_phase=0.3).render(F0, fs, 5.0, int(0.4 * fs))
+    always = video().render(F0, fs, 5.0, int(0.4 * fs))
+    # the same signal, switched: per 1 ms block all of it or none of it
+    share = (np.abs(gated.reshape(400, -1)) ** 2).sum(axis=1) / (np.abs(always.reshape(400, -1)) ** 2).sum(axis=1)
+    on = share > 0.5
+    assert abs(on.mean() - 0.4) < 0.01
+    assert np.mean((share > 0.99) | (share < 0.01)) > 0.97
+    starts = np.nonzero(np.diff(on.astype(int)) == 1)[0]
+    assert np.allclose(np.diff(starts), 50, atol=1)

@@ -57,9 +57,14 @@ def test_analog_video_is_detected_across_offsets_and_snr(positives):
     assert sum(1 for f in outside if f) / len(outside) >= 0.97
 
 
-def test_pal_is_told_from_ntsc(positives):
-    wrong = [(c.emitter.standard, f[0]["standard"]) for c, f in positives
-             if f and f[0]["standard"] != c.emitter.standard]
+LINE_SYSTEM = {"PAL": "625/50", "SECAM": "625/50", "NTSC": "525/60", "PAL-M": "525/60"}
+
+
+def test_line_system_is_told_and_no_colour_standard_is_guessed(positives):
+    """A 2 MHz window cannot see the 3.6-4.4 MHz chroma: it names the line system only."""
+    wrong = [(c.emitter.standard, f[0]["standard"], f[0]["line_system"]) for c, f in positives
+             if f and (f[0]["line_system"] != LINE_SYSTEM[c.emitter.standard]
+                       or f[0]["standard"] not in (c.emitter.standard, LINE_SYSTEM[c.emitter.standard]))]
     assert wrong == []
 
 
@@ -102,3 +107,29 @@ def test_any_rate_from_quarter_to_twenty_megasamples(rate):
         case = _case(kind, rng, 30, 0.3e6, rate)
         if case is not None:
             assert findings(case) == [], kind
+
+
+@pytest.mark.parametrize("standard", ["PAL", "NTSC", "SECAM", "PAL-M"])
+def test_a_20msps_window_names_the_colour_standard_from_the_chroma(standard):
+    """At 20 MS/s the whole FM signal and its 3.6-4.4 MHz chroma are in the window: the
+    colour system is named (bench/bench_video_supply.py measures the rate over many
+    windows); a black-and-white camera is never given one."""
+    rng = np.random.default_rng(sum(map(ord, standard)))
+    named = []
+    for snr in (12, 16, 22):
+        case = _case("analog_video", rng, snr, rng.uniform(-2e6, 2e6), 20e6, standard=standard, colour=True)
+        f = findings(case)
+        named.append(f[0]["standard"] if f else None)
+    assert named == [standard] * 3
+    bw = _case("analog_video", rng, 20, 0.0, 20e6, standard=standard, colour=False, seconds=0.03)
+    f = findings(bw)
+    assert f and f[0]["standard"] == f[0]["line_system"] == LINE_SYSTEM[standard], f
+    assert any("no " in r and "colour subcarrier" in r for r in f[0]["reasons"]), f[0]["reasons"]
+
+
+def test_a_2_4msps_window_names_no_colour_standard_and_says_why():
+    rng = np.random.default_rng(24)
+    for standard in ("PAL", "NTSC", "SECAM", "PAL-M"):
+        f = findings(_case("analog_video", rng, 20, 0.0, 2.4e6, standard=standard, colour=True, seconds=0.03))
+        assert f and f[0]["standard"] == f[0]["line_system"] == LINE_SYSTEM[standard], f
+        assert any("cannot be told at 2.4 MS/s" in r for r in f[0]["reasons"]), f[0]["reasons"]

@@ -151,6 +151,7 @@ def finding_dict(e: Emitter, verdict: str) -> dict:
         "freq_hz": round(e.freq_hz),
         "channel_hz": None if channel is None else round(channel),
         "standard": v.standard,
+        "line_system": v.line_system,
         "line_rate_hz": None if v.line_rate_hz is None else round(v.line_rate_hz, 1),
         "bandwidth_hz": round(e.bandwidth_hz),
         "lo_hz": round(e.lo_hz),

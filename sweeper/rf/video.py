@@ -19,8 +19,12 @@ samples per PAL line; NTSC is never whole). Slowly varying signals (FM audio, bu
 envelopes) correlate as much half a line away as a line away, so their contrast is
 near zero. A lone tone in a feature (two carriers beating) does repeat at some period
 in the range, so the periodic power must also spread over several harmonics of the
-line rate (:func:`harmonic_spread`). The best period says PAL or NTSC, or neither for
-off-standard cameras.
+line rate (:func:`harmonic_spread`). Line periodicity alone is not video (a switching
+supply has it too): the score also needs a constant FM envelope or a field structure.
+The best period gives the line system (625/50 or 525/60, or neither for off-standard
+cameras); the colour standard (PAL, NTSC, SECAM, PAL-M) is named only from the chroma
+lines in the FM discriminator, which a window of 10 MS/s or more can see
+(:func:`chroma_evidence`).
 """
 from __future__ import annotations
 
@@ -69,6 +73,77 @@ CONTRAST_FULL = 0.035
 SPREAD_MIN = 1.3
 SPREAD_FULL = 2.0
 
+# Line periodicity alone is not video: a switching supply whose edges repeat near the
+# line rate has it too. Video must also show evidence a supply cannot give (see
+# :func:`envelope_kurtosis` and :func:`field_structure`); the score is multiplied by the
+# stronger of the two. Thresholds set on a calibration seed set of simulated supplies and
+# senders at 0.25-20 MS/s (bench/bench_video_supply.py reports them on other seeds):
+#
+# =====================  =====  =====  =============================================
+# quantity               lo     full   meaning
+# =====================  =====  =====  =============================================
+# power kurtosis         15     30     <= lo: constant envelope (FM); >= full: impulses
+#                        (x N)  (x N)  below 0.54 MS/s: 0.45 and 0.6 x samples per line N
+#                        4      8      at 10 MS/s and more (the window holds the FM swing)
+# field margin           4      8      >= full: a vertical interval every field
+# =====================  =====  =====  =============================================
+#
+#: local kurtosis E[p^2]/E[p]^2 of the in-window power p = |x|^2: noise gives 2, a
+#: constant envelope 1, a slice of an FM sender a few; a supply's impulses (one sample
+#: long, once a line) 25-400. At or below KURTOSIS_FM it counts fully as FM evidence,
+#: at or above KURTOSIS_IMPULSIVE not at all.
+KURTOSIS_FM = 15.0
+KURTOSIS_IMPULSIVE = 30.0
+#: a once-a-line impulse gives a kurtosis of about the samples per line N, so when a
+#: line is only a few tens of samples (0.25 MS/s: 16) the bounds shrink to these x N
+KURTOSIS_FM_PER_SAMPLE = 0.45
+KURTOSIS_IMPULSIVE_PER_SAMPLE = 0.6
+#: a window of WIDE_WINDOW_RATE or more holds most of an FM video signal's swing, so
+#: its envelope is nearly constant (1.0-1.8 in simulated senders up to 8 MHz off
+#: centre, 1.0-1.1 in both real 20 MS/s captures), while a supply's impulses still
+#: give 17 and more at 5 dB: the bounds tighten to these
+WIDE_WINDOW_RATE = 10e6
+KURTOSIS_FM_WIDE = 4.0
+KURTOSIS_IMPULSIVE_WIDE = 8.0
+#: the kurtosis is taken over chunks this long (median over the strong ones), so a
+#: sender switching on and off within the window is not mistaken for impulses
+KURTOSIS_CHUNK_S = 0.002
+#: field structure: how far the per-line half-line similarity's correlation at one
+#: field (312.5 or 262.5 lines) stands above its largest value at any other lag, in
+#: robust standard deviations of those lags; supplies stay below about 4
+FIELD_Z_MIN = 4.0
+FIELD_Z_FULL = 8.0
+#: at least this many lines are needed to look for the field structure, and at most
+#: FIELD_MAX_S of the capture is used
+FIELD_MIN_LINES = 400
+FIELD_MAX_S = 0.06
+#: the per-line statistic is high-passed over this many lines (removes bursts and gating)
+FIELD_HP_LINES = 41
+#: line systems by line period, and their lines per field
+LINE_SYSTEMS = {"625/50": (STANDARD_RANGES_S["PAL"], 312.5), "525/60": (STANDARD_RANGES_S["NTSC"], 262.5)}
+
+# Colour standard from the chroma (see :func:`chroma_evidence`): the subcarrier sits at
+# 3.6-4.4 MHz in the FM discriminator output, so only windows of CHROMA_MIN_RATE and
+# more can see it, and only when the whole FM signal is in the window.
+CHROMA_HZ = {"PAL": 4.43361875e6, "NTSC": 3.579545e6, "PAL-M": 3.57561149e6}
+SECAM_REST_HZ = (4.40625e6, 4.25e6)
+COLOUR_SYSTEMS = {"625/50": ("PAL", "SECAM"), "525/60": ("NTSC", "PAL-M")}
+CHROMA_MIN_RATE = 10e6
+#: the chroma lines need this much of one capture in one piece (about 23 lines) ...
+CHROMA_MIN_S = 0.0015
+#: ... and at most this much is used (longer: narrower lines over the same floor)
+CHROMA_MAX_S = 0.05
+#: a subcarrier line is looked for within this of its nominal place (crystal error)
+CHROMA_TOL_HZ = 800.0
+#: the floor is the median power within this of the subcarrier
+CHROMA_FLOOR_HZ = 30e3
+#: a system's weaker group of lines must stand this far above the floor (power ratio)
+CHROMA_Z = 15.0
+#: ... while the line system's other colour system stays below this
+CHROMA_Z_OTHER = 10.0
+#: ... or this many times below the named one (a strong burst's faint companions)
+CHROMA_DOMINANCE = 30.0
+
 
 @dataclass
 class VideoEvidence:
@@ -77,7 +152,12 @@ class VideoEvidence:
     score: float = 0.0  # 0..1, how sure we are that this is analog video
     contrast: float = 0.0  # line contrast at the best period
     line_period_s: Optional[float] = None
-    standard: Optional[str] = None  # "PAL", "NTSC" or None
+    #: "PAL", "NTSC", "SECAM" or "PAL-M" when the chroma says so, else None
+    colour_standard: Optional[str] = None
+    line_system: Optional[str] = None  # "625/50" or "525/60" from the line period
+    line_score: float = 0.0  # the score from line structure alone, before the supply gate
+    kurtosis: float = 0.0  # local kurtosis of the in-window power (impulses: large)
+    field_z: Optional[float] = None  # field-structure z-score (None: capture too short)
     lines: int = 0  # how many line lags were averaged
     spread: float = 0.0  # effective number of line-rate harmonics (a tone: ~1)
     #: the periodic power sits in the line-rate fundamental alone: the smooth edge of
@@ -85,6 +165,12 @@ class VideoEvidence:
     #: so only believed for a signal wider than a carrier
     fundamental_only: bool = False
     reasons: List[str] = field(default_factory=list)
+
+    @property
+    def standard(self) -> Optional[str]:
+        """What to call it: the colour standard when the chroma resolved it, else the
+        line system (a camera's colour coding is not visible in a narrow window)."""
+        return self.colour_standard or self.line_system
 
     @property
     def line_rate_hz(self) -> Optional[float]:
@@ -336,17 +422,197 @@ def detect_video(x: np.ndarray, sample_rate: float) -> VideoEvidence:
         ev.reasons.append(f"repeats every {period * 1e6:.2f} us but like a single tone, not a sync "
                           f"pulse train ({ev.spread:.1f} harmonics)")
         return ev
-    ev.line_period_s = period
-    for name, (lo, hi) in STANDARD_RANGES_S.items():
-        if lo <= period < hi:
-            ev.standard = name
     rate = 1.0 / period
-    ev.reasons.append(
-        f"signal repeats every {period * 1e6:.2f} us ({rate / 1e3:.3f} kHz line rate; {feature} "
-        f"contrast {c:.2f} over {lines} lines, power in {ev.spread:.1f} harmonics)"
-    )
-    if ev.standard:
-        ev.reasons.append(f"line rate matches {ev.standard}")
+    system = None
+    for name, ((lo, hi), _) in LINE_SYSTEMS.items():
+        if lo <= period < hi:
+            system = name
+    # evidence a switching supply cannot give
+    ev.kurtosis = envelope_kurtosis(segments, sample_rate)
+    ev.field_z = field_structure(x, sample_rate, period)
+    n_line = period * sample_rate
+    if sample_rate >= WIDE_WINDOW_RATE:
+        k_lo, k_hi = KURTOSIS_FM_WIDE, KURTOSIS_IMPULSIVE_WIDE
     else:
-        ev.reasons.append("line rate is off-standard (neither PAL nor NTSC)")
+        k_lo = min(KURTOSIS_FM, KURTOSIS_FM_PER_SAMPLE * n_line)
+        k_hi = min(KURTOSIS_IMPULSIVE, KURTOSIS_IMPULSIVE_PER_SAMPLE * n_line)
+    fm = float(np.clip((k_hi - ev.kurtosis) / (k_hi - k_lo), 0.0, 1.0))
+    fld = 0.0 if ev.field_z is None else float(np.clip((ev.field_z - FIELD_Z_MIN) / (FIELD_Z_FULL - FIELD_Z_MIN),
+                                                        0.0, 1.0))
+    ev.line_score = ev.score
+    ev.score = float(ev.score * max(fm, fld))
+    line = (f"signal repeats every {period * 1e6:.2f} us ({rate / 1e3:.3f} kHz line rate; {feature} "
+            f"contrast {c:.2f} over {lines} lines, power in {ev.spread:.1f} harmonics)")
+    if max(fm, fld) <= 0:
+        ev.reasons.append(line.replace("signal repeats", "impulses repeat", 1))
+        ev.reasons.append(f"but as amplitude spikes (power kurtosis {ev.kurtosis:.0f}), not a constant-envelope FM "
+                          f"signal, and with no video field structure: a switching power supply or similar")
+        return ev
+    ev.line_period_s = period
+    ev.line_system = system
+    ev.reasons.append(line)
+    if fld > 0:
+        ev.reasons.append(f"video field structure: a vertical interval every {LINE_SYSTEMS.get(system, (0, 312.5))[1]:g} "
+                          f"lines (z {ev.field_z:.0f})")
+    if fm > 0:
+        ev.reasons.append(f"constant envelope like FM, not impulses (power kurtosis {ev.kurtosis:.1f})")
+    if system:
+        ev.reasons.append(f"line rate matches {system} ({'PAL/SECAM' if system == '625/50' else 'NTSC/PAL-M'} "
+                          "line timing)")
+    else:
+        ev.reasons.append("line rate is off-standard (neither 625/50 nor 525/60)")
+    ev.colour_standard, why = colour_standard(x, sample_rate, period, system)
+    ev.reasons.append(why)
     return ev
+
+
+def chroma_evidence(x: np.ndarray, sample_rate: float, period: float) -> Optional[dict]:
+    """Strength of each colour system's spectral lines in the FM discriminator output,
+    as {standard: tone-to-floor ratio}; None when the longest capture row is shorter
+    than CHROMA_MIN_S.
+
+    Why: the discriminator output is the composite video, so it carries the chroma
+    subcarrier. Its colour burst is the same few cycles on every line, phase-locked to
+    the subcarrier, so over many lines it forms narrow spectral lines whose positions
+    give the system away (f_H: the measured line rate):
+
+    * NTSC: the burst at 3.579545 MHz and f_sc +- f_H (half-way between the line
+      harmonics, where a picture's luminance has no lines); two of the three must
+      show, since the line at f_sc itself is the frame's mean chroma, which the
+      picture's own colour can cancel;
+    * PAL / PAL-M: the U part of the burst at f_sc (4.43361875 / 3.57561149 MHz) and
+      f_sc +- f_H, and the V part, switched in sign every line, at f_sc +- f_H / 2;
+      one of each must show;
+    * SECAM: no burst, but FM subcarriers resting at 4.40625 MHz (D'r) and 4.25 MHz
+      (D'b), each on every other line, so lines at +- f_H / 2 of both must show.
+
+    Each line is looked for within CHROMA_TOL_HZ (a crystal's error); a system counts
+    with the weakest line it needs, so a single line -- a luminance harmonic of an
+    off-standard line rate landing on a subcarrier -- is not enough. NTSC and PAL-M
+    subcarriers lie f_H / 4 apart, where the other system has no line."""
+    row = x[int(np.argmax([r.size for r in x]))] if x.ndim == 2 else x
+    n = int(min(row.size - 1, CHROMA_MAX_S * sample_rate))
+    if n < CHROMA_MIN_S * sample_rate:
+        return None
+    row = row[: n + 1]
+    z = row[1:] * np.conj(row[:-1])
+    d = np.angle(z).astype(np.float32)
+    d -= d.mean()
+    nfft = 1 << int(np.ceil(np.log2(n)))
+    spec = np.fft.rfft(d * np.hanning(n).astype(np.float32), nfft)
+    pw = spec.real * spec.real + spec.imag * spec.imag
+    bin_hz = sample_rate / nfft
+    tol = max(1, int(round(CHROMA_TOL_HZ / bin_hz)))
+    half = int(round(CHROMA_FLOOR_HZ / bin_hz))
+    fh = 1.0 / period
+
+    def tone(f: float, centre: float) -> float:
+        i, c = int(round(f / bin_hz)), int(round(centre / bin_hz))
+        floor = np.median(pw[c - half: c + half + 1]) + 1e-30
+        return float(pw[i - tol: i + tol + 1].max() / floor)
+
+    out = {}
+    for name, f in CHROMA_HZ.items():
+        u = sorted(tone(f + k * fh, f) for k in (-1, 0, 1))
+        # NTSC: two of its three burst lines; PAL(-M): one of them and a V-switch line
+        out[name] = u[1] if name == "NTSC" else min(u[2], max(tone(f + k * fh, f) for k in (-0.5, 0.5)))
+    out["SECAM"] = min(max(tone(f + k * fh, f) for k in (-0.5, 0.5)) for f in SECAM_REST_HZ)
+    return out
+
+
+def colour_standard(x: np.ndarray, sample_rate: float, period: float, system: Optional[str]):
+    """(colour standard or None, reason): the system whose chroma lines stand out
+    (:func:`chroma_evidence`), named only when it matches the line system and no
+    other system's lines stand out too."""
+    if sample_rate < CHROMA_MIN_RATE:
+        return None, (f"colour system (PAL, NTSC, SECAM, PAL-M) cannot be told at {sample_rate / 1e6:g} MS/s: "
+                      f"the chroma at 3.6-4.4 MHz needs {CHROMA_MIN_RATE / 1e6:g} MS/s or more")
+    if system is None:
+        return None, "colour system not looked for: off-standard line rate"
+    ev = chroma_evidence(x, sample_rate, period)
+    if ev is None:
+        return None, (f"colour system cannot be told: no capture holds {CHROMA_MIN_S * 1e3:g} ms "
+                      "in one piece (the chroma lines need many lines)")
+    a, b = COLOUR_SYSTEMS[system]
+    if ev[a] < ev[b]:
+        a, b = b, a
+    if ev[a] >= CHROMA_Z and ev[b] < max(CHROMA_Z_OTHER, ev[a] / CHROMA_DOMINANCE):
+        return a, f"chroma names {a} (its subcarrier lines stand {ev[a]:.0f}x above the floor, {b}'s {ev[b]:.0f}x)"
+    if ev[a] < CHROMA_Z:
+        return None, (f"no {a} or {b} colour subcarrier found (black-and-white, or the FM signal is not all in the "
+                      f"window): {system} only")
+    return None, f"colour system unclear (both {a} and {b} subcarrier lines): {system} only"
+
+
+def envelope_kurtosis(x: np.ndarray, sample_rate: float) -> float:
+    """Median, over the strong chunks of KURTOSIS_CHUNK_S, of E[p^2]/E[p]^2 of the
+    in-window power p.
+
+    Why: an FM sender has a constant envelope (a slice of one swells and fades with
+    its frequency, a few times the mean at most); a switching supply's edges are
+    amplitude spikes one sample long, broadband, once or twice a line, so its power is
+    mostly noise with rare huge values. Per chunk, so a sender switching on and off
+    (or a supply in burst mode) is judged while on."""
+    x = x - x.mean(axis=1, keepdims=True)
+    p = x.real * x.real + x.imag * x.imag
+    n = p.shape[1] // max(1, int(round(p.shape[1] / max(16.0, KURTOSIS_CHUNK_S * sample_rate))))
+    m = p.shape[1] // n * n
+    p = p[:, :m].reshape(-1, n).astype(np.float64)
+    mean = p.mean(axis=1)
+    m2 = np.einsum("ij,ij->i", p, p) / n
+    k = m2 / (mean * mean + 1e-30)
+    strong = mean >= 0.5 * np.max(mean)
+    return float(np.median(k[strong])) if strong.any() else 0.0
+
+
+def field_structure(x: np.ndarray, sample_rate: float, period: float) -> Optional[float]:
+    """How strongly a vertical interval recurs every field (margin over every other
+    lag, in robust standard deviations); None when the
+    longest capture row holds fewer than FIELD_MIN_LINES lines.
+
+    Why: composite video has broad and equalising pulses at half-line spacing for a few
+    lines every 312.5 (625/50) or 262.5 (525/60) lines; a supply repeats the same edge
+    every period. Per line, the feature's similarity to itself half a line later is
+    measured (high in the vertical interval); that per-line series, high-passed over
+    FIELD_HP_LINES lines, is correlated with itself one field later and compared with
+    its correlation at other lags in 100-420 lines."""
+    row = x[int(np.argmax([r.size for r in x]))] if x.ndim == 2 else x
+    row = row[: int(FIELD_MAX_S * sample_rate)]
+    nlines = int(row.size / (period * sample_rate)) - 1
+    if nlines < FIELD_MIN_LINES:
+        return None
+    field = 312.5 if period >= STANDARD_RANGES_S["PAL"][0] else 262.5
+    dec = int(max(1, sample_rate // FEATURE_RATE))
+    fr = sample_rate / dec
+    lags = np.arange(100, min(nlines - 100, 420))
+    near = np.abs(lags - field) < 1
+    others = np.abs(lags - field) > 6
+    width = int(BURST_WINDOW_S * fr)
+    best = -np.inf
+    for z in (lag_product(row[None], dec), power_envelope(row[None], dec)):
+        w = equalize_bursts(z, width)[0]
+        h0 = int(round(0.5 * period * fr))
+        h = np.real(w[h0:] * np.conj(w[:-h0]))
+        e = (w.real * w.real + w.imag * w.imag)[h0:]
+        nl = int(h.size / (period * fr))
+        edges = np.round(np.arange(nl + 1) * period * fr).astype(np.int64)
+        ch = np.concatenate([[0.0], np.cumsum(h, dtype=np.float64)])
+        ce = np.concatenate([[0.0], np.cumsum(e, dtype=np.float64)])
+        v = (ch[edges[1:]] - ch[edges[:-1]]) / (ce[edges[1:]] - ce[edges[:-1]] + 1e-12)
+        r = v - np.convolve(v, np.ones(FIELD_HP_LINES) / FIELD_HP_LINES, mode="same")
+        ok = lags < r.size - 10
+        if not (near & ok).any():
+            continue
+        L = lags[ok]
+        energy = float(np.dot(r, r)) / r.size + 1e-12
+        spec = np.fft.rfft(r, 2 * r.size)
+        acf = np.fft.irfft(spec.real * spec.real + spec.imag * spec.imag)[: r.size]
+        cc = acf[L] / (r.size - L) / energy
+        med = np.median(cc[others[ok]])
+        sd = 1.4826 * np.median(np.abs(cc[others[ok]] - med)) + 1e-9
+        # against the largest other lag, not the typical one: a supply gated in bursts at
+        # a divisor of the field rate correlates at the field lag too, but as much at
+        # its own period's other multiples
+        best = max(best, float((cc[near[ok]].max() - cc[others[ok]].max()) / sd))
+    return None if best == -np.inf else best
+

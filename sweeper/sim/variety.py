@@ -166,9 +166,26 @@ def _noise(rng):
     return p, float(rng.uniform(30e6, 1700e6))
 
 
+def _supply(rng):
+    """Line-locked (exactly the PAL or NTSC line rate, stable) or free-running near it,
+    with or without spread-spectrum dither, one or both edges ringing, burst mode."""
+    locked = rng.random() < 0.4
+    p = dict(rate_hz=_choice(rng, [15625.0, 4.5e6 / 286]) if locked else float(rng.uniform(14.5e3, 17e3)),
+             dither=0.0 if locked or rng.random() < 0.3 else float(rng.uniform(0.01, 0.10)),
+             dither_hz=_logu(rng, 50, 5000), dither_shape=_choice(rng, ["triangle", "random"]),
+             jitter_ns=_logu(rng, 1, 50) if locked else _logu(rng, 1, 500),
+             edges=int(rng.integers(1, 3)), duty=float(rng.uniform(0.1, 0.9)),
+             second_edge_db=float(rng.uniform(-12, 0)), amp_spread_db=float(rng.uniform(0, 4)),
+             bandwidth_hz=float(rng.uniform(5e6, 40e6)), ring_spread=float(rng.uniform(0, 1)),
+             decay_ns=_logu(rng, 30, 300))
+    if rng.random() < 0.25:
+        p.update(burst_hz=_logu(rng, 30, 1500), burst_duty=float(rng.uniform(0.2, 0.8)))
+    return p, _choice(rng, [400e6, 1.2e9, float(rng.uniform(30e6, 2500e6))])
+
+
 _DRAW = {"analog_video": _video, "wifi": _wifi, "bluetooth": _bluetooth, "microwave": _microwave,
          "carrier": _carrier, "fm_broadcast": _fm, "ofdm_broadcast": _ofdm, "cofdm_video": _cofdm, "gsm": _gsm,
-         "noise_burst": _noise}
+         "noise_burst": _noise, "switching_supply": _supply}
 
 
 def random_params(kind: str, rng: np.random.Generator) -> dict:

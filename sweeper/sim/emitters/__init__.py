@@ -17,6 +17,7 @@ from sweeper.sim.emitters.gsm import Gsm
 from sweeper.sim.emitters.microwave import Microwave
 from sweeper.sim.emitters.noise_burst import NoiseBurst
 from sweeper.sim.emitters.ofdm_broadcast import OfdmBroadcast
+from sweeper.sim.emitters.switching_supply import SwitchingSupply
 from sweeper.sim.emitters.wifi import Wifi
 
 EMITTERS: Dict[str, Type[Emitter]] = {
@@ -30,6 +31,7 @@ EMITTERS: Dict[str, Type[Emitter]] = {
     CofdmVideo.kind: CofdmVideo,
     Gsm.kind: Gsm,
     NoiseBurst.kind: NoiseBurst,
+    SwitchingSupply.kind: SwitchingSupply,
 }
 
 __all__ = ["EMITTERS", "Emitter", "ParamError"]

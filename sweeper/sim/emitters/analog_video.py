@@ -1,7 +1,8 @@
 """Analog FM video transmitter: what a cheap wireless camera / FPV sender radiates.
 
-Composite PAL or NTSC video (sync, equalising and broad pulses, colour burst, chroma on
-the 4.43361875 / 3.579545 MHz subcarrier, picture content) plus optional FM audio
+Composite PAL, NTSC, PAL-M or SECAM video (sync, equalising and broad pulses, colour
+burst, chroma on the 4.43361875 / 3.579545 / 3.575611 MHz subcarrier, or SECAM's FM
+subcarriers at 4.40625 / 4.25 MHz on alternate lines, picture content) plus optional FM audio
 subcarriers at 6.0 / 6.5 MHz, optional pre-emphasis and a limiter, frequency-modulates
 the carrier: f(t) = carrier + drift(t) + k * (v(t) - mean of v over the frame).
 Sync tips sit at the low-frequency end (common practice, CCIR FM-TV) unless
@@ -16,7 +17,9 @@ sample columns, the chroma subcarrier is an outer product of per-line and per-co
 phasors (so it stays locked to absolute time), the valid samples are compacted to one
 stream and integrated to phase. The frame mean is removed (AC coupling with a frame
 time constant), so the modulation phase returns to zero at every frame boundary: any
-block can be rendered on its own and consecutive blocks join exactly.
+block can be rendered on its own and consecutive blocks join exactly. With
+``on_period_s`` the sender transmits only ``on_fraction`` of each period (a camera
+switched on and off, or one that transmits on motion).
 """
 from __future__ import annotations
 
@@ -65,6 +68,9 @@ class VideoStandard:
     pal: bool
     types: Tuple[int, ...]
     fields: Tuple[Tuple[int, int], Tuple[int, int]]  # (first line index, rows) per field
+    #: SECAM: no burst, no quadrature chroma; a frequency-modulated subcarrier carries
+    #: D'r on one line and D'b on the next (rest frequencies fsc and SECAM_DB_HZ)
+    secam: bool = False
 
 
 PAL = VideoStandard(
@@ -79,7 +85,23 @@ NTSC = VideoStandard(
                 (EE, 2), (E_, 1), (BLK, 10), (H2, 1), (ACT, 242))),
     ((20, 243), (282, 243)),
 )
-STANDARDS = {"PAL": PAL, "NTSC": NTSC}
+#: PAL-M (Brazil): 525/59.94 line timing and levels, PAL chroma (V switch, +-135 degree
+#: burst) on a 3.575611 MHz subcarrier (227.25 x the line rate)
+PAL_M = VideoStandard(
+    "PAL-M", 525, 4.5e6 / 286, 227.25 * 4.5e6 / 286, 4.7, 2.3, 5.8, 9, 9.4, 52.66, -0.4, 0.075, 0.2, True,
+    NTSC.types, NTSC.fields,
+)
+#: SECAM: 625/50 line timing as PAL; chroma as FM subcarriers, D'r at 4.40625 MHz and
+#: D'b at 4.25 MHz on alternate lines, present from the back porch to the line's end
+SECAM = VideoStandard(
+    "SECAM", 625, 15625.0, 4.40625e6, 4.7, 2.35, 5.7, 0, 10.5, 52.0, -0.3 / 0.7, 0.0, 0.0, False,
+    PAL.types, PAL.fields, secam=True,
+)
+SECAM_DB_HZ = 4.25e6
+#: SECAM subcarrier deviation per unit D'r / D'b, and its amplitude (video units, at rest)
+SECAM_DEV_HZ = {"r": 280e3, "b": 230e3}
+SECAM_AMP = 0.115
+STANDARDS = {"PAL": PAL, "NTSC": NTSC, "SECAM": SECAM, "PAL-M": PAL_M}
 assert len(PAL.types) == 625 and len(NTSC.types) == 525
 
 def _bars_rgb(pal: bool) -> np.ndarray:
@@ -151,11 +173,12 @@ def _resize(img, h, w):
 
 @dataclass(eq=False)
 class AnalogVideo(Emitter):
-    """FM-modulated composite video (PAL/NTSC) with optional audio subcarriers."""
+    """FM-modulated composite video (PAL, NTSC, SECAM, PAL-M) with optional audio
+    subcarriers, optionally switching on and off."""
 
     kind: ClassVar[str] = "analog_video"
 
-    standard: str = param("PAL", "video standard", choices=("PAL", "NTSC"))
+    standard: str = param("PAL", "video standard", choices=("PAL", "NTSC", "SECAM", "PAL-M"))
     picture: str = param("scene", "picture content: colour bars, a room with someone moving, a flat wall, "
                          "a dark room, a noisy low-light sensor", choices=("bars", "scene", "flat", "dark", "noisy"))
     colour: bool = param(True, "colour camera (burst + chroma); false for black-and-white")
@@ -181,6 +204,10 @@ class AnalogVideo(Emitter):
     clock_ppm: float = param(0.0, "camera crystal error: line rate = nominal x (1 - ppm/1e6)", lo=-500.0, hi=500.0)
     drift_hz: float = param(50e3, "slow carrier wander amplitude", lo=0.0, hi=5e6, unit="kHz")
     drift_period_s: float = param(20.0, "period of the slow carrier wander", lo=0.5, hi=3600.0)
+    on_period_s: float = param(0.0, "the sender switches on and off with this period (0 = always on)",
+                               lo=0.0, hi=3600.0)
+    on_fraction: float = param(1.0, "fraction of each on/off period it transmits", lo=0.02, hi=1.0)
+    on_phase: float = param(0.0, "where in its on/off period the sender is at t = 0 (0..1)", lo=0.0, hi=1.0)
 
     def _setup(self) -> None:
         self._std = STANDARDS[self.standard]
@@ -324,7 +351,11 @@ class AnalogVideo(Emitter):
         tb_cols = (jbs + np.arange(nbc)) / fs
         bmask = (dsp.smooth_step((tb_cols - bs) / 300e-9) - dsp.smooth_step((tb_cols - be) / 300e-9)).astype(np.float32)
         jend = ja + max(Ll, Lc)
-        return dict(P=P, lvl=np.ascontiguousarray(np.pad(lvl, ((0, 0), (0, 0), (0, P - lvl.shape[2])))),
+        senv = None
+        if st.secam and self.colour:
+            ts = (jbs + np.arange(jend - jbs)) / fs
+            senv = (dsp.smooth_step((ts - bs) / 300e-9) - dsp.smooth_step((ts - tb) / 300e-9)).astype(np.float32)
+        return dict(senv=senv, P=P, lvl=np.ascontiguousarray(np.pad(lvl, ((0, 0), (0, 0), (0, P - lvl.shape[2])))),
                     ja=ja, jbs=jbs, jend=jend, rl=rl, rc=rc, Wl=Wl, Wc=Wc, Ll=Ll, Lc=Lc,
                     xl=(np.arange(Wl) * rl / n_act), xc=(np.arange(Wc) * rc / n_act),
                     el=edges(ml), ec=edges(mc), ratio_l=ratio_l, ratio_c=ratio_c,
@@ -502,7 +533,10 @@ class AnalogVideo(Emitter):
                         Cr[i - r0, n0: n0 + Lc] *= keep
                         Ci[i - r0, n0: n0 + Lc] *= keep
             del yl
-            if colour:
+            if colour and st.secam:
+                self._secam_chroma(v, tm, a, k0, r0, r1, Cr, Ci, types, fs)
+                del Cr, Ci
+            elif colour:
                 # burst, on every line that has one (active, blank and half lines)
                 nbc = tm["nbc"]
                 has_b = np.isin(types[r0:r1], (ACT, BLK, H2, H1E))
@@ -572,6 +606,25 @@ class AnalogVideo(Emitter):
         cs += np.mod(base, 2 * np.pi).astype(np.float32)[:, None]
         return int(a[0]), cs.reshape(-1)[:n]
 
+    def _secam_chroma(self, v, tm, a, k0, r0, r1, Cr, Ci, types, fs):
+        """Add SECAM's FM chroma to rows r0:r1 of ``v``: on alternate lines a subcarrier
+        at 4.40625 MHz swung by D'r = -1.902 (R-Y), or at 4.25 MHz by D'b = 1.505 (B-Y),
+        integrated to phase along the line (locked to absolute time at its start)."""
+        jbs, jend = tm["jbs"], tm["jend"]
+        rows = np.arange(r0, r1)
+        dr = ((k0 + rows) % 2 == 0)[:, None]
+        # Cr holds V = 0.877 (R-Y), Ci holds -U = -0.493 (B-Y) (scaled by chroma_level)
+        d = np.where(dr, (-1.902 / 0.877) * Cr, (1.505 / 0.493) * Ci)
+        np.clip(d, -1.5, 1.5, out=d)
+        rest = np.where(dr[:, 0], self._std.fsc, SECAM_DB_HZ)
+        dev = np.where(dr[:, 0], SECAM_DEV_HZ["r"], SECAM_DEV_HZ["b"]).astype(np.float32)
+        step = (2 * np.pi / fs) * (rest[:, None] + dev[:, None] * d)
+        ph0 = 2 * np.pi * ((rest * (a[r0:r1] + jbs) / fs) % 1.0)
+        ph = np.cumsum(step, axis=1) + ph0[:, None]
+        sc = np.cos(ph).astype(np.float32) * tm["senv"][None, :] * np.float32(SECAM_AMP * min(1.0, self.chroma_level))
+        has = np.isin(types[r0:r1], (ACT, BLK, H2, H1E))
+        v[r0:r1, jbs:jend] += sc * has[:, None]
+
     # ---- synthesis ---------------------------------------------------------------------
     def _synth(self, fs_in: float, i_start: int, count: int, offset: float) -> Optional[np.ndarray]:
         phase = dsp.carrier_phase(offset, fs_in, i_start, count, self._drift if self.drift_hz else None)
@@ -588,4 +641,16 @@ class AnalogVideo(Emitter):
             phase[pos - i_start: pos - i_start + take] += ph[lo: lo + take]
             pos += take
             F += 1
-        return dsp.expj(phase, self._amp())
+        out = dsp.expj(phase, self._amp())
+        if self.on_period_s > 0 and self.on_fraction < 1:
+            out *= self._gate(fs_in, i_start, count)
+        return out
+
+    def _gate(self, fs_in: float, i_start: int, count: int) -> np.ndarray:
+        """1 while the sender is on, 0 while off, with 2 us ramps (a PA switching)."""
+        t = np.arange(i_start, i_start + count) / fs_in
+        P, on = self.on_period_s, self.on_fraction * self.on_period_s
+        u = np.mod(t / P + self.on_phase, 1.0) * P  # seconds into the period
+        ramp = 2e-6
+        g = dsp.smooth_step(u / ramp) - dsp.smooth_step((u - on) / ramp)
+        return np.clip(g, 0.0, 1.0).astype(np.float32)
