@@ -41,6 +41,7 @@ GRID = {
     "asymmetry": ("up_share", (0.90, 0.93, 0.96), 0.08),
     "clock": ("clock_margin", (0.08, 0.12, 0.16), 0.06),
     "clock_lock": ("clock_z", (8.0, 10.0, 12.0), 3.0),
+    "grid_fill": ("grid_fill", (0.6, 0.75, 0.9), 0.25),
     "boundaries": ("boundaries", (0.2, 0.3, 0.4, 0.5), 0.05),
     "keyframes": ("keyframe", (2.2, 2.6, 3.0), 0.6),
 }

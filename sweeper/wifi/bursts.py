@@ -23,6 +23,8 @@ The cues, each from a mechanism:
   the gap distribution and destroys the grid. ``clock_margin`` is the observed clock
   minus the surrogates' mean: near 0 for clumping and for RTT clocks, clearly positive
   for a frame clock. Works at 1-3 packets per frame: it needs onsets, not packets.
+  An encoder sends every frame, so nearly every slot of its grid holds a burst
+  (``grid_fill``); a handful of long bursts that happen to sit on a fine grid does not.
   Weights are burst sizes held between a quarter of the window's 90th percentile and
   that percentile, so audio packets and keepalives count less than frames and one
   I-frame cannot dominate.
@@ -35,8 +37,8 @@ The cues, each from a mechanism:
   application writing fixed-size records on a timer sends identical bursts.
 * **RTP video clock** (``rtp_video``, wired captures). Where the headers are in the
   clear, an RTP stream's marker bit ends each video frame and its timestamp counts a
-  90 kHz clock: consecutive markers whose timestamp step matches the time between them
-  are near-proof of video (audio uses 8-48 kHz clocks, RTCP other packet types).
+  90 kHz clock: markers whose timestamps advance 90,000 per second of arrival time are
+  near-proof of video (audio uses 8-48 kHz clocks, RTCP other packet types).
 * **Idle gaps** (``idle``). Video leaves the channel idle between frames; a saturating
   transfer keeps it busy.
 """
@@ -67,13 +69,14 @@ SURROGATE_MIN_CLOCK = 0.25
 #: onsets needed before a clock is measured at all
 MIN_ONSETS = 5
 
-EVIDENCE_FIELDS = ("frame_bursts", "clock", "clock_z", "clock_margin", "frame_hz", "boundaries", "size_cv",
-                   "keyframe", "idle", "rtp_video")
-#: RTP: the video clock rate, how far a marker-to-marker step may stray from the arrival
-#: times (network jitter), and the marker pairs needed
+EVIDENCE_FIELDS = ("frame_bursts", "clock", "clock_z", "clock_margin", "frame_hz", "grid_fill", "boundaries",
+                   "size_cv", "keyframe", "idle", "rtp_video")
+#: RTP: the video clock rate, how far the markers' clock may run from the arrival times
+#: before it is not that clock (audio clocks are 8-48 kHz: -47% and more), and the
+#: markers needed
 RTP_VIDEO_HZ = 90000.0
-RTP_TOLERANCE = 0.25
-RTP_MIN_PAIRS = 4
+RTP_TOLERANCE = 0.2
+RTP_MIN_MARKERS = 8
 
 
 def _group_starts(group: np.ndarray, n_groups: int):
@@ -106,26 +109,34 @@ def _coherence(onset_t: np.ndarray, weight: np.ndarray, row: np.ndarray, n_rows:
 
 def rtp_video_share(row: np.ndarray, t: np.ndarray, flags: np.ndarray, rtp_ts: np.ndarray, ssrc: np.ndarray,
                     n: int) -> np.ndarray:
-    """Per row, the share of consecutive video-frame markers (same stream) whose RTP
-    timestamp step, read as a 90 kHz clock, matches the time between them (0 with fewer
-    than RTP_MIN_PAIRS pairs)."""
+    """Per row, how well the frame markers of its busiest RTP stream keep a 90 kHz clock:
+    1 when their timestamps advance 90,000 per second of arrival time, falling to 0 at
+    +-20% (0 with fewer than RTP_MIN_MARKERS markers). The rate is the slope between the
+    medians of the first and second half of the window, so B-frames (sent out of
+    presentation order) and a large frame's late last packet do not matter."""
     from sweeper.wifi.frames import RTP_MARKER, RTP_VALID, RTP_VIDEO_PT
 
     want = RTP_VALID | RTP_MARKER | RTP_VIDEO_PT
     m = np.flatnonzero((flags & want) == want)
     out = np.zeros(n)
-    if m.size < 2:
+    if m.size < RTP_MIN_MARKERS:
         return out
-    order = np.lexsort((t[m], ssrc[m], row[m]))
-    m = m[order]
-    same = (row[m][1:] == row[m][:-1]) & (ssrc[m][1:] == ssrc[m][:-1])
-    dt = np.diff(t[m])
-    dclock = ((rtp_ts[m][1:].astype(np.int64) - rtp_ts[m][:-1].astype(np.int64)) % (1 << 32)) / RTP_VIDEO_HZ
-    good = same & (dt > 0) & (np.abs(dclock - dt) <= RTP_TOLERANCE * np.maximum(dt, 0.02))
-    pair_row = row[m][1:]
-    pairs = np.bincount(pair_row[same], minlength=n)
-    hits = np.bincount(pair_row[good], minlength=n)
-    return np.where(pairs >= RTP_MIN_PAIRS, hits / np.maximum(pairs, 1), 0.0)
+    m = m[np.lexsort((t[m], ssrc[m], row[m]))]
+    key = row[m].astype(np.int64) << 32 | ssrc[m].astype(np.int64)
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    counts = np.diff(np.r_[starts, m.size])
+    for s0, c in zip(starts[counts >= RTP_MIN_MARKERS], counts[counts >= RTP_MIN_MARKERS]):
+        idx = m[s0:s0 + c]  # one stream in one window: a few dozen markers
+        clock = (rtp_ts[idx].astype(np.int64) - int(rtp_ts[idx[0]])) % (1 << 32)
+        clock = np.where(clock >= 1 << 31, clock - (1 << 32), clock) / RTP_VIDEO_HZ
+        h = c // 2
+        dt = np.median(t[idx[h:]]) - np.median(t[idx[:h]])
+        if dt <= 0:
+            continue
+        ratio = (np.median(clock[h:]) - np.median(clock[:h])) / dt
+        r = int(row[idx[0]])
+        out[r] = max(out[r], float(np.clip(1.0 - abs(ratio - 1.0) / RTP_TOLERANCE, 0.0, 1.0)))
+    return out
 
 
 def window_evidence(ts: np.ndarray, l3: np.ndarray, lo: np.ndarray, hi: np.ndarray,
@@ -219,6 +230,9 @@ def window_evidence(ts: np.ndarray, l3: np.ndarray, lo: np.ndarray, hi: np.ndarr
     med[h] = sbytes[order][ss[h] + (sc[h] - 1) // 2]
     top[h] = sbytes[order][ss[h] + sc[h] - 1]
     out["keyframe"] = np.where(ok_rows, top / np.maximum(med, 1.0), 0.0).astype(np.float32)
+    # an encoder fills every slot of its grid; a few bursts on a fine grid are no clock
+    slots = np.maximum(dur * hz, 1.0)
+    out["grid_fill"] = np.where(ok_rows, np.minimum(sc / slots, 1.0), 0.0).astype(np.float32)
     # boundaries per frame slot once the grid is known: a frame split into several bursts
     # (a busy channel, a TCP window) ends short only in its last one
     last_in_slot = np.full(skey.size, -1, np.int64)

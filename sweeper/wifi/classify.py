@@ -25,6 +25,7 @@ rate_max    up_kbps            14000   9000    transfers far above a camera's ra
 asymmetry   up_share           0.82    0.9     calls, browsing, downloads (two-way)
 clock       clock_margin       0.06    0.12    random clumping, RTT-clocked TCP/QUIC
 clock_lock  clock_z            7       10      (or: many onsets on one grid: chance ~e^-z)
+grid_fill   grid_fill          0.35    0.6     a few long bursts that sit on a fine grid
 boundaries  boundaries         0.35    0.4     bulk transfers: bursts of full segments
 keyframes   keyframe           2.4     3       records written on a timer (no I-frames)
 one_way     down_media_pps     12      4       calls: the far side's voice arrives every 20-60 ms
@@ -54,6 +55,7 @@ RAMPS: Dict[str, Tuple[str, float, float]] = {
     "asymmetry": ("up_share", 0.82, 0.90),
     "clock": ("clock_margin", 0.06, 0.12),
     "clock_lock": ("clock_z", 7.0, 10.0),
+    "grid_fill": ("grid_fill", 0.35, 0.60),
     "boundaries": ("boundaries", 0.35, 0.40),
     "keyframes": ("keyframe", 2.4, 3.0),
     "one_way": ("down_media_pps", 12.0, 4.0),
@@ -86,6 +88,7 @@ RULES_OUT = {
     "asymmetry": "calls, browsing, downloads (two-way)",
     "clock": "random clumping, RTT-clocked TCP/QUIC",
     "clock_lock": "(or: many onsets on one grid: chance ~e^-z)",
+    "grid_fill": "a few long bursts that sit on a fine grid",
     "boundaries": "bulk transfers: bursts of full segments",
     "keyframes": "records written on a timer (no I-frames)",
     "steadiness": "page loads, segment fetches, bursts",

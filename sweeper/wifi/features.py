@@ -57,6 +57,7 @@ WINDOW_DTYPE = np.dtype([
     ("clock_z", "f4"),  # Rayleigh statistic of that coherence (effective onsets x clock^2)
     ("clock_margin", "f4"),  # clock minus the mean clock of gap-shuffled surrogates
     ("frame_hz", "f4"),  # the rate of that grid
+    ("grid_fill", "f4"),  # share of the grid's slots that hold a burst
     ("boundaries", "f4"),  # share of bursts that end in a short (remainder) packet
     ("size_cv", "f4"),  # coefficient of variation of burst sizes (I/P/B, content)
     ("keyframe", "f4"),  # largest frame slot's bytes over the median slot's (I-frames)
