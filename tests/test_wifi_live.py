@@ -28,11 +28,16 @@ PLAY_S = 4.5
 def _room(seed):
     """Access points, a bulk upload and a video call (hard negatives), and one camera."""
     rng = np.random.default_rng(seed)
-    room = random_room(rng, camera=False, n_negatives=2, kinds=["bulk_upload", "video_call"])
+    room = random_room(rng, camera=False, n_negatives=1, kinds=["bulk_upload"], max_start_s=0.5)
     ap = next(i for i, d in enumerate(room.devices) if d.kind == "access_point")
     channel = room.devices[ap].channel
     room = WifiScene([d if d.kind == "access_point" else DeviceSpec(
         d.kind, d.params, d.mac, channel, d.rssi_dbm, d.name, ap=ap) for d in room.devices], room.capture)
+    call = DEVICES["video_call"]
+    p = call.random_params(rng)
+    p.update(start_s=0.0, stop_s=-1.0)
+    room.devices.append(DeviceSpec("video_call", call.check_params(p), E.random_device_mac(rng, "phone", 0.8),
+                                   channel, -60.0, "video call", ap=ap))
     cls = DEVICES["camera"]
     p = cls.random_params(rng)
     p.update(bitrate_bps=1.5e6, rc="cbr", start_s=0.0, stop_s=-1.0, delivery="live", mode="infra",
@@ -81,7 +86,7 @@ def test_live_capture_loop_classifies_a_camera_among_hard_negatives(veth):
     assert result["frames"]["parsed"] >= 0.99 * len(batch)
     kinds = {E.int_to_mac(d.mac): d.kind for d in scene.devices}
     heard = {k for m, k in kinds.items() if m in {d["mac"] for d in result["devices"]}}
-    assert {"bulk_upload", "access_point"} <= heard  # seen, and judged not a camera
+    assert {"bulk_upload", "video_call", "access_point"} <= heard  # seen, and judged not a camera
 
 
 def test_wifi_command_on_a_wired_mirror_port(veth):
