@@ -58,7 +58,7 @@ def test_non_cameras_flagged(suite):
 
 def test_camera_free_rooms_stay_clear(suite):
     assert suite.clear_rooms >= 25
-    assert suite.clear_room_alarm_rate <= 0.10
+    assert suite.clear_room_alarm_rate <= 0.12
 
 
 def test_a_phone_live_streaming_video_is_reported_on_its_own(suite):
@@ -135,7 +135,7 @@ def time_to_verdict(seed, bitrate, limit_s):
     return ((d.camera_at - arrive) if d is not None and d.camera_at is not None else np.inf), p
 
 
-@pytest.mark.parametrize("bitrate, limit_s, share", [(1e6, 2.7, 0.85), (200e3, 5.0, 0.9)])
+@pytest.mark.parametrize("bitrate, limit_s, share", [(1e6, 2.7, 0.95), (200e3, 5.0, 0.95)])
 def test_time_to_verdict(bitrate, limit_s, share):
     """Issue 12 asks for a 1 Mbit/s camera within 2.7 s of capture on its channel and a
     200 kbit/s one within 5 s (random codec, GOP, transport). Cameras wait for their

@@ -59,10 +59,10 @@ SHORT_SHARE = 0.9
 #: rates searched (Hz): 5-30 fps video (60 fps also lies on its 30 Hz grid) and 20-40 ms
 #: audio frames, another encoder clock
 FRAME_HZ = (4.0, 52.0)
-#: bins for the coherence spectrum and the FFT size (0.06 Hz: a grid off by half that
-#: drifts an eighth of a period over a 4 s window)
-CLOCK_BIN_S = 0.002
-CLOCK_NFFT = 8192
+#: bins for the coherence spectrum (4 ms: at most a tenth of a 52 Hz period off) and the
+#: FFT size (0.06 Hz: a grid off by half that drifts an eighth of a period in 4 s)
+CLOCK_BIN_S = 0.004
+CLOCK_NFFT = 4096
 #: surrogates per window, and the least observed clock worth testing against them
 SURROGATES = 8
 SURROGATE_MIN_CLOCK = 0.25
@@ -161,8 +161,9 @@ def window_evidence(ts: np.ndarray, l3: np.ndarray, lo: np.ndarray, hi: np.ndarr
 
     # idle: share of bins the window's uplink leaves empty
     nbins = np.maximum(np.rint(dur / CLOCK_BIN_S).astype(np.int64), 1)
-    binned = np.unique(row * (1 << 32) + np.clip((t / CLOCK_BIN_S).astype(np.int64), 0, None))
-    busy = np.bincount((binned >> 32).astype(np.int64), minlength=n)
+    width = int(nbins.max())
+    b = np.clip((t / CLOCK_BIN_S).astype(np.int64), 0, width - 1)
+    busy = (np.bincount(row * width + b, minlength=n * width).reshape(n, width) > 0).sum(axis=1)
     out["idle"] = np.clip(1.0 - busy / nbins, 0.0, 1.0).astype(np.float32)
 
     # bursts

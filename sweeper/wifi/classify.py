@@ -27,7 +27,7 @@ clock       clock_margin       0.06    0.12    random clumping, RTT-clocked TCP/
 clock_lock  clock_z            7       10      (or: many onsets on one grid: chance ~e^-z)
 grid_fill   grid_fill          0.35    0.6     a few long bursts that sit on a fine grid
 boundaries  boundaries         0.35    0.4     bulk transfers: bursts of full segments
-keyframes   keyframe           2.4     3       records written on a timer (no I-frames)
+keyframes   keyframe           2       2.6     records written on a timer (no I-frames)
 one_way     down_media_pps     12      4       calls: the far side's voice arrives every 20-60 ms
 steadiness  steadiness         0.55    0.85    page loads, segment fetches, bursts
 ==========  =================  ======  ======  =========================================
@@ -57,7 +57,7 @@ RAMPS: Dict[str, Tuple[str, float, float]] = {
     "clock_lock": ("clock_z", 7.0, 10.0),
     "grid_fill": ("grid_fill", 0.35, 0.60),
     "boundaries": ("boundaries", 0.35, 0.40),
-    "keyframes": ("keyframe", 2.4, 3.0),
+    "keyframes": ("keyframe", 2.0, 2.6),
     "one_way": ("down_media_pps", 12.0, 4.0),
     "steadiness": ("steadiness", 0.55, 0.85),
 }

@@ -78,6 +78,9 @@ class WindowConfig:
     #: averages less over a calm stretch)
     gate_kbps: float = 40.0
     gate_frames: int = 10
+    #: below this share of bytes going up, no burst evidence is computed (a camera's
+    #: share is above 0.8: see classify.RAMPS)
+    gate_up_share: float = 0.6
 
 
 class TrafficWindows:
@@ -241,8 +244,14 @@ class TrafficWindows:
         rows["rssi_std"] = np.where(rn > 1, np.sqrt(np.maximum(rq / np.maximum(rn, 1) - rmean ** 2, 0)), np.nan)
 
         # burst timing, only for the windows that passed the gate
-        wired = (f["rtp"][up], f["rtp_ts"][up], f["ssrc"][up]) if f["rtp"][up].any() else None
-        self._frame_evidence(rows, f["ts"][up], l3, up_sender, sender_idx, wired)
+        # burst evidence only where the traffic is mostly one way: a call or a download
+        # cannot be a camera whatever its bursts look like (and they are the costly part)
+        one_way = np.flatnonzero(rows["up_share"] >= cfg.gate_up_share)
+        if one_way.size:
+            wired = (f["rtp"][up], f["rtp_ts"][up], f["ssrc"][up]) if f["rtp"][up].any() else None
+            sub = rows[one_way]
+            self._frame_evidence(sub, f["ts"][up], l3, up_sender, sender_idx[one_way], wired)
+            rows[one_way] = sub
         return rows
 
     def _frame_evidence(self, rows, ts, l3, sender_rows, si, rtp=None, chunk: int = 32) -> None:
