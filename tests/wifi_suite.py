@@ -124,21 +124,11 @@ def run_room(seed: int, ranges: str = "test", camera: Optional[bool] = None, dur
     return Room(seed, ranges, any(t.role in ("positive", "camera_idle") for t in out), out, rep)
 
 
-def held_score(rows: np.ndarray, scores: np.ndarray, step: float = 0.25) -> float:
-    """A transmitter's score as the analyzer keeps it: the best over time of the lower
-    of two consecutive windows' scores."""
-    if rows.size < 2:
-        return 0.0
-    order = np.argsort(rows["t_end"], kind="stable")
-    t, s = rows["t_end"][order].astype(np.float64), scores[order]
-    consecutive = np.abs(np.diff(t) - step) < step / 10
-    held = np.where(consecutive, np.minimum(s[1:], s[:-1]), 0.0)
-    return float(held.max()) if held.size else 0.0
-
-
 class Rescorer:
     """Every transmitter of ``rooms`` rescored under other thresholds, fast: their
-    window rows in one array, one vectorised pass per set of thresholds."""
+    window rows in one array, one vectorised pass per set of thresholds. A transmitter
+    scores as the analyzer keeps it: the best over time of the lower of two consecutive
+    windows' scores."""
 
     def __init__(self, rooms: Sequence[Room], step: float = 0.25):
         keys, parts, tx = [], [], []

@@ -346,7 +346,8 @@ def _ip_path_and_rtp(data, ip, avail, is_ip, frames) -> None:
     # version 2; payload types 72-76 are RTCP's packet types, not media
     valid = udp & ((b0 & 0xC0) == 0x80) & ~((pt >= 72) & (pt <= 76))
     video_pt = (pt >= 96) | np.isin(pt, (26, 31, 32, 33, 34))
-    frames["rtp"] = np.where(valid, RTP_VALID | np.where(b1 & 0x80, RTP_MARKER, 0) | np.where(video_pt, RTP_VIDEO_PT, 0), 0)
+    flags = RTP_VALID | np.where(b1 & 0x80, RTP_MARKER, 0) | np.where(video_pt, RTP_VIDEO_PT, 0)
+    frames["rtp"] = np.where(valid, flags, 0)
     frames["rtp_ts"] = np.where(valid, _be32(data, r + 4), 0)
     frames["ssrc"] = np.where(valid, _be32(data, r + 8), 0)
 

@@ -468,6 +468,19 @@ class Device:
 
 
 # ---- helpers shared by the kinds -------------------------------------------------------------
+class QuicAcks:
+    """Mixin for transfers that may run over QUIC (``self._quic``): QUIC acknowledges in
+    ACK frames carried by small UDP datagrams (48-80 bytes), not in TCP ACKs."""
+
+    def _tcp_acks(self, side, rec, res, acked, rng):
+        before = len(self._new[1 - side])
+        super()._tcp_acks(side, rec, res, acked, rng)
+        if self._quic:
+            for r in self._new[1 - side][before:]:
+                r["proto"] = E.PROTO_UDP
+                r["l3len"] = rng.integers(48, 80, len(r))
+
+
 def packetise(sizes: np.ndarray, mtu: int, hdr: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Split application messages of ``sizes`` payload bytes into IP packets of at most
     ``mtu`` bytes, each with ``hdr`` bytes of IP+transport headers: full packets are

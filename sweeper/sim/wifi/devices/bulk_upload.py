@@ -41,8 +41,8 @@ from typing import Any, Dict
 import numpy as np
 
 from sweeper.sim.wifi import events as E
-from sweeper.sim.wifi.devices.base import (F_ACKME, ME, PEER, Device, Param, added_draws, check_ranges, choice, logu,
-                                           random_radio)
+from sweeper.sim.wifi.devices.base import (F_ACKME, ME, PEER, Device, Param, QuicAcks, added_draws, check_ranges,
+                                           choice, logu, random_radio)
 
 _TAG_CLOCK = 1
 #: BBR ProbeBW pacing gains, one round trip each
@@ -51,7 +51,7 @@ _BBR_GAINS = np.array([1.25, 0.75, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0])
 _LINE_BPS = 100e6
 
 
-class BulkUpload(Device):
+class BulkUpload(QuicAcks, Device):
     """An ACK-clocked bulk upload (see the module docstring)."""
 
     kind = "bulk_upload"
@@ -315,14 +315,6 @@ class BulkUpload(Device):
         if side == ME:  # the server's ACKs of paced data come back after the round trip
             return self.p["rtt_ms"] * 1e-3 * (0.95 + rng.exponential(0.05, n))
         return super()._ack_delay(side, n, rng)
-
-    def _tcp_acks(self, side, rec, res, acked, rng):
-        before = len(self._new[1 - side])
-        super()._tcp_acks(side, rec, res, acked, rng)
-        if self._quic:  # QUIC ACK frames in small UDP datagrams
-            for r in self._new[1 - side][before:]:
-                r["proto"] = E.PROTO_UDP
-                r["l3len"] = rng.integers(48, 80, len(r))
 
     def _on_sent(self, side: int, rec: np.ndarray, res, rng: np.random.Generator) -> None:
         """Each ACK that reaches the laptop releases the segments it acknowledged."""

@@ -20,12 +20,12 @@ from typing import Any, Dict, Optional
 import numpy as np
 
 from sweeper.sim.wifi import events as E
-from sweeper.sim.wifi.devices.base import (F_ACKME, F_BURST_END, ME, PEER, Device, Param, check_ranges, choice,
-                                           logu, random_radio)
+from sweeper.sim.wifi.devices.base import (F_ACKME, F_BURST_END, ME, PEER, Device, Param, QuicAcks, check_ranges,
+                                           choice, logu, random_radio)
 from sweeper.sim.wifi.devices.flows import ChunkedTransfer
 
 
-class Download(Device):
+class Download(QuicAcks, Device):
     """A steady ACK-clocked download (see the module docstring)."""
 
     kind = "download"
@@ -84,14 +84,6 @@ class Download(Device):
 
     def _ack_every(self) -> int:
         return int(self.p["ack_every"])
-
-    def _tcp_acks(self, side, rec, res, acked, rng):
-        before = len(self._new[1 - side])
-        super()._tcp_acks(side, rec, res, acked, rng)
-        if self._quic:  # QUIC ACK frames in small UDP datagrams
-            for r in self._new[1 - side][before:]:
-                r["proto"] = E.PROTO_UDP
-                r["l3len"] = rng.integers(48, 80, len(r))
 
     def _produce(self, t0: float, t1: float, rng: np.random.Generator):
         p = self.p

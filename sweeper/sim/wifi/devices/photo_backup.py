@@ -21,12 +21,12 @@ from typing import Any, Dict, Optional
 import numpy as np
 
 from sweeper.sim.wifi import events as E
-from sweeper.sim.wifi.devices.base import (F_ACKME, F_BURST_END, ME, PEER, Device, Param, check_ranges, choice,
-                                           logu, random_radio)
+from sweeper.sim.wifi.devices.base import (F_ACKME, F_BURST_END, ME, PEER, Device, Param, QuicAcks, check_ranges,
+                                           choice, logu, random_radio)
 from sweeper.sim.wifi.devices.flows import ChunkedTransfer
 
 
-class PhotoBackup(Device):
+class PhotoBackup(QuicAcks, Device):
     """Per-file cloud uploads with pauses between files (see the module docstring)."""
 
     kind = "photo_backup"
@@ -92,14 +92,6 @@ class PhotoBackup(Device):
         if side == ME:  # the service's ACKs come back after the round trip
             return self.p["rtt_ms"] * 1e-3 * (0.95 + rng.exponential(0.08, n))
         return 0.0002 + rng.exponential(0.001, n)
-
-    def _tcp_acks(self, side, rec, res, acked, rng):
-        before = len(self._new[1 - side])
-        super()._tcp_acks(side, rec, res, acked, rng)
-        if self._quic:  # QUIC ACK frames in small UDP datagrams
-            for r in self._new[1 - side][before:]:
-                r["proto"] = E.PROTO_UDP
-                r["l3len"] = rng.integers(48, 80, len(r))
 
     def _file(self, t: float, rng: np.random.Generator) -> None:
         """Metadata round trips, then the file's transfer from slow start."""
