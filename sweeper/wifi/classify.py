@@ -39,8 +39,9 @@ and key-frame cues together. Hints adjust, never decide: a locally administered
 (randomised) MAC, which phones use and cameras rarely do, multiplies the score by 0.85;
 a Wi-Fi module maker common in cheap cameras by 1.1 (capped at 1). A transmitter's
 score is the best over time of two consecutive windows (the lower of the pair), so a
-verdict needs the evidence to hold for 2.25 s. Verdicts: ``camera`` at >= 0.8,
-``suspect`` at >= 0.5 (``detection.wifi_camera_score`` / ``wifi_suspect_score``).
+verdict needs the evidence to hold over two steps (at least 1.25 s of capture).
+Verdicts: ``camera`` at >= 0.8, ``suspect`` at >= 0.5 (``detection.wifi_camera_score``
+/ ``wifi_suspect_score``).
 """
 from __future__ import annotations
 
