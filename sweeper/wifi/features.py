@@ -58,11 +58,11 @@ WINDOW_DTYPE = np.dtype([
     ("clock_margin", "f4"),  # clock minus the mean clock of gap-shuffled surrogates
     ("frame_hz", "f4"),  # the rate of that grid
     ("grid_fill", "f4"),  # share of the grid's slots that hold a burst
-    ("boundaries", "f4"),  # share of bursts that end in a short (remainder) packet
+    ("boundaries", "f4"),  # share of frames (grid slots, else bursts) ending in a short packet
     ("size_cv", "f4"),  # coefficient of variation of burst sizes (I/P/B, content)
     ("keyframe", "f4"),  # largest frame slot's bytes over the median slot's (I-frames)
-    ("idle", "f4"),  # share of 2 ms bins with no uplink
-    ("rtp_video", "f4"),  # share of RTP frame markers on a 90 kHz clock (wired captures)
+    ("idle", "f4"),  # share of bursts.CLOCK_BIN_S bins with no uplink
+    ("rtp_video", "f4"),  # how well RTP frame markers keep a 90 kHz clock, 0..1 (wired)
     ("rssi_mean", "f4"),
     ("rssi_std", "f4"),
 ])
