@@ -469,8 +469,18 @@ class Device:
 
 # ---- helpers shared by the kinds -------------------------------------------------------------
 class QuicAcks:
-    """Mixin for transfers that may run over QUIC (``self._quic``): QUIC acknowledges in
-    ACK frames carried by small UDP datagrams (48-80 bytes), not in TCP ACKs."""
+    """Mixin for transfers over TCP or QUIC (parameter ``protocol``) that stop at
+    ``stop_s``: QUIC acknowledges in ACK frames carried by small UDP datagrams
+    (:data:`QUIC_ACK_L3` bytes), not in TCP ACKs."""
+
+    QUIC_ACK_L3 = (48, 80)
+
+    def _setup_transport(self) -> None:
+        p = self.p
+        self._stop = p["stop_s"] if p["stop_s"] >= 0 else math.inf
+        self._quic = p["protocol"] == "quic"
+        self._proto = E.PROTO_UDP if self._quic else E.PROTO_TCP
+        self._hdr = 48 if self._quic else 52  # IP + UDP + short QUIC header, or IP + TCP
 
     def _tcp_acks(self, side, rec, res, acked, rng):
         before = len(self._new[1 - side])
@@ -478,7 +488,7 @@ class QuicAcks:
         if self._quic:
             for r in self._new[1 - side][before:]:
                 r["proto"] = E.PROTO_UDP
-                r["l3len"] = rng.integers(48, 80, len(r))
+                r["l3len"] = rng.integers(*self.QUIC_ACK_L3, len(r))
 
 
 def packetise(sizes: np.ndarray, mtu: int, hdr: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:

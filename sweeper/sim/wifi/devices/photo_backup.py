@@ -20,7 +20,6 @@ from typing import Any, Dict, Optional
 
 import numpy as np
 
-from sweeper.sim.wifi import events as E
 from sweeper.sim.wifi.devices.base import (F_ACKME, F_BURST_END, ME, PEER, Device, Param, QuicAcks, check_ranges,
                                            choice, logu, random_radio)
 from sweeper.sim.wifi.devices.flows import ChunkedTransfer
@@ -78,11 +77,7 @@ class PhotoBackup(QuicAcks, Device):
         return p
 
     def _setup(self) -> None:
-        p = self.p
-        self._stop = p["stop_s"] if p["stop_s"] >= 0 else math.inf
-        self._quic = p["protocol"] == "quic"
-        self._proto = E.PROTO_UDP if self._quic else E.PROTO_TCP
-        self._hdr = 48 if self._quic else 52
+        self._setup_transport()
         self._xfer: Optional[ChunkedTransfer] = None
 
     def _start(self, t0: float, rng: np.random.Generator) -> None:

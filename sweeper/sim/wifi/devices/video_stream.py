@@ -16,14 +16,15 @@ from typing import Any, Dict
 
 import numpy as np
 
-from sweeper.sim.wifi import events as E
-from sweeper.sim.wifi.devices.base import (F_ACKME, F_BURST_END, ME, PEER, Device, Param, check_ranges, choice, logu,
-                                           random_radio)
+from sweeper.sim.wifi.devices.base import (F_ACKME, F_BURST_END, ME, PEER, Device, Param, QuicAcks, check_ranges,
+                                           choice, logu, random_radio)
 from sweeper.sim.wifi.devices.flows import tcp_transfer
 
 
-class VideoStream(Device):
+class VideoStream(QuicAcks, Device):
     """Adaptive streaming playback (see the module docstring)."""
+
+    QUIC_ACK_L3 = (45, 80)
 
     kind = "video_stream"
     MAC_POOL = "tv"
@@ -76,10 +77,7 @@ class VideoStream(Device):
         return p
 
     def _setup(self) -> None:
-        p = self.p
-        self._stop = p["stop_s"] if p["stop_s"] >= 0 else math.inf
-        self._quic = p["protocol"] == "quic"
-        self._proto = E.PROTO_UDP if self._quic else E.PROTO_TCP
+        self._setup_transport()
 
     def _start(self, t0: float, rng: np.random.Generator) -> None:
         p = self.p
@@ -97,14 +95,6 @@ class VideoStream(Device):
         if side == PEER:  # the client acknowledges the server's data right away
             return 0.0002 + rng.exponential(0.0006, n)
         return self.p["rtt_ms"] * 1e-3 * (0.9 + rng.exponential(0.1, n))
-
-    def _tcp_acks(self, side, rec, res, acked, rng):
-        before = len(self._new[1 - side])
-        super()._tcp_acks(side, rec, res, acked, rng)
-        if self._quic:
-            for r in self._new[1 - side][before:]:
-                r["proto"] = E.PROTO_UDP
-                r["l3len"] = rng.integers(45, 80, len(r))
 
     def _produce(self, t0: float, t1: float, rng: np.random.Generator):
         p = self.p
