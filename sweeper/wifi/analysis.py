@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 import numpy as np
 
 from sweeper.wifi import classify, oui
 from sweeper.wifi.channels import channel_to_mhz, mhz_to_channel
-from sweeper.wifi.features import WINDOW_DTYPE, TrafficWindows, WindowConfig
+from sweeper.wifi.features import TrafficWindows, WindowConfig
 from sweeper.wifi.frames import (FC_RETRY, FTYPE_DATA, FTYPE_MGMT, PATH_FORWARDED, SUBTYPE_BEACON,
                                  SUBTYPE_PROBE_RESP, ParseStats, is_group, is_local,
                                  mac_to_str, parse_batch)

@@ -33,14 +33,14 @@ The cues, each from a mechanism:
   fills every segment (the send buffer is full), so its bursts end on full-size
   segments. Counted per slot of the frame grid once there is one (a frame split into
   bursts by a busy channel or a TCP window ends short only in its last), else per burst.
-* **Frame sizes** (``size_cv``). Frame sizes vary with I/P/B structure and content; an
-  application writing fixed-size records on a timer sends identical bursts.
+* **Key frames** (``keyframe``). An encoder sends an I-frame several times the size of
+  the others once per GOP; an application writing records on a timer sends alike
+  sizes. The bytes of each slot of the frame grid are summed; the largest slot over the
+  median one (classify carries a key frame over the longest GOPs).
 * **RTP video clock** (``rtp_video``, wired captures). Where the headers are in the
   clear, an RTP stream's marker bit ends each video frame and its timestamp counts a
   90 kHz clock: markers whose timestamps advance 90,000 per second of arrival time are
   near-proof of video (audio uses 8-48 kHz clocks, RTCP other packet types).
-* **Idle gaps** (``idle``). Video leaves the channel idle between frames; a saturating
-  transfer keeps it busy.
 """
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ SURROGATE_MIN_CLOCK = 0.25
 MIN_ONSETS = 5
 
 EVIDENCE_FIELDS = ("frame_bursts", "clock", "clock_z", "clock_margin", "frame_hz", "grid_fill", "boundaries",
-                   "size_cv", "keyframe", "idle", "rtp_video")
+                   "keyframe", "rtp_video")
 #: RTP: the video clock rate, how far the markers' clock may run from the arrival times
 #: before it is not that clock (audio clocks are 8-48 kHz: -47% and more), and the
 #: markers needed
@@ -147,7 +147,6 @@ def window_evidence(ts: np.ndarray, l3: np.ndarray, lo: np.ndarray, hi: np.ndarr
     ``rtp``: optional (flags, timestamp, ssrc) arrays aligned with ``ts`` (wired)."""
     n = lo.size
     out = {k: np.zeros(n, np.float32) for k in EVIDENCE_FIELDS}
-    out["idle"][:] = 1.0
     counts = np.maximum(hi - lo, 0)
     total = int(counts.sum())
     if n == 0 or total == 0:
@@ -159,12 +158,6 @@ def window_evidence(ts: np.ndarray, l3: np.ndarray, lo: np.ndarray, hi: np.ndarr
     if rtp is not None:
         out["rtp_video"] = rtp_video_share(row, t, rtp[0][idx], rtp[1][idx], rtp[2][idx], n).astype(np.float32)
 
-    # idle: share of bins the window's uplink leaves empty
-    nbins = np.maximum(np.rint(dur / CLOCK_BIN_S).astype(np.int64), 1)
-    width = int(nbins.max())
-    b = np.clip((t / CLOCK_BIN_S).astype(np.int64), 0, width - 1)
-    busy = (np.bincount(row * width + b, minlength=n * width).reshape(n, width) > 0).sum(axis=1)
-    out["idle"] = np.clip(1.0 - busy / nbins, 0.0, 1.0).astype(np.float32)
 
     # bursts
     new = np.ones(total, bool)
@@ -186,9 +179,6 @@ def window_evidence(ts: np.ndarray, l3: np.ndarray, lo: np.ndarray, hi: np.ndarr
     out["frame_bursts"] = (nf / np.maximum(dur, 1e-9)).astype(np.float32)
     short = b_last[frame] < SHORT_SHARE * row_max[fb_row]
     out["boundaries"] = (np.bincount(fb_row, weights=short, minlength=n) / np.maximum(nf, 1)).astype(np.float32)
-    mean = np.bincount(fb_row, weights=fb_bytes, minlength=n) / np.maximum(nf, 1)
-    sq = np.bincount(fb_row, weights=fb_bytes ** 2, minlength=n) / np.maximum(nf, 1)
-    out["size_cv"] = (np.sqrt(np.maximum(sq - mean ** 2, 0)) / np.maximum(mean, 1e-9)).astype(np.float32)
 
     # the frame clock, on rows with enough onsets
     ok_rows = nf >= MIN_ONSETS

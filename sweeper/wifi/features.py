@@ -28,11 +28,9 @@ import numpy as np
 from sweeper.wifi import bursts
 from sweeper.wifi.frames import FC_RETRY, FRAME_DTYPE, FTYPE_DATA, PATH_FORWARDED, is_group
 
-#: network-layer bytes from which a packet counts as "large" (video is cut into
-#: near-MTU packets: 1500 on Ethernet, 1200-1400 for some RTP/WebRTC stacks)
+#: network-layer bytes from which a packet counts as "large" (the hopper lingers on a
+#: channel where someone uploads these: video is cut into near-MTU packets)
 LARGE_L3 = 1000
-#: "near MTU" in the reasons shown to the user
-NEAR_MTU_L3 = 1400
 #: received packets above this many network-layer bytes are more than a TCP ACK
 #: (40-64) or an RTP receiver report: in a call, the far side's voice every 20-60 ms
 MEDIA_L3_MIN = 90
@@ -46,11 +44,7 @@ WINDOW_DTYPE = np.dtype([
     ("down_media_pps", "f4"),  # packets received per second larger than an ACK (MEDIA_L3_MIN)
     ("up_fps", "f4"),  # frames sent per second
     ("up_share", "f4"),  # up / (up + down) bytes
-    ("large_share", "f4"),  # share of uplink bytes in packets >= LARGE_L3
-    ("mtu_share", "f4"),  # share of uplink packets >= NEAR_MTU_L3
     ("steadiness", "f4"),  # share of the window's slots with uplink
-    ("slot_cv", "f4"),  # coefficient of variation of uplink bytes per slot
-    ("growth", "f4"),  # uplink bytes in the window's second half / first half
     # burst-level evidence (sweeper.wifi.bursts): how video is made and carried
     ("frame_bursts", "f4"),  # bursts of >= FRAME_MIN_BYTES per second
     ("clock", "f4"),  # phase coherence of burst onsets on the best frame-rate grid (0..1)
@@ -59,9 +53,7 @@ WINDOW_DTYPE = np.dtype([
     ("frame_hz", "f4"),  # the rate of that grid
     ("grid_fill", "f4"),  # share of the grid's slots that hold a burst
     ("boundaries", "f4"),  # share of frames (grid slots, else bursts) ending in a short packet
-    ("size_cv", "f4"),  # coefficient of variation of burst sizes (I/P/B, content)
     ("keyframe", "f4"),  # largest frame slot's bytes over the median slot's (I-frames)
-    ("idle", "f4"),  # share of bursts.CLOCK_BIN_S bins with no uplink
     ("rtp_video", "f4"),  # how well RTP frame markers keep a 90 kHz clock, 0..1 (wired)
     ("rssi_mean", "f4"),
     ("rssi_std", "f4"),
@@ -175,15 +167,11 @@ class TrafficWindows:
 
         l3 = f["l3len"][up].astype(np.float64)
         up_slot = rel[up]
-        # per (sender, slot) pairs: candidate windows, and the slot-level statistics
+        # per (sender, slot) pairs: candidate windows, and the slots with uplink
         pair_key = (up_sender.astype(np.int64) << 40) | up_slot
-        pairs, pair_inv = np.unique(pair_key, return_inverse=True)
-        pair_bytes = np.bincount(pair_inv, weights=l3, minlength=pairs.size)
-        k_up, (c_bytes, c_frames, c_large, c_mtu) = keyed(
-            up_sender, up_slot, [l3, np.ones_like(l3), np.where(l3 >= LARGE_L3, l3, 0.0),
-                                 (l3 >= NEAR_MTU_L3).astype(np.float64)])
+        pairs = np.unique(pair_key)
+        k_up, (c_bytes, c_frames) = keyed(up_sender, up_slot, [l3, np.ones_like(l3)])
         c_active = np.concatenate([[0.0], np.cumsum(np.ones(pairs.size))])
-        c_sq = np.concatenate([[0.0], np.cumsum(pair_bytes ** 2)])
         # downlink: unicast data addressed to a sender (forwarded frames included)
         ra_u = f["ra"][unicast]
         pos = np.minimum(np.searchsorted(senders, ra_u), senders.size - 1)
@@ -205,7 +193,7 @@ class TrafficWindows:
         ok = (slot_abs <= last_slot) & (dur >= cfg.min_window_s - 1e-9)
         if first_slot is not None:
             ok &= slot_abs >= first_slot
-        upb, nfr, nlarge, nmtu = window_sum(k_up, [c_bytes, c_frames, c_large, c_mtu], pairs)
+        upb, nfr = window_sum(k_up, [c_bytes, c_frames], pairs)
         ok &= (upb * 8 / 1000 / np.maximum(dur, 1e-9) >= cfg.gate_kbps) & (nfr >= cfg.gate_frames)
         idx = np.flatnonzero(ok)
         if idx.size == 0:
@@ -214,13 +202,10 @@ class TrafficWindows:
         hi = np.searchsorted(pairs, q, side="right")
         lo = np.searchsorted(pairs, q - spw, side="right")
         active = c_active[hi] - c_active[lo]
-        sq = c_sq[hi] - c_sq[lo]
         downb, down_media = window_sum(k_down, [c_down, c_media], q)
         rs, rq, rn = window_sum(k_rssi, [c_rs, c_rq, c_rn], q)
-        upb, nfr, nlarge, nmtu = upb[idx], nfr[idx], nlarge[idx], nmtu[idx]
+        upb, nfr = upb[idx], nfr[idx]
         n_slots_in = np.maximum(np.rint(dur[idx] / cfg.step_s), 1).astype(np.int64)
-        half = np.maximum(n_slots_in // 2, 1)
-        (late,) = window_sum(k_up, [c_bytes], q, half)
 
         rows = np.zeros(idx.size, WINDOW_DTYPE)
         d = dur[idx]
@@ -233,12 +218,7 @@ class TrafficWindows:
         rows["down_media_pps"] = down_media / d
         rows["up_fps"] = nfr / d
         rows["up_share"] = upb / np.maximum(upb + downb, 1)
-        rows["large_share"] = nlarge / np.maximum(upb, 1)
-        rows["mtu_share"] = nmtu / np.maximum(nfr, 1)
         rows["steadiness"] = np.minimum(active / n_slots_in, 1.0)
-        mean = upb / n_slots_in
-        rows["growth"] = late / np.maximum(upb - late, 1.0)
-        rows["slot_cv"] = np.sqrt(np.maximum(sq / n_slots_in - mean ** 2, 0)) / np.maximum(mean, 1e-9)
         rmean = rs / np.maximum(rn, 1)
         rows["rssi_mean"] = np.where(rn > 0, rmean, np.nan)
         rows["rssi_std"] = np.where(rn > 1, np.sqrt(np.maximum(rq / np.maximum(rn, 1) - rmean ** 2, 0)), np.nan)
