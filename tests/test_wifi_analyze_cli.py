@@ -13,22 +13,27 @@ SIFELY_MAC = "f4:cf:a2:eb:59:c4"
 
 
 @needs_shared
-def test_real_battery_camera_capture(cli_json):
-    """The Blink uploads recorded clips when motion triggers it: TLS transfers of full
-    segments clocked by the server's ACKs, with no frame clock and no frame boundaries
-    (README: what a sweep cannot find). The report must still show it for what it is:
-    the device that uploads, at its peak rate, with its vendor; and the gateway, whose
-    MAC sources every download from the internet, must not be taken for an uploader."""
+def test_real_battery_camera_capture_is_found_by_its_recurring_clips(cli_json):
+    """The Blink uploads a recorded clip each time motion wakes it: TLS transfers of full
+    segments clocked by the server's ACKs, with no frame clock and no frame boundaries.
+    What gives it away is that the clips recur: 430-600 kB each, sent at the path's
+    speed after a silence. That is a suspicion (a file upload looks the same), so the
+    verdict is SUSPECT, never CAMERA, and the reasons say both. The gateway, whose MAC
+    sources every download from the internet, must not be taken for an uploader."""
     out = cli_json("analyze", BLINK_CAMERA, "--json")
     assert out["frames"]["parsed"] == out["frames"]["records"] == 24022
-    everyone = out["findings"] + out["devices"]
-    blink = next(d for d in everyone if d["mac"] == BLINK_MAC)
+    assert out["verdict"] == "SUSPECT"
+    assert [f["mac"] for f in out["findings"]] == [BLINK_MAC]
+    blink = out["findings"][0]
+    assert blink["type"] == "wifi_camera" and blink["verdict"] == "suspect"
     assert blink["vendor"] == "Texas Instruments"  # from the packaged IEEE registry
     assert blink["uplink_kbps"] > 1000  # its clip uploads, at their peak
     assert blink["role"] == "wired" and blink["channel"] is None and blink["rssi_dbm"] is None
-    gateway = [d for d in everyone if d["role"] == "gateway"]
+    why = " ".join(blink["reasons"])
+    assert "short one-way uploads of similar size" in why and "not proof" in why
+    assert "no frame clock" in why  # the window cues still say what they saw
+    gateway = [d for d in out["devices"] if d["role"] == "gateway"]
     assert len(gateway) == 1 and gateway[0]["uplink_kbps"] == 0.0
-    assert out["devices"][0]["mac"] == BLINK_MAC  # the top uploader heads the list
 
 
 @needs_shared
@@ -68,7 +73,7 @@ def test_pcapng_and_damaged_copies_of_the_camera_capture(tmp_path, cli_json):
     out = cli_json("analyze", str(cut), "--json")
     assert out["frames"]["file_truncated_records"] == 1
     assert out["frames"]["parsed"] < ref["frames"]["parsed"]
-    assert BLINK_MAC in [d["mac"] for d in out["findings"] + out["devices"]]
+    assert [d["mac"] for d in out["findings"]] == [BLINK_MAC]  # clips recur before the cut too
 
 
 @pytest.mark.parametrize("content,name,message", [

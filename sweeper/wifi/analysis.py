@@ -15,7 +15,7 @@ from typing import Dict, Optional
 
 import numpy as np
 
-from sweeper.wifi import classify, oui
+from sweeper.wifi import classify, clips, oui
 from sweeper.wifi.channels import channel_to_mhz, mhz_to_channel
 from sweeper.wifi.features import TrafficWindows, WindowConfig
 from sweeper.wifi.frames import (FC_RETRY, FTYPE_DATA, FTYPE_MGMT, PATH_FORWARDED, SUBTYPE_BEACON,
@@ -55,6 +55,7 @@ class Device:
     run_start: float = 0.0  # start of the current run of consecutive judged windows
     camera_after: Optional[float] = None  # seconds of that run the verdict needed
     suspect_after: Optional[float] = None
+    clip_score: float = 0.0  # recurring clip uploads (sweeper.wifi.clips), never camera
 
     @property
     def freq(self) -> int:
@@ -87,6 +88,7 @@ class TrafficAnalyzer:
         self._vendor_hint: Dict[int, bool] = {}
         self.windows_scored = 0
         self._key_frames: Dict[int, tuple] = {}  # mac -> (when, how large) of its last key frame
+        self.clips = clips.ClipTracker()
 
     # ------------------------------------------------------------------ feeding
 
@@ -94,7 +96,9 @@ class TrafficAnalyzer:
         """The capture (re)starts, e.g. the hopper tuned to ``channel``: window
         features must not span the time the receiver was elsewhere."""
         self._score_rows(self.windows.flush())
+        self._mark_clips(self.clips.close_all())
         self.windows.start_segment(ts)
+        self.clips.start_segment(ts)
         self._segment_start = ts
         self._segment_channel = channel
 
@@ -112,6 +116,7 @@ class TrafficAnalyzer:
             return frames
         if self._segment_start is None:
             self._segment_start = float(frames["ts"].min())
+            self.clips.start_segment(self._segment_start)
         if batch.channel and not frames["freq"].any():  # no radiotap: the tuned channel
             try:
                 frames["freq"] = channel_to_mhz(batch.channel)
@@ -124,6 +129,7 @@ class TrafficAnalyzer:
     def finish(self) -> None:
         """End of capture: judge the windows still open."""
         self._score_rows(self.windows.flush())
+        self._mark_clips(self.clips.close_all())
 
     # ------------------------------------------------------------------ devices
 
@@ -238,6 +244,20 @@ class TrafficAnalyzer:
                 d.camera_at, d.camera_after = t_end, t_end - d.run_start
             if d.suspect_at is None and held >= self.suspect_score:
                 d.suspect_at, d.suspect_after = t_end, t_end - d.run_start
+        self._mark_clips(self.clips.update(rows))
+
+    def _mark_clips(self, macs) -> None:
+        """Transmitters whose clip uploads now recur: suspect (a device-level rule)."""
+        for mac in macs:
+            d = self.devices.get(mac)
+            if d is None or d.beacons or d.local or d.forwarded > d.frames / 2:
+                continue  # access points, randomised MACs (phones) and gateways are not battery cameras
+            d.clip_score = clips.CLIP_SCORE
+            if d.score < clips.CLIP_SCORE:
+                d.score = clips.CLIP_SCORE
+                if d.suspect_at is None and d.score >= self.suspect_score:
+                    ev = self.clips.evidence(mac)  # heard from the first clip to the last
+                    d.suspect_at, d.suspect_after = ev[-1].end, ev[-1].end - ev[0].start
 
     def _module_hints(self, macs) -> Dict[int, bool]:
         missing = [int(m) for m in macs if int(m) not in self._vendor_hint]
@@ -306,7 +326,7 @@ class TrafficAnalyzer:
             "uplink_kbps": round(float(row["up_kbps"]), 1),
             "downlink_kbps": round(float(row["down_kbps"]), 1),
             "burst_hz": round(float(row["frame_hz"]), 2),
-            "reasons": classify.reasons(row, d.local, vendor),
+            "reasons": self._reasons(d, row, vendor),
             "seen_at": round(float(row["t_end"]), 3),
         })
         after = d.camera_after if verdict == "camera" else d.suspect_after
@@ -315,6 +335,12 @@ class TrafficAnalyzer:
         if not math.isnan(float(row["rssi_mean"])):
             out["rssi_dbm"] = round(float(row["rssi_mean"]), 1)
         return out
+
+    def _reasons(self, d: Device, row, vendor) -> list:
+        window = classify.reasons(row, d.local, vendor)
+        if d.clip_score and d.clip_score >= d.score:  # the clips are what made it a finding
+            return clips.reasons(self.clips.evidence(d.mac)) + window
+        return window
 
     def _device(self, d: Device, vendor) -> dict:
         out = self._common(d, vendor)

@@ -40,6 +40,7 @@ WINDOW_DTYPE = np.dtype([
     ("t_end", "f8"),  # window end (capture clock)
     ("dur", "f4"),  # seconds of capture in the window
     ("up_kbps", "f4"),  # unicast data sent, kbit/s of network-layer bytes
+    ("slot_kb", "f4"),  # kilobytes sent in the window's last slot (uploads add these up)
     ("down_kbps", "f4"),  # unicast data received
     ("down_media_pps", "f4"),  # packets received per second larger than an ACK (MEDIA_L3_MIN)
     ("up_fps", "f4"),  # frames sent per second
@@ -205,6 +206,7 @@ class TrafficWindows:
         downb, down_media = window_sum(k_down, [c_down, c_media], q)
         rs, rq, rn = window_sum(k_rssi, [c_rs, c_rq, c_rn], q)
         upb, nfr = upb[idx], nfr[idx]
+        (slot_bytes,) = window_sum(k_up, [c_bytes], q, span=1)
         n_slots_in = np.maximum(np.rint(dur[idx] / cfg.step_s), 1).astype(np.int64)
 
         rows = np.zeros(idx.size, WINDOW_DTYPE)
@@ -214,6 +216,7 @@ class TrafficWindows:
         rows["t_end"] = t_end[idx]
         rows["dur"] = d
         rows["up_kbps"] = upb * 8 / 1000 / d
+        rows["slot_kb"] = slot_bytes / 1000
         rows["down_kbps"] = downb * 8 / 1000 / d
         rows["down_media_pps"] = down_media / d
         rows["up_fps"] = nfr / d
