@@ -27,8 +27,9 @@ setup(
         # (undefined symbol rtlsdr_set_dithering); 0.3.0 works with it.
         "sdr": ["pyrtlsdr==0.3.0"],
         # selenium drives Debian's chromium/chromedriver to check the HTML report renders;
-        # jinja2 renders the Home Assistant discovery templates as Home Assistant would
-        "test": ["pytest>=7", "hypothesis>=6", "selenium>=4.10", "jinja2>=3"],
+        # jinja2 renders the Home Assistant discovery templates as Home Assistant would;
+        # pytest-xdist runs the suite on both cores of a Pi-class or CI machine
+        "test": ["pytest>=7", "hypothesis>=6", "selenium>=4.10", "jinja2>=3", "pytest-xdist>=3"],
     },
     entry_points={"console_scripts": ["sweeper=sweeper.cli:main"]},
 )

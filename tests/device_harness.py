@@ -48,6 +48,12 @@ class Running:
             assert time.monotonic() < deadline, f"still {self.dev.daemon.state}, wanted {state}"
             time.sleep(0.05)
 
+    def wait_until(self, condition, what, timeout=5):
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert time.monotonic() < deadline, f"waited {timeout} s for {what}"
+            time.sleep(0.05)
+
     def wait_screen(self, screen, timeout=30):
         deadline = time.monotonic() + timeout
         while self.dev.display.screen != screen:

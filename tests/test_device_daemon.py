@@ -31,13 +31,13 @@ def test_room_with_cameras_one_button_sweep_then_details_and_locate(pins):
         kinds = {f.get("type") for f in out.findings}
         assert kinds == {"analog_video", "wifi_camera"}  # both halves ran and were merged
         assert out.findings[0]["verdict"] == "camera"  # ranked: cameras first
-        assert dev.display.screen == "result"
+        run.wait_screen("result", timeout=5)  # the display follows the state machine
         assert buzzer_changes(dev, cfg) > quiet_before  # start and camera sounds
         run.press(b.next_pin)
         run.wait_screen("finding")
         assert dev.daemon.index == 0
         run.press(b.next_pin)
-        assert dev.daemon.index == 1 % len(out.findings)
+        run.wait_until(lambda: dev.daemon.index == 1 % len(out.findings), "the next finding")
         # hold select: locate mode for the chosen finding, readings several times a second
         for index in range(len(out.findings)):  # locate each finding in turn
             dev.daemon.index = index
