@@ -141,3 +141,43 @@ def test_the_documented_thresholds_are_the_code():
 @pytest.mark.parametrize("cue", sorted(classify.RAMPS))
 def test_each_cue_rules_something_out(cue):
     assert classify.RULES_OUT.get(cue), f"say what {cue} rules out"
+
+
+def _from_ds_capture(sender: str, source: str, seconds: float = 8.0, seed: int = 3):
+    """Monitor-mode frames of an access point ``sender`` sending a video stream to a
+    phone, with ``source`` in the third address (from-DS: the source address)."""
+    from scapy.all import Dot11, Dot11QoS, RadioTap, raw
+
+    from sweeper.wifi.frames import mac_from_str
+    from sweeper.wifi.source import RawBatch
+    rng = np.random.default_rng(seed)
+    ts, l3 = [], []
+    for i in range(int(seconds / DURATION)):
+        t, s = _video(rng, fps=20.0, bitrate=1.5e6)
+        ts.append(t + i * DURATION)
+        l3.append(s)
+    ts, l3 = np.concatenate(ts), np.concatenate(l3)
+    head = raw(RadioTap(present="Channel+dBm_AntSignal", ChannelFrequency=2437, ChannelFlags=0xa0,
+                        dBm_AntSignal=-50)
+               / Dot11(type=2, subtype=8, FCfield=0x42, addr1="da:a1:19:00:00:01", addr2=sender, addr3=source)
+               / Dot11QoS())
+    on_air = l3.astype(int) + 26 + 8 + 16 + len(head)  # + MAC header, LLC/SNAP, CCMP
+    batch = RawBatch.from_records(127, [(float(t), head + bytes([1, 0, 0, 0x20, 0, 0, 0, 0]), int(n))
+                                        for t, n in zip(ts, on_air)])
+    from sweeper.wifi.analysis import TrafficAnalyzer
+    an = TrafficAnalyzer()
+    an.feed(batch)
+    an.finish()
+    return an.report(), mac_from_str(sender)
+
+
+def test_an_access_point_relaying_a_stream_is_not_the_camera():
+    """The same frame-clocked stream sent by an access point: from its own address (a
+    camera that is its own access point) it is a camera; from the router's (the AP
+    relays a stream someone in the room watches) it is not the AP's upload."""
+    ap = "00:11:22:33:44:55"
+    own, _ = _from_ds_capture(ap, ap)
+    assert [f["mac"] for f in own["findings"]] == [ap] and own["findings"][0]["verdict"] == "camera"
+    relayed, _ = _from_ds_capture(ap, "00:11:22:33:44:00")
+    assert relayed["findings"] == [] and relayed["verdict"] == "CLEAR"
+    assert [d["uplink_kbps"] for d in relayed["devices"] if d["mac"] == ap] == [0.0]

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sweeper.wifi.frames import (FC_PROTECTED, FC_RETRY, FTYPE_CTRL, FTYPE_DATA, FTYPE_MGMT,
-                                 QOS_AMSDU, QOS_PRESENT, header_bytes, is_group, is_local,
+                                 PATH_FORWARDED, PATH_UNKNOWN, QOS_AMSDU, QOS_PRESENT, header_bytes, is_group, is_local,
                                  mac_from_str, mac_to_str, parse_batch, strip_payloads)
 from sweeper.wifi.source import RawBatch
 
@@ -71,6 +71,18 @@ def test_from_ds_retry_amsdu_and_four_address():
         / Dot11QoS()
     f, stats, _ = parse_one(raw(wds) + ccmp(500))
     assert stats.parsed == 1 and f[0]["bssid"] == 0 and f[0]["l3len"] == 500 - 8
+
+
+def test_an_access_point_relaying_someone_elses_packets_is_not_sending_its_own():
+    """From-DS data names its source in the third address: the router (the internet) or
+    another station when an access point relays; the access point itself when it is
+    the sender, as a camera that is its own access point is."""
+    router = "00:11:22:33:44:00"
+    relayed = rt() / Dot11(type=2, subtype=8, FCfield=0x42, addr1=PHONE, addr2=AP, addr3=router) / Dot11QoS()
+    own = rt() / Dot11(type=2, subtype=8, FCfield=0x42, addr1=PHONE, addr2=CAM, addr3=CAM) / Dot11QoS()
+    up = rt() / Dot11(type=2, subtype=8, FCfield=0x41, addr1=AP, addr2=PHONE, addr3=router) / Dot11QoS()
+    paths = [int(parse_one(raw(p) + ccmp(900))[0][0]["path"]) for p in (relayed, own, up)]
+    assert paths == [PATH_FORWARDED, PATH_UNKNOWN, PATH_UNKNOWN]
 
 
 def test_null_data_beacon_and_control_frames():

@@ -14,7 +14,9 @@ What is "uplink": data frames the transmitter sends to a unicast receiver (a cam
 AP mode sends its video from-DS, so direction bits are not used); "downlink": unicast
 data frames addressed to it. Retransmissions (retry bit) are not counted twice.
 Frames to group addresses (an AP's multicast, e.g. IPTV) are not uplink: a hidden
-camera streams to one viewer or one cloud server.
+camera streams to one viewer or one cloud server. Nor is what a transmitter relays
+(``PATH_FORWARDED``): a gateway on a wire forwarding the internet, an access point
+sending the router's or another station's packets (their source address is not its own).
 
 Memory is bounded: between batches only the frames of the last window are kept.
 """

@@ -36,8 +36,8 @@ FRAME_DTYPE = np.dtype([
     ("subtype", "u1"),
     ("fcflags", "u1"),  # 802.11 frame-control flags byte (FC_* below); 0 for Ethernet
     ("qos", "u1"),  # QOS_PRESENT | QOS_AMSDU
-    # wired captures only (IP and RTP headers; 0 elsewhere)
-    ("path", "u1"),  # PATH_*: where the packet's IP addresses say it goes
+    ("path", "u1"),  # PATH_*: where the IP addresses (wired) or 802.11 addresses say it goes
+    # wired captures only (RTP headers; 0 elsewhere)
     ("rtp", "u1"),  # RTP_VALID | RTP_MARKER | RTP_VIDEO_PT
     ("rtp_ts", "u4"),  # RTP timestamp (media clock)
     ("ssrc", "u4"),  # RTP synchronisation source
@@ -49,7 +49,9 @@ FC_TO_DS, FC_FROM_DS, FC_MORE_FRAG, FC_RETRY = 0x01, 0x02, 0x04, 0x08
 FC_PWR_MGT, FC_MORE_DATA, FC_PROTECTED, FC_ORDER = 0x10, 0x20, 0x40, 0x80
 QOS_PRESENT, QOS_AMSDU = 0x01, 0x02
 #: ``path``: unknown (no IPv4 header), LAN host to the internet (an upload), internet to a
-#: LAN host (forwarded by the gateway: not the source MAC's own traffic), LAN to LAN
+#: LAN host (forwarded by the gateway: not the source MAC's own traffic), LAN to LAN. On
+#: the air, an access point's data frame whose source address is not the access point
+#: itself is FORWARDED too: it relays the router's or another station's packets
 PATH_UNKNOWN, PATH_UP, PATH_FORWARDED, PATH_LOCAL = 0, 1, 2, 3
 #: ``rtp``: a UDP payload that starts like an RTP header (version 2, sane payload type),
 #: its marker bit (set on the last packet of a video frame), a dynamic or video payload type
@@ -216,6 +218,11 @@ def parse_batch(batch: RawBatch) -> Tuple[np.ndarray, ParseStats, Dict[int, str]
     bssid = np.where(~is_data | (~to_ds & ~from_ds), a3,
                      np.where(to_ds & ~from_ds, a1, np.where(~to_ds & from_ds, a2, np.uint64(0))))
     frames["bssid"] = np.where(is_ctrl, np.uint64(0), bssid)
+    # from-DS data: the third address is the source. An access point relaying the
+    # router's (the internet's) or another station's packets is not sending its own;
+    # a camera that is its own access point sends from its own address
+    relayed = is_data & ~to_ds & from_ds & (a3 != a2)
+    frames["path"] = np.where(relayed, PATH_FORWARDED, PATH_UNKNOWN)
     frames["ftype"] = ftype
     frames["subtype"] = subtype
     frames["fcflags"] = fc1
