@@ -122,19 +122,22 @@ def _read_pcap(f: BinaryIO, name: str, stats: ReadStats, batch_records: int) -> 
         headers: List[int] = []
         append = headers.append
         stop = False
-        while off + 16 <= end and len(headers) < batch_records:
+        last_header = end - 16
+        left = batch_records
+        while off <= last_header and left:
             cl = caplen_at(buf, off + 8)[0]
-            if cl > MAX_RECORD:
-                stats.corrupt_records += 1
-                stop = True
-                break
-            if off + 16 + cl > end:
-                if chunks.eof:
+            nxt = off + 16 + cl
+            if nxt > end or cl > MAX_RECORD:
+                if cl > MAX_RECORD:
+                    stats.corrupt_records += 1
+                    stop = True
+                elif chunks.eof:
                     stats.truncated_records += 1
                     stop = True
-                break  # refill and carry on
+                break  # else: refill and carry on
             append(off)
-            off += 16 + cl
+            left -= 1
+            off = nxt
         if chunks.eof and 0 < end - off < 16:
             stats.truncated_records += 1
             stop = True
