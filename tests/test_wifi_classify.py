@@ -72,6 +72,27 @@ def test_a_clock_at_one_to_three_packets_per_frame():
     assert ev["boundaries"] > 0.5
 
 
+def test_frames_split_over_round_trips_keep_their_own_rate():
+    """8 fps over TCP with a round trip of 1/24 s: every I-frame (and every third P-frame)
+    is too big for the window, so its rest leaves one round trip later and lands on the
+    24 Hz grid. The clock is still 8 Hz: the grid it fills."""
+    rng = np.random.default_rng(4)
+    k = np.arange(int(DURATION * 8))
+    t0 = k / 8 + 0.01 + np.abs(rng.normal(0, 0.0015, k.size))
+    ts, l3 = [], []
+    for i, t in enumerate(t0):
+        big = i % 7 == 0 or i % 3 == 0
+        first = [1500] * (10 if big else 2) + [700]
+        ts += list(t + 0.0002 * np.arange(len(first)))
+        l3 += first
+        if big:  # the rest, released by the ACKs a round trip later
+            ts += list(t + 1 / 24 + 0.0002 * np.arange(6))
+            l3 += [1500] * 5 + [400]
+    ev = _evidence(np.array(ts), np.array(l3, float))
+    assert abs(ev["frame_hz"] - 8.0) < 0.3, ev
+    assert ev["grid_fill"] > 0.9
+
+
 def test_a_renewal_process_with_alike_gaps_is_not_a_clock():
     """Gaps of 40 +- 8 ms, independent (an RTT clock): its phase wanders, so the
     shuffles lock as well as the original does."""

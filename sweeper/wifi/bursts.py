@@ -66,6 +66,8 @@ CLOCK_NFFT = 4096
 #: surrogates per window, and the least observed clock worth testing against them
 SURROGATES = 8
 SURROGATE_MIN_CLOCK = 0.25
+#: the frame rate is chosen among the best rate and its rate / 2 .. / SUBHARMONICS
+SUBHARMONICS = 3
 #: onsets needed before a clock is measured at all
 MIN_ONSETS = 5
 
@@ -85,9 +87,11 @@ def _group_starts(group: np.ndarray, n_groups: int):
     return np.cumsum(counts) - counts, counts
 
 
-def _coherence(onset_t: np.ndarray, weight: np.ndarray, row: np.ndarray, n_rows: int):
+def _coherence(onset_t: np.ndarray, weight: np.ndarray, row: np.ndarray, n_rows: int, subharmonics: int = 1):
     """Best phase coherence in FRAME_HZ for each row's onsets: (coherence, its
-    frequency, the grid's phase offset in seconds)."""
+    frequency, the grid's phase offset in seconds), each of shape (n_rows,). With
+    ``subharmonics`` k > 1, arrays of shape (k, n_rows) for that rate divided by 1..k
+    (coherence -1 where the rate falls below FRAME_HZ)."""
     nb = min(int(np.ceil(float(onset_t.max(initial=0.0)) / CLOCK_BIN_S)) + 1, CLOCK_NFFT)
     b = np.clip((onset_t / CLOCK_BIN_S).astype(np.int64), 0, nb - 1)
     series = np.bincount(row * nb + b, weights=weight, minlength=n_rows * nb).reshape(n_rows, nb)
@@ -100,11 +104,38 @@ def _coherence(onset_t: np.ndarray, weight: np.ndarray, row: np.ndarray, n_rows:
     # the fundamental: the lowest rate as coherent as the best (a frame grid is also a
     # grid at its harmonics)
     first = np.argmax(r >= 0.9 * best[:, None], axis=1)
-    f = freqs[band][first]
-    # onsets at t0 + k/f give the spectrum the phase -2 pi f t0 (bins start at 0)
-    phase = np.angle(spec[np.arange(n_rows), band[first]])
-    t0 = np.mod(-phase / (2 * np.pi), 1.0) / np.maximum(f, 1e-9) + 0.5 * CLOCK_BIN_S
-    return r[np.arange(n_rows), first], f, t0
+    rows = np.arange(n_rows)
+    out_r, out_f, out_t0 = [], [], []
+    for k in range(1, subharmonics + 1):
+        # the bin nearest f/k (and the better of its neighbours: f is known to a bin)
+        idx = np.rint((band[first] / k)).astype(np.int64)
+        ok = idx >= band[0]
+        if k > 1:
+            idx = np.clip(idx, band[0] + 1, band[-1] - 1)
+            cand = np.stack([idx - 1, idx, idx + 1])
+        else:
+            cand = idx[None]
+        mag = np.abs(spec[rows, cand]) / total
+        pick = cand[np.argmax(mag, axis=0), rows]
+        rk = np.where(ok, np.abs(spec[rows, pick]) / total, -1.0)
+        fk = freqs[pick]
+        # onsets at t0 + k/f give the spectrum the phase -2 pi f t0 (bins start at 0)
+        phase = np.angle(spec[rows, pick])
+        out_r.append(rk)
+        out_f.append(fk)
+        out_t0.append(np.mod(-phase / (2 * np.pi), 1.0) / np.maximum(fk, 1e-9) + 0.5 * CLOCK_BIN_S)
+    if subharmonics == 1:
+        return out_r[0], out_f[0], out_t0[0]
+    return np.array(out_r), np.array(out_f), np.array(out_t0)
+
+
+def _grid_fill(t: np.ndarray, row: np.ndarray, t0: np.ndarray, hz: np.ndarray, dur: np.ndarray, n: int):
+    """Share of each row's grid slots (rate ``hz``, phase ``t0``) that hold an onset."""
+    slot = np.floor((t - t0[row]) * hz[row] + 0.5).astype(np.int64)
+    slot = slot - slot.min(initial=0)
+    span = int(slot.max(initial=0)) + 1
+    occupied = np.unique(row.astype(np.int64) * span + slot) // span
+    return np.minimum(np.bincount(occupied, minlength=n) / np.maximum(dur * hz, 1.0), 1.0)
 
 
 def rtp_video_share(row: np.ndarray, t: np.ndarray, flags: np.ndarray, rtp_ts: np.ndarray, ssrc: np.ndarray,
@@ -194,7 +225,16 @@ def window_evidence(ts: np.ndarray, l3: np.ndarray, lo: np.ndarray, hi: np.ndarr
     has = fc > 0
     cap[has] = fb_bytes[order][fs[has] + (9 * (fc[has] - 1)) // 10]
     w = np.clip(fb_bytes, cap[fb_row] / 4, cap[fb_row])
-    clock, hz, t0 = _coherence(fb_t, w, fb_row, n)
+    # the rate and its sub-harmonics: the one whose grid is both coherent and filled. A
+    # frame split over two TCP round trips, or sub-bursts released by ACKs, can put
+    # more onsets on a harmonic of the frame rate than on the rate itself; an encoder
+    # fills every slot of its own grid and only one in k of a harmonic's
+    r_k, f_k, t0_k = _coherence(fb_t, w, fb_row, n, subharmonics=SUBHARMONICS)
+    fill_k = np.array([_grid_fill(b_t[frame], b_row[frame], t0_k[k], f_k[k], dur, n)
+                       for k in range(SUBHARMONICS)])
+    choice = np.argmax(np.where(r_k >= 0, r_k * fill_k, -1.0), axis=0)
+    pick = (choice, np.arange(n))
+    clock, hz, t0 = r_k[pick], f_k[pick], t0_k[pick]
     out["clock"] = np.where(ok_rows, clock, 0.0).astype(np.float32)
     out["frame_hz"] = np.where(ok_rows, hz, 0.0).astype(np.float32)
     # Rayleigh statistic n R^2 with the effective number of weighted onsets: random phases
