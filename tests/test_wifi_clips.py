@@ -38,7 +38,7 @@ def test_episodes_cut_at_gaps_and_measure_size_and_peak():
 def track(rows, segment_start=0.0):
     t = clips.ClipTracker()
     t.start_segment(segment_start)
-    hits = set(t.update(rows)) | set(t.close_all())
+    hits = set(t.update(rows)) | set(t.close_all())  # the transmitters with recurring clips
     return t, hits
 
 
@@ -67,7 +67,7 @@ def test_time_on_other_channels_is_not_silence():
     t.start_segment(0.0)
     t.update(rows_for([(30.0, 2.0, 250.0)]))
     t.start_segment(69.0)
-    assert t.update(rows_for([(70.0, 2.0, 250.0)])) + t.close_all() == []
+    assert t.update(rows_for([(70.0, 2.0, 250.0)])) == {} and t.close_all() == {}
     assert len(t.clips[CAM]) == 1
 
 
@@ -167,3 +167,19 @@ def test_a_spray_of_uploading_macs_keeps_memory_bounded():
         t.update(batch)
     assert len(t._last_end) <= clips.MAX_TRACKED + 100
     assert len(t.clips) <= clips.MAX_TRACKED + 100
+
+
+def test_the_reasons_name_the_clips_that_recurred_not_a_lone_later_one():
+    """Two clips, then one more an hour later: the suspicion stands, and its reasons
+    still count the two that recurred."""
+    an = TrafficAnalyzer()
+    rows = rows_for([(30.0, 2.0, 250.0), (70.0, 2.0, 240.0), (3700.0, 2.0, 250.0)])
+    from sweeper.wifi.analysis import Device
+    an.devices[CAM] = Device(CAM, 0.0, 3702.0, frames=1000)
+    an.clips.start_segment(0.0)
+    found = an.clips.update(rows)
+    found.update(an.clips.close_all())
+    an._mark_clips(found)
+    d = an.devices[CAM]
+    assert d.score == clips.CLIP_SCORE and len(d.clips) == 2
+    assert clips.reasons(d.clips)[0].startswith("2 short one-way uploads")

@@ -56,6 +56,7 @@ class Device:
     camera_after: Optional[float] = None  # seconds of that run the verdict needed
     suspect_after: Optional[float] = None
     clip_score: float = 0.0  # recurring clip uploads (sweeper.wifi.clips), never camera
+    clips: list = field(default_factory=list)  # the recurring clips behind it (latest group)
 
     @property
     def freq(self) -> int:
@@ -246,17 +247,18 @@ class TrafficAnalyzer:
                 d.suspect_at, d.suspect_after = t_end, t_end - d.run_start
         self._mark_clips(self.clips.update(rows))
 
-    def _mark_clips(self, macs) -> None:
+    def _mark_clips(self, recurring) -> None:
         """Transmitters whose clip uploads now recur: suspect (a device-level rule)."""
-        for mac in macs:
+        for mac, group in recurring.items():
             d = self.devices.get(mac)
             if d is None or d.beacons or d.local or d.forwarded > d.frames / 2:
                 continue  # access points, randomised MACs (phones) and gateways are not battery cameras
             d.clip_score = clips.CLIP_SCORE
+            d.clips = group
             if d.score < clips.CLIP_SCORE:
                 d.score = clips.CLIP_SCORE
                 if d.suspect_at is None and d.score >= self.suspect_score:
-                    ev = self.clips.evidence(mac)  # heard from the first clip to the last
+                    ev = d.clips  # heard from the first clip to the last
                     d.suspect_at, d.suspect_after = ev[-1].end, ev[-1].end - ev[0].start
 
     def _module_hints(self, macs) -> Dict[int, bool]:
@@ -339,7 +341,7 @@ class TrafficAnalyzer:
     def _reasons(self, d: Device, row, vendor) -> list:
         window = classify.reasons(row, d.local, vendor)
         if d.clip_score and d.clip_score >= d.score:  # the clips are what made it a finding
-            return clips.reasons(self.clips.evidence(d.mac)) + window
+            return clips.reasons(d.clips) + window
         return window
 
     def _device(self, d: Device, vendor) -> dict:

@@ -117,18 +117,18 @@ class ClipTracker:
         self._segment_start = ts if ts is not None else np.inf
         self._last_end.clear()
 
-    def update(self, rows: np.ndarray) -> List[int]:
+    def update(self, rows: np.ndarray) -> Dict[int, List[Clip]]:
         """Add gated window rows (any transmitters); returns the transmitters whose
-        clips now recur (see :func:`recurring`)."""
+        clips now recur, each with those clips (see :func:`similar_clips`)."""
         if rows.size == 0:
-            return []
+            return {}
         if not np.isfinite(self._segment_start):
             self._segment_start = float((rows["t_end"] - rows["dur"]).min())
         order = np.lexsort((rows["t_end"], rows["mac"]))
         r = rows[order]
         bounds = np.flatnonzero(np.r_[True, r["mac"][1:] != r["mac"][:-1], True])
         now = float(r["t_end"].max())
-        touched = set()
+        touched: Dict[int, List[Clip]] = {}
         for a, b in zip(bounds[:-1], bounds[1:]):  # one iteration per transmitter
             mac = int(r["mac"][a])
             s, e, kb, share, peak = episodes(r["t_end"][a:b], r["dur"][a:b], r["slot_kb"][a:b],
@@ -138,7 +138,7 @@ class ClipTracker:
         for mac in [m for m, o in self._open.items() if now - o.end > EPISODE_GAP_S]:
             self._close(mac, touched)
         self._forget(now)
-        return [m for m in touched if recurring(self.clips.get(m, ()))]
+        return touched
 
     def _forget(self, now: float) -> None:
         """Bound memory against a spray of random MACs: an upload that ended more than
@@ -150,12 +150,13 @@ class ClipTracker:
             self.clips = {m: q for m, q in self.clips.items()
                           if recurring(q) or now - q[-1].end <= CLIP_HORIZON_S}
 
-    def close_all(self) -> List[int]:
-        """End of capture or segment: uploads still open are over."""
-        touched = set()
+    def close_all(self) -> Dict[int, List[Clip]]:
+        """End of capture or segment: uploads still open are over (returns as
+        :meth:`update` does)."""
+        touched: Dict[int, List[Clip]] = {}
         for mac in list(self._open):
             self._close(mac, touched)
-        return [m for m in touched if recurring(self.clips.get(m, ()))]
+        return touched
 
     def _add(self, mac, start, end, kb, share, peak, touched) -> None:
         o = self._open.get(mac)
@@ -175,12 +176,9 @@ class ClipTracker:
                 and o.peak_kbps >= CLIP_MIN_PEAK_KBPS):
             q = self.clips.setdefault(mac, deque(maxlen=MAX_CLIPS))
             q.append(Clip(o.start, o.end, o.kb, o.quiet_s))
-            touched.add(mac)
-
-    def evidence(self, mac: int) -> List[Clip]:
-        """The recurring clips behind a transmitter's suspicion (may be empty)."""
-        return similar_clips(self.clips.get(mac, ()))
-
+            group = similar_clips(q)
+            if len(group) >= CLIP_REPEATS:
+                touched[mac] = group
 
 def similar_clips(clips) -> List[Clip]:
     """The largest set of clips within :data:`CLIP_HORIZON_S` of the latest one whose
