@@ -5,8 +5,9 @@ A room is drawn by the simulator's ``random_room`` (parameter ranges "calibratio
 Ground truth comes from the simulator's own events, never from our parser:
 
 * a *positive* is a camera that streams live video at >= 150 kbit/s for at least three
-  consecutive seconds of the capture (clip-uploading cameras send files, which traffic
-  shape cannot tell from any other upload; the README says so);
+  consecutive seconds of the capture (clip-uploading cameras send files: a 10-s room
+  holds at most one clip, and recurring clips are scored on long rooms by
+  tests/test_wifi_clips.py and bench/campaign_clips.py);
 * a camera that does not stream in the capture is neither hit nor miss;
 * every other labelled transmitter is a negative of its kind, except a phone that
   live-streams its own camera (``video``: its traffic *is* video), which is reported on
