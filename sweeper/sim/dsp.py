@@ -259,3 +259,14 @@ def raised_ramp(t: np.ndarray, dur: float, ramp: float) -> np.ndarray:
     if i1 < t.size:
         a[i1:] *= smooth_step((dur - t[i1:]) / ramp - 0.5)
     return a
+
+
+def scatter(idx: np.ndarray, val: np.ndarray, count: int) -> np.ndarray:
+    """Complex values added into ``count`` samples at indices ``idx`` (those outside
+    0..count-1 dropped): pulses rendered around their own times, summed where they
+    overlap."""
+    idx, val = np.ravel(idx), np.ravel(val)
+    ok = (idx >= 0) & (idx < count)
+    re = np.bincount(idx[ok], val.real[ok], minlength=count)
+    im = np.bincount(idx[ok], val.imag[ok], minlength=count)
+    return (re + 1j * im).astype(np.complex64)

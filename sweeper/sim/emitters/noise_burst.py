@@ -79,10 +79,6 @@ class NoiseBurst(Emitter):
         env = np.exp(-0.5 * (tau / self._sigma) ** 2)
         scale = math.sqrt(self.rate_hz * self._sigma * math.sqrt(np.pi))  # mean power 1 while on
         val = (a / scale)[:, None] * env * np.exp(1j * (ph[:, None] + 2 * np.pi * fr[:, None] * tau))
-        idx = (j - i_start).ravel()
-        ok = (idx >= 0) & (idx < count)
-        re = np.bincount(idx[ok], val.real.ravel()[ok], minlength=count)
-        im = np.bincount(idx[ok], val.imag.ravel()[ok], minlength=count)
-        x = (re + 1j * im).astype(np.complex64)
+        x = dsp.scatter(j - i_start, val, count)
         x *= np.float32(self._amp())
         return dsp.mix(x, offset, fs_in, i_start)

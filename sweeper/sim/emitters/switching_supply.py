@@ -177,10 +177,6 @@ class SwitchingSupply(Emitter):
         u = tau / self._tau
         env = u * np.exp(1.0 - u)
         val = (a * self._scale)[:, None] * env * np.exp(1j * (ph[:, None] + 2 * np.pi * fr[:, None] * tau))
-        idx = (j - i_start).ravel()
-        ok = (idx >= 0) & (idx < count)
-        re = np.bincount(idx[ok], val.real.ravel()[ok], minlength=count)
-        im = np.bincount(idx[ok], val.imag.ravel()[ok], minlength=count)
-        x = (re + 1j * im).astype(np.complex64)
+        x = dsp.scatter(j - i_start, val, count)
         x *= np.float32(self._amp())
         return dsp.mix(x, offset, fs_in, i_start)
