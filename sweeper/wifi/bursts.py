@@ -234,7 +234,7 @@ def window_evidence(ts: np.ndarray, l3: np.ndarray, lo: np.ndarray, hi: np.ndarr
                        for k in range(SUBHARMONICS)])
     choice = np.argmax(np.where(r_k >= 0, r_k * fill_k, -1.0), axis=0)
     pick = (choice, np.arange(n))
-    clock, hz, t0 = r_k[pick], f_k[pick], t0_k[pick]
+    clock, hz, t0, fill = r_k[pick], f_k[pick], t0_k[pick], fill_k[pick]
     out["clock"] = np.where(ok_rows, clock, 0.0).astype(np.float32)
     out["frame_hz"] = np.where(ok_rows, hz, 0.0).astype(np.float32)
     # Rayleigh statistic n R^2 with the effective number of weighted onsets: random phases
@@ -262,8 +262,7 @@ def window_evidence(ts: np.ndarray, l3: np.ndarray, lo: np.ndarray, hi: np.ndarr
     top[h] = sbytes[order][ss[h] + sc[h] - 1]
     out["keyframe"] = np.where(ok_rows, top / np.maximum(med, 1.0), 0.0).astype(np.float32)
     # an encoder fills every slot of its grid; a few bursts on a fine grid are no clock
-    slots = np.maximum(dur * hz, 1.0)
-    out["grid_fill"] = np.where(ok_rows, np.minimum(sc / slots, 1.0), 0.0).astype(np.float32)
+    out["grid_fill"] = np.where(ok_rows, fill, 0.0).astype(np.float32)
     # boundaries per frame slot once the grid is known: a frame split into several bursts
     # (a busy channel, a TCP window) ends short only in its last one
     last_in_slot = np.full(skey.size, -1, np.int64)
