@@ -111,6 +111,11 @@ def test_damaged_files_keep_what_was_readable(tmp_path):
     p.write_bytes(bytes(bad))
     batches, stats = _all(p)
     assert len(_flat(batches)) == 1 and stats.corrupt_records == 1
+    # an impossible length whose bytes are all there is corruption all the same
+    huge = RECORDS[:1] + [(RECORDS[1][0], bytes(300 * 1024), 300 * 1024)] + RECORDS[2:]
+    p.write_bytes(_pcap(records=huge))
+    batches, stats = _all(p)
+    assert len(_flat(batches)) == 1 and stats.corrupt_records == 1 and stats.truncated_records == 0
     ng = _pcapng()
     p.write_bytes(ng[:-7])
     batches, stats = _all(p)

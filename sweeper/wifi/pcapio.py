@@ -118,37 +118,41 @@ def _read_pcap(f: BinaryIO, name: str, stats: ReadStats, batch_records: int) -> 
         chunks.fill(16 + MAX_RECORD)  # one whole record is always in memory unless at EOF
         buf, off, end = chunks.buf, chunks.pos, len(chunks.buf)
         # the walk: only the captured length decides where the next header is; all
-        # header fields are then read for the whole batch at once
+        # header fields, and the check for impossible lengths, are then done for the
+        # whole batch at once (this loop is the reader's only per-record Python)
         headers: List[int] = []
         append = headers.append
-        stop = False
-        last_header = end - 16
-        left = batch_records
-        while off <= last_header and left:
-            cl = caplen_at(buf, off + 8)[0]
-            nxt = off + 16 + cl
-            if nxt > end or cl > MAX_RECORD:
-                if cl > MAX_RECORD:
-                    stats.corrupt_records += 1
-                    stop = True
-                elif chunks.eof:
-                    stats.truncated_records += 1
-                    stop = True
-                break  # else: refill and carry on
-            append(off)
-            left -= 1
-            off = nxt
-        if chunks.eof and 0 < end - off < 16:
-            stats.truncated_records += 1
-            stop = True
-        if headers:
-            at = np.asarray(headers, np.int64)
-            raw = np.frombuffer(buf, np.uint8)
-            h = raw[at[:, None] + np.arange(16)].copy().view(hdr_dtype).ravel()
-            cl_a = h["cl"].astype(np.int64)
+        corrupt = truncated = False
+        try:
+            for _ in range(batch_records):
+                nxt = off + 16 + caplen_at(buf, off + 8)[0]
+                if nxt > end:
+                    break
+                append(off)
+                off = nxt
+        except struct.error:  # fewer than 12 bytes left: a header cut short
+            pass
+        if len(headers) < batch_records:  # the record at off did not fit
+            if off + 16 <= end and caplen_at(buf, off + 8)[0] > MAX_RECORD:
+                corrupt = True
+            elif chunks.eof and off < end:
+                truncated = True
+        at = np.asarray(headers, np.int64)
+        raw = np.frombuffer(buf, np.uint8)
+        h = raw[at[:, None] + np.arange(16)].copy().view(hdr_dtype).ravel()
+        cl_a = h["cl"].astype(np.int64)
+        impossible = np.flatnonzero(cl_a > MAX_RECORD)
+        if impossible.size:  # corruption: nothing after it can be trusted
+            corrupt, truncated = True, False
+            keep = int(impossible[0])
+            at, h, cl_a = at[:keep], h[:keep], cl_a[:keep]
+        stats.corrupt_records += corrupt
+        stats.truncated_records += truncated
+        if at.size:
             stats.records += at.size
             yield RawBatch(linktype, h["sec"] + h["frac"] * scale, cl_a,
                            np.maximum(h["ol"].astype(np.int64), cl_a), at + 16, raw)
+        stop = corrupt or truncated
         chunks.pos = off
         if stop or (chunks.eof and off >= end):
             return
