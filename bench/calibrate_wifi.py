@@ -14,6 +14,9 @@
    transmitters, and that kind's false-alarm rate under the thresholds found.
 4. Test set: ``N`` other rooms (seeds from 100000) drawn with the "test" ranges (shifted
    and wider), scored with the chosen thresholds; per-kind table for both sets.
+5. With ``--long-rooms M``: M more test-range rooms (seeds from 200000) captured for
+   ``--long-seconds`` (60) instead of 10: a transmitter's score is its best over time, so
+   a longer capture gives chance more windows to line up.
 
 Prints the chosen ``RAMPS`` entries to paste into sweeper/wifi/classify.py (with its
 docstring table; tests/test_wifi_classify.py keeps the two equal).
@@ -49,12 +52,13 @@ MAX_FALSE_ALARMS = 0.005
 MAX_CLEAR_ROOMS_ALARMED = 0.01
 
 
-def rooms(seeds, ranges, cache):
-    path = os.path.join(cache, f"{ranges}_{seeds[0]}_{seeds[-1]}.pkl") if cache else None
+def rooms(seeds, ranges, cache, seconds=10.0):
+    tag = "" if seconds == 10.0 else f"_{seconds:g}s"
+    path = os.path.join(cache, f"{ranges}_{seeds[0]}_{seeds[-1]}{tag}.pkl") if cache else None
     if path and os.path.exists(path):
         with open(path, "rb") as f:
             return pickle.load(f)
-    out = [W.run_room(s, ranges) for s in seeds]
+    out = [W.run_room(s, ranges, duration_s=seconds) for s in seeds]
     if path:
         with open(path, "wb") as f:
             pickle.dump(out, f)
@@ -105,6 +109,9 @@ def main(argv=None):
     ap.add_argument("--rooms", type=int, default=150)
     ap.add_argument("--cache", default=None, help="keep captured rooms here between runs")
     ap.add_argument("--no-loko", action="store_true", help="skip the leave-one-kind-out searches")
+    ap.add_argument("--long-rooms", type=int, default=0,
+                    help="also score this many test-range rooms of --long-seconds (seeds from 200000)")
+    ap.add_argument("--long-seconds", type=float, default=60.0)
     args = ap.parse_args(argv)
     if args.cache:
         os.makedirs(args.cache, exist_ok=True)
@@ -140,6 +147,14 @@ def main(argv=None):
     s_test = W.summarise(test, W.rescore(test, ramps))
     print("== test set (other seeds, other parameter ranges)\n" + s_test.table())
     print("misses:", s_test.misses)
+    if args.long_rooms:
+        # the thresholds were set on 10-s rooms; a longer capture gives chance more windows
+        t = time.time()
+        long = rooms(list(range(200000, 200000 + args.long_rooms)), "test", args.cache, args.long_seconds)
+        print(f"\nlong test set: {args.long_rooms} rooms of {args.long_seconds:g} s in {time.time() - t:.0f} s")
+        s_long = W.summarise(long, W.rescore(long, ramps))
+        print(f"== long test set (test ranges, {args.long_seconds:g}-s captures)\n" + s_long.table())
+        print("misses:", s_long.misses)
     return 0
 
 
