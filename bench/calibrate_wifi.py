@@ -47,6 +47,8 @@ GRID = {
     "grid_fill": ("grid_fill", (0.6, 0.75, 0.9), 0.25),
     "boundaries": ("boundaries", (0.2, 0.3, 0.4, 0.5), 0.05),
     "keyframes": ("keyframe", (2.2, 2.6, 3.0), 0.6),
+    # decreasing: 1 at or below the value, 0 from 0.2 above it
+    "idle": ("long_bursts", (0.5, 0.6, 0.7, 0.8), -0.2),
 }
 MAX_FALSE_ALARMS = 0.005
 MAX_CLEAR_ROOMS_ALARMED = 0.01

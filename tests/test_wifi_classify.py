@@ -93,6 +93,47 @@ def test_frames_split_over_round_trips_keep_their_own_rate():
     assert ev["grid_fill"] > 0.9
 
 
+def test_a_camera_leaves_the_channel_idle_between_frames_and_a_transfer_does_not():
+    rng = np.random.default_rng(6)
+    assert _evidence(*_video(rng, bitrate=8e6))["long_bursts"] == 0.0
+    # a transfer with a full window on a fast link: segments back to back, now and
+    # then a gap while the application refills its buffer
+    t = np.cumsum(np.where(rng.random(6000) < 0.003, 0.05, 0.0006))
+    t = t[t < DURATION]
+    assert _evidence(t, np.full(t.size, 1500.0))["long_bursts"] > 0.8
+
+
+def test_round_trip_spaced_flights_of_a_backup_are_not_frames():
+    """A backup app, file after file: a few request packets one round trip (150 ms)
+    apart, slow-start flights one round trip apart, then the window is full and the
+    file runs on for 0.4 s; a pause, the next file. Onsets sit on a 6.7 Hz grid, but
+    most bytes go in bursts far longer than a frame's."""
+    rng = np.random.default_rng(7)
+    rtt, seg = 0.15, 0.0006
+    ts, l3 = [], []
+    t = 0.05
+    while t < DURATION:
+        for size in rng.integers(300, 1200, 3):  # per-file requests, one a round trip
+            ts.append(t)
+            l3.append(float(size))
+            t += rtt
+        for n in (10, 20, 40):  # slow start: a flight a round trip
+            ts += list(t + seg * np.arange(n))
+            l3 += [1500.0] * n
+            t += rtt
+        n = int(0.4 / seg)  # the window is full: back to back
+        ts += list(t + seg * np.arange(n))
+        l3 += [1500.0] * (n - 1) + [700.0]
+        t += 0.4 + rng.uniform(0.2, 0.5)
+    keep = np.array(ts) < DURATION
+    ev = _evidence(np.array(ts)[keep], np.array(l3)[keep])
+    assert abs(ev["frame_hz"] - 1 / rtt) < 0.5  # the round trips do make a grid
+    assert ev["long_bursts"] > 0.8
+    row = np.zeros(1, WINDOW_DTYPE)
+    row["long_bursts"] = ev["long_bursts"]
+    assert classify.cues(row)["idle"][0] == 0.0
+
+
 def test_a_renewal_process_with_alike_gaps_is_not_a_clock():
     """Gaps of 40 +- 8 ms, independent (an RTT clock): its phase wanders, so the
     shuffles lock as well as the original does."""
@@ -202,3 +243,20 @@ def test_an_access_point_relaying_a_stream_is_not_the_camera():
     relayed, _ = _from_ds_capture(ap, "00:11:22:33:44:00")
     assert relayed["findings"] == [] and relayed["verdict"] == "CLEAR"
     assert [d["uplink_kbps"] for d in relayed["devices"] if d["mac"] == ap] == [0.0]
+
+
+def test_the_docs_state_the_idle_gap_limit_as_the_code_has_it():
+    import os
+    limit = f"{bursts.LONG_BURST_S:g} s"
+    readme = open(os.path.join(os.path.dirname(__file__), "..", "README.md")).read()
+    para = " ".join(readme[readme.index("* **Idle gaps.**"):].split("\n* ")[0].split())
+    assert f"bursts shorter than {limit}" in para
+    assert f"bursts of > {limit}" in classify.RULES_OUT["idle"]
+    assert f"longer than {limit}" in " ".join(classify.reasons(_row_with(long_bursts=1.0), False, None))
+
+
+def _row_with(**values):
+    row = np.zeros(1, WINDOW_DTYPE)
+    for k, v in values.items():
+        row[k] = v
+    return row[0]

@@ -37,6 +37,14 @@ The cues, each from a mechanism:
   the others once per GOP; an application writing records on a timer sends alike
   sizes. The bytes of each slot of the frame grid are summed; the largest slot over the
   median one (classify carries a key frame over the longest GOPs).
+* **Idle gaps** (``long_bursts``). An encoder hands the network one frame per period;
+  the frame leaves in a burst of a few to a few tens of milliseconds (a 50 kB I-frame at
+  10 Mbit/s: 40 ms) and the channel then idles until the next frame, so nearly all of a
+  camera's bytes travel in bursts shorter than :data:`LONG_BURST_S`. A bulk transfer
+  keeps its window full and sends for hundreds of milliseconds to seconds without a
+  gap, even when its slow-start flights and per-file requests, one round trip apart,
+  sit on a grid. ``long_bursts`` is the share of the frame bursts' bytes in bursts
+  longer than that.
 * **RTP video clock** (``rtp_video``, wired captures). Where the headers are in the
   clear, an RTP stream's marker bit ends each video frame and its timestamp counts a
   90 kHz clock: markers whose timestamps advance 90,000 per second of arrival time are
@@ -68,11 +76,13 @@ SURROGATES = 8
 SURROGATE_MIN_CLOCK = 0.25
 #: the frame rate is chosen among the best rate and its rate / 2 .. / SUBHARMONICS
 SUBHARMONICS = 3
+#: a burst that runs on for longer than this is no single frame (see ``long_bursts``)
+LONG_BURST_S = 0.1
 #: onsets needed before a clock is measured at all
 MIN_ONSETS = 5
 
 EVIDENCE_FIELDS = ("frame_bursts", "clock", "clock_z", "clock_margin", "frame_hz", "grid_fill", "boundaries",
-                   "keyframe", "rtp_video")
+                   "keyframe", "long_bursts", "rtp_video")
 #: RTP: the video clock rate, how far the markers' clock may run from the arrival times
 #: before it is not that clock (audio clocks are 8-48 kHz: -47% and more), and the
 #: markers needed
@@ -209,6 +219,11 @@ def window_evidence(ts: np.ndarray, l3: np.ndarray, lo: np.ndarray, hi: np.ndarr
     nf = np.bincount(fb_row, minlength=n)
     out["frame_bursts"] = (nf / np.maximum(dur, 1e-9)).astype(np.float32)
     short = b_last[frame] < SHORT_SHARE * row_max[fb_row]
+    # idle gaps: the share of the frame bursts' bytes sent in bursts that run on for
+    # longer than LONG_BURST_S
+    long = (t[last] - t[first])[frame] > LONG_BURST_S
+    out["long_bursts"] = (np.bincount(fb_row, weights=np.where(long, fb_bytes, 0.0), minlength=n)
+                          / np.maximum(np.bincount(fb_row, weights=fb_bytes, minlength=n), 1.0)).astype(np.float32)
     out["boundaries"] = (np.bincount(fb_row, weights=short, minlength=n) / np.maximum(nf, 1)).astype(np.float32)
 
     # the frame clock, on rows with enough onsets

@@ -5,9 +5,10 @@ a crystal clock; each frame leaves as a burst that ends in a short remainder pac
 an I-frame several times the size of the others comes once per GOP; little comes back.
 A bulk upload (backup, sync) has every *rate* cue of that (steady, one-way, near-MTU),
 so the cues that decide are the ones it cannot produce: a frame clock that beats its
-own shuffled gaps, and bursts that end short. An IoT device writing TLS records on a
-timer has a clock and short ends, but no key frames; a video call has everything but
-one-way traffic: the far side's voice keeps coming back. :mod:`sweeper.wifi.bursts`
+own shuffled gaps, bursts that end short, and a channel left idle between frames (a
+transfer's bytes run on in bursts of hundreds of ms). An IoT device writing TLS records
+on a timer has a clock and short ends, but no key frames; a video call has everything
+but one-way traffic: the far side's voice keeps coming back. :mod:`sweeper.wifi.bursts`
 says why each holds.
 
 Each cue is a ramp from "not like a camera" (0) to "like a camera" (1); the score is
@@ -28,6 +29,7 @@ clock_lock  clock_z            7       10      (or: many onsets on one grid: cha
 grid_fill   grid_fill          0.35    0.6     a few long bursts that sit on a fine grid
 boundaries  boundaries         0.35    0.4     bulk transfers: bursts of full segments
 keyframes   keyframe           2       2.6     records written on a timer (no I-frames)
+idle        long_bursts        0.8     0.6     bulk transfers: bytes sent in bursts of > 0.1 s
 one_way     down_media_pps     12      4       calls: the far side's voice arrives every 20-60 ms
 steadiness  steadiness         0.55    0.85    page loads, segment fetches, bursts
 ==========  =================  ======  ======  =========================================
@@ -51,6 +53,8 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
+from sweeper.wifi.bursts import LONG_BURST_S
+
 #: cue -> (feature, value scoring 0, value scoring 1); set by bench/calibrate_wifi.py
 RAMPS: Dict[str, Tuple[str, float, float]] = {
     "rate": ("up_kbps", 40.0, 64.0),
@@ -61,6 +65,7 @@ RAMPS: Dict[str, Tuple[str, float, float]] = {
     "grid_fill": ("grid_fill", 0.35, 0.60),
     "boundaries": ("boundaries", 0.35, 0.40),
     "keyframes": ("keyframe", 2.0, 2.6),
+    "idle": ("long_bursts", 0.8, 0.6),
     "one_way": ("down_media_pps", 12.0, 4.0),
     "steadiness": ("steadiness", 0.55, 0.85),
 }
@@ -94,6 +99,7 @@ RULES_OUT = {
     "grid_fill": "a few long bursts that sit on a fine grid",
     "boundaries": "bulk transfers: bursts of full segments",
     "keyframes": "records written on a timer (no I-frames)",
+    "idle": f"bulk transfers: bytes sent in bursts of > {LONG_BURST_S:g} s",
     "steadiness": "page loads, segment fetches, bursts",
     "one_way": "calls: the far side's voice arrives every 20-60 ms",
 }
@@ -222,6 +228,9 @@ def reasons(row, local_mac: bool, vendor) -> List[str]:
         out.append(f"{100 * share:.0f}% of bursts end in a short packet (frame boundaries)")
     else:
         out.append("bursts end on full-size packets, like a bulk transfer")
+    if c["idle"] < 0.5:
+        out.append(f"{100 * float(row['long_bursts']):.0f}% of the bytes in bursts longer than {LONG_BURST_S:g} s: "
+                   "a transfer filling its window, not frames with idle gaps")
     key = float(row["keyframe"])
     if c["keyframes"] > 0.5:
         out.append(f"a burst {key:.1f}x the median frame (a key frame)")
