@@ -10,7 +10,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _peak_rss import peak_rss_mb  # noqa: E402
 from sweeper.config import config_bands, default_config  # noqa: E402
 from sweeper.rf.bands import plan_sweep  # noqa: E402
-from sweeper.sources.rtltcp import RtlTcpSource  # noqa: E402
+from sweeper.sources.rtltcp import RETUNE_FLUSH_BYTES, RtlTcpSource  # noqa: E402
 from sweeper.sweep import Sweep, SweepSettings  # noqa: E402
 
 cfg = default_config()
@@ -25,7 +25,9 @@ with RtlTcpSource("127.0.0.1", int(sys.argv[1])) as src:
     result = Sweep(src, hops, settings).run()
     elapsed = time.perf_counter() - t
 print(json.dumps({
-    "hops": len(hops), "elapsed_s": elapsed, "floor_s": settings.physical_floor_s(len(hops)),
+    "hops": len(hops), "elapsed_s": elapsed,
+    # settle + dwell, and the old tuning's bytes the client drops after each retune
+    "floor_s": settings.physical_floor_s(len(hops)) + len(hops) * RETUNE_FLUSH_BYTES / 2 / settings.sample_rate,
     "verdict": result.verdict, "findings": result.findings,
     "max_rss_mb": peak_rss_mb(),
 }))

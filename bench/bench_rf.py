@@ -7,7 +7,8 @@
    segments (target <= 1.5x), and as a multiple of real time (target >= 30x).
 2. Sweep pacing: a 2.4 GHz band sweep through the rtl_tcp client against the
    simulator's rtl_tcp server streaming at the real sample rate, against the sweep's
-   physical floor (settle + dwell per hop; target within 10%).
+   physical floor (settle + dwell per hop, and the old tuning's bytes the rtl_tcp
+   client drops after each retune; target within 10%).
 3. Peak memory (max RSS) of a full sweep process (target <= 120 MB).
 
 Run pinned to one core (taskset) when available, so "one core" means one core.

@@ -71,6 +71,19 @@ def test_retune_takes_effect_after_settling(server, center, rate):
         assert peak_hz(x, rate) == pytest.approx(tone_offset(center, rate), abs=2 * rate / 8192)
 
 
+def test_samples_after_a_retune_are_of_the_new_tuning(server):
+    """A client that lagged (the server's buffers full of the old tuning) hears only the
+    new frequency from its first read after tune(). Without RETUNE_FLUSH_BYTES it heard
+    the old one for up to a block and a send buffer, more often on a busy machine."""
+    with RtlTcpSource("127.0.0.1", server.port) as src:
+        src.read(1000)
+        for center in (101e6, 102e6, 103e6, 104e6, 105e6, 106e6):
+            threading.Event().wait(0.2)  # the server fills its send buffer meanwhile
+            src.tune(center, 2.048e6)
+            got = peak_hz(src.read(4096), 2.048e6)
+            assert got == pytest.approx(tone_offset(center, 2.048e6), abs=2 * 2.048e6 / 4096), center
+
+
 def test_reads_are_exact_and_contiguous(server):
     with RtlTcpSource("127.0.0.1", server.port) as src:
         src.tune(101e6, 2.048e6)

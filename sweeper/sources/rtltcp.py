@@ -6,7 +6,8 @@ commands: one command byte and a big-endian uint32 parameter. This is NOT pyrtls
 ``RtlSdrTcpServer``/``RtlSdrTcpClient`` JSON protocol.
 
 rtl_tcp never marks where a new tuning starts in the stream, so after a retune the
-client drops what its socket already holds and the caller discards a settle period.
+client drops what its socket already holds and then RETUNE_FLUSH_BYTES more (what the
+server had queued at the old tuning); the caller discards a settle period after that.
 """
 from __future__ import annotations
 
@@ -45,6 +46,11 @@ _COMMAND = struct.Struct(">BI")
 #: (Linux doubles it: ~256 KiB, about 50 ms at 2.4 MS/s)
 RCVBUF_BYTES = 128 * 1024
 _DRAIN_CHUNK = 64 * 1024
+#: after a retune, bytes read and dropped beyond what the socket held: what the server
+#: had already queued at the old tuning (its send buffer, which Linux doubles, and the
+#: block or USB transfer in hand). 256 KiB is 53 ms at 2.4 MS/s on every retune; less,
+#: and a busy machine hears the old frequency at the start of the new hop
+RETUNE_FLUSH_BYTES = 256 * 1024
 
 
 def encode_command(cmd: int, param: int) -> bytes:
@@ -198,6 +204,7 @@ class RtlTcpSource(IQSource):
             changed |= self._send_changed(CMD_GAIN, int(round(float(gain_db) * 10)))
         if changed:
             self.drain()
+            self._flush(RETUNE_FLUSH_BYTES)
 
     def set_ppm(self, ppm: int) -> None:
         """Crystal correction in parts per million (dongles are typically tens off)."""
@@ -239,6 +246,14 @@ class RtlTcpSource(IQSource):
             self._odd = False
             dropped += 1
         return dropped
+
+    def _flush(self, nbytes: int) -> None:
+        """Read and drop ``nbytes`` (even: I/Q alignment holds) as they arrive."""
+        left = int(nbytes)
+        while left > 0:
+            chunk = memoryview(self._scratch)[:min(left, len(self._scratch))]
+            self._recv_exact(chunk)
+            left -= len(chunk)
 
     def read(self, n: int) -> np.ndarray:
         n = int(n)
