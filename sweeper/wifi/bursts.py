@@ -221,8 +221,8 @@ def window_evidence(ts: np.ndarray, l3: np.ndarray, lo: np.ndarray, hi: np.ndarr
     short = b_last[frame] < SHORT_SHARE * row_max[fb_row]
     # idle gaps: the share of the frame bursts' bytes sent in bursts that run on for
     # longer than LONG_BURST_S
-    long = (t[last] - t[first])[frame] > LONG_BURST_S
-    out["long_bursts"] = (np.bincount(fb_row, weights=np.where(long, fb_bytes, 0.0), minlength=n)
+    runs_on = (t[last] - t[first])[frame] > LONG_BURST_S
+    out["long_bursts"] = (np.bincount(fb_row, weights=np.where(runs_on, fb_bytes, 0.0), minlength=n)
                           / np.maximum(np.bincount(fb_row, weights=fb_bytes, minlength=n), 1.0)).astype(np.float32)
     out["boundaries"] = (np.bincount(fb_row, weights=short, minlength=n) / np.maximum(nf, 1)).astype(np.float32)
 

@@ -57,7 +57,7 @@ WINDOW_DTYPE = np.dtype([
     ("grid_fill", "f4"),  # share of the grid's slots that hold a burst
     ("boundaries", "f4"),  # share of frames (grid slots, else bursts) ending in a short packet
     ("keyframe", "f4"),  # largest frame slot's bytes over the median slot's (I-frames)
-    ("long_bursts", "f4"),  # share of burst bytes in bursts longer than 0.1 s (bulk, not frames)
+    ("long_bursts", "f4"),  # share of burst bytes in bursts longer than bursts.LONG_BURST_S (bulk, not frames)
     ("rtp_video", "f4"),  # how well RTP frame markers keep a 90 kHz clock, 0..1 (wired)
     ("rssi_mean", "f4"),
     ("rssi_std", "f4"),
