@@ -1,12 +1,12 @@
 """Set the Wi-Fi classifier's thresholds on a calibration set; report on a test set.
 
-    .venv/bin/python bench/calibrate_wifi.py [--rooms N] [--cache DIR]
+    .venv/bin/python bench/calibrate_wifi.py [--rooms N] [--cache DIR] [--no-loko] [--long-rooms M]
 
 1. Calibration set: ``N`` random rooms (seeds 0..N-1) drawn with the simulator's
    "calibration" parameter ranges, 10 s each, through the product's analyzer; every
    transmitter keeps its window rows (tests/wifi_suite.py).
-2. A grid search over the ramps of the cues that decide (frame clock, its Rayleigh
-   statistic, frame boundaries, key frames): among the thresholds that flag at most
+2. A grid search over the ramps of the cues that decide (one-way share, frame clock,
+   its Rayleigh statistic, grid fill, frame boundaries, key frames, idle gaps): among the thresholds that flag at most
    0.5% of non-camera transmitters and alarm in at most 1% of camera-free rooms, those
    whose recall on live cameras of >= 150 kbit/s is within one standard error of the
    best, and of those the middle of the region (see :func:`search`).
