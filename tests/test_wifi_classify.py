@@ -260,3 +260,20 @@ def _row_with(**values):
     for k, v in values.items():
         row[k] = v
     return row[0]
+
+
+@pytest.mark.parametrize("kbps, camera", [(500.0, False), (2500.0, True)])
+def test_key_frames_are_asked_only_at_rates_timed_records_reach(kbps, camera):
+    """A stream on a frame clock whose I-frames do not show in the capture (a long GOP,
+    or CBR that caps them): at 500 kbit/s it is what an IoT device writing TLS records
+    on a timer also sends, so it is no camera; at 2.5 Mbit/s no timed writer sends that
+    much and it is one."""
+    ev = _evidence(*_video(np.random.default_rng(11), fps=15.0, bitrate=kbps * 1e3, gop=10 ** 6, iratio=1.0))
+    assert ev["keyframe"] < classify.RAMPS["keyframes"][1]  # no key frame in the window
+    row = _row_with(up_kbps=kbps, up_share=0.99, steadiness=1.0, **{k: ev[k] for k in bursts.EVIDENCE_FIELDS})
+    score = float(classify.window_scores(np.asarray(row).reshape(1), np.zeros(1, bool), np.zeros(1, bool))[0])
+    said = " ".join(classify.reasons(row, False, None))
+    if camera:
+        assert score >= classify.CAMERA_SCORE and "long GOP" in said
+    else:
+        assert score == 0.0 and "no key frame" in said

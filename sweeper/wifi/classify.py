@@ -29,13 +29,20 @@ clock_lock  clock_z            7       10      (or: many onsets on one grid: cha
 grid_fill   grid_fill          0.35    0.6     a few long bursts that sit on a fine grid
 boundaries  boundaries         0.35    0.4     bulk transfers: bursts of full segments
 keyframes   keyframe           2       2.6     records written on a timer (no I-frames)
+key_rate    up_kbps            1300    1600    (or: more than timed records carry: an encoder)
 idle        long_bursts        0.8     0.6     bulk transfers: bytes sent in bursts of > 0.1 s
 one_way     down_media_pps     12      4       calls: the far side's voice arrives every 20-60 ms
 steadiness  steadiness         0.55    0.85    page loads, segment fetches, bursts
 ==========  =================  ======  ======  =========================================
 
 ``clock`` and ``clock_lock`` are one cue: the better of the two counts. ``keyframe``
-carries over :data:`KEY_MEMORY_S` (:func:`carry_key_frames`). On wired captures RTP
+carries over :data:`KEY_MEMORY_S` (:func:`carry_key_frames`). ``keyframes`` and
+``key_rate`` are one cue too: key frames are asked of a stream only at rates a device
+writing records on a timer reaches (IoT TLS bursts: 150-700 kbit/s, at most 0.9 Mbit/s
+in any simulated window). Above that, one-way traffic on a frame clock, with short
+frame ends and idle gaps, is an encoder whether or not its I-frames show: long GOPs
+(10 s and more in "smart" codecs) and CBR rate control that caps the I-frame hide them
+from a short capture. On wired captures RTP
 video on a 90 kHz clock (``rtp_video`` 0.5 -> 0.8) stands in for the clock, boundary
 and key-frame cues together. Hints adjust, never decide: a locally administered
 (randomised) MAC, which phones use and cameras rarely do, multiplies the score by 0.85;
@@ -65,12 +72,13 @@ RAMPS: Dict[str, Tuple[str, float, float]] = {
     "grid_fill": ("grid_fill", 0.35, 0.60),
     "boundaries": ("boundaries", 0.35, 0.40),
     "keyframes": ("keyframe", 2.0, 2.6),
+    "key_rate": ("up_kbps", 1300.0, 1600.0),
     "idle": ("long_bursts", 0.8, 0.6),
     "one_way": ("down_media_pps", 12.0, 4.0),
     "steadiness": ("steadiness", 0.55, 0.85),
 }
 #: cues that stand in for each other (the better counts)
-ALTERNATIVES = {"clock_lock": "clock"}
+ALTERNATIVES = {"clock_lock": "clock", "key_rate": "keyframes"}
 #: RTP video on a 90 kHz clock (wired captures) is near-proof: it stands in for the
 #: clock, boundary and key-frame cues together
 RTP_RAMP = ("rtp_video", 0.5, 0.8)
@@ -99,6 +107,7 @@ RULES_OUT = {
     "grid_fill": "a few long bursts that sit on a fine grid",
     "boundaries": "bulk transfers: bursts of full segments",
     "keyframes": "records written on a timer (no I-frames)",
+    "key_rate": "(or: more than timed records carry: an encoder)",
     "idle": f"bulk transfers: bytes sent in bursts of > {LONG_BURST_S:g} s",
     "steadiness": "page loads, segment fetches, bursts",
     "one_way": "calls: the far side's voice arrives every 20-60 ms",
@@ -232,8 +241,11 @@ def reasons(row, local_mac: bool, vendor) -> List[str]:
         out.append(f"{100 * float(row['long_bursts']):.0f}% of the bytes in bursts longer than {LONG_BURST_S:g} s: "
                    "a transfer filling its window, not frames with idle gaps")
     key = float(row["keyframe"])
-    if c["keyframes"] > 0.5:
+    if _ramp(key, *RAMPS["keyframes"][1:]) > 0.5:
         out.append(f"a burst {key:.1f}x the median frame (a key frame)")
+    elif c["keyframes"] > 0.5:
+        out.append(f"no key frame in this window, but {_rate(up)} on a frame clock is more than records "
+                   "written on a timer: an encoder with a long GOP")
     else:
         out.append("no key frame: bursts of alike size, like records written on a timer")
     if float(row["rtp_video"]) >= RTP_RAMP[2]:
