@@ -7,9 +7,12 @@ from PIL import Image
 
 from sweeper.config import DisplayConfig
 from sweeper.device import display as disp
-from sweeper.device.display import (EXAMPLE_SCREENS, RF_EXAMPLE, WIFI_EXAMPLE, Display, NullDisplay,
-                                    frame_to_text, open_display)
+from sweeper.device.display import EXAMPLE_SCREENS, Display, NullDisplay, frame_to_text, open_display
 from sweeper.errors import HardwareError
+from sweeper.kinds import analog_video, wifi_camera
+
+RF_EXAMPLE = analog_video.KIND.example
+WIFI_EXAMPLE = wifi_camera.KIND.example
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCREENS_DIR = os.path.join(ROOT, "docs", "screens")

@@ -28,8 +28,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional
 
-import numpy as np
-
+from sweeper import kinds
 from sweeper.errors import HardwareError
 
 VERDICT_ORDER = ("CLEAR", "SUSPECT", "CAMERA")
@@ -37,9 +36,6 @@ VERDICT_ORDER = ("CLEAR", "SUSPECT", "CAMERA")
 PROBE_EVERY_S = 5.0
 #: display refreshes per second while sweeping or locating
 REFRESH_HZ = 4.0
-#: locate mode, RF: tuner gain, and the power (dBFS) shown as far (0) and close (1)
-LOCATE_RF_GAIN_DB = 10.0
-LOCATE_RF_DBFS = (-40.0, -5.0)
 
 
 def worst(*verdicts: str) -> str:
@@ -53,9 +49,7 @@ def rank_findings(findings: List[dict]) -> List[dict]:
 
 def finding_label(f: dict) -> str:
     """One line naming a finding, for logs and the terminal."""
-    if f.get("type") == "wifi_camera":
-        return f"Wi-Fi {f['mac']} ch {f.get('channel') or '?'}"
-    return f"RF {f['freq_hz'] / 1e6:.1f} MHz {f.get('standard') or ''}".rstrip()
+    return kinds.of(f).name(f)
 
 
 class Hardware:
@@ -224,75 +218,6 @@ class CombinedSweep:
                           self.cfg.detection.wifi_camera_score, self.cfg.detection.wifi_suspect_score,
                           progress=progress)
         return sweep.run(self.stop_event)
-
-
-class Locator:
-    """Locate mode: a proximity reading several times a second for one finding.
-
-    Wi-Fi: the adapter parked on the finding's channel, the median signal of its frames
-    (-90 dBm far .. -30 dBm close). RF: the dongle tuned to the finding's frequency at a
-    fixed gain, the power in the window (-40 dBFS far .. -5 dBFS close). ``level`` is
-    0 (far) .. 1 (close).
-    """
-
-    def __init__(self, finding: dict, hardware: Hardware, cfg):
-        self.finding = finding
-        self.hardware = hardware
-        self.cfg = cfg
-        self._tuned = False  # the first read retunes (a sweep may have moved the radio)
-
-    def read(self) -> tuple:
-        """(level 0..1, reading text); raises HardwareError when the source is gone."""
-        if self.finding.get("type") == "wifi_camera":
-            return self._wifi()
-        return self._rf()
-
-    def _wifi(self):
-        from sweeper.wifi.frames import mac_from_str, parse_batch
-
-        src = self.hardware.sources.get("Wi-Fi")
-        if src is None:
-            raise HardwareError("the Wi-Fi adapter is not available")
-        ch = self.finding.get("channel")
-        if not self._tuned:
-            if ch and getattr(src, "can_tune", False):
-                src.set_channel(int(ch))  # park the hopper on the finding's channel
-            self._tuned = True
-        mac = mac_from_str(self.finding["mac"])
-        batch = src.read_batch(1.0 / REFRESH_HZ)
-        if batch is None:
-            raise HardwareError("the Wi-Fi capture ended")
-        frames, _, _ = parse_batch(batch)
-        rssi = frames["rssi"][(frames["ta"] == mac) & ~np.isnan(frames["rssi"])]
-        if rssi.size == 0:
-            return 0.0, "not heard"
-        dbm = float(np.median(rssi))
-        return float(np.clip((dbm + 90.0) / 60.0, 0.0, 1.0)), f"{dbm:.0f} dBm"
-
-    def _rf(self):
-        src = self.hardware.sources.get("RF")
-        if src is None:
-            raise HardwareError("the RTL-SDR is not available")
-        if not self._tuned:
-            self._tune(src)
-            self._tuned = True
-        x = src.read(16384)
-        dbfs = float(10 * np.log10(np.mean(np.abs(x) ** 2) + 1e-12))
-        return float(np.clip((dbfs - LOCATE_RF_DBFS[0]) / (LOCATE_RF_DBFS[1] - LOCATE_RF_DBFS[0]), 0, 1)), \
-            f"{dbfs:.0f} dBFS"
-
-    def _tune(self, src) -> None:
-        from sweeper.config import config_bands
-
-        freq = float(self.finding["freq_hz"])
-        band = next((b for b in config_bands(self.cfg) if b.start_hz <= freq <= b.stop_hz), None)
-        dc = band.downconverter if band is not None else None
-        if hasattr(src, "set_downconverter"):
-            src.set_downconverter(dc)
-        tune_hz = dc.rf_to_if(freq) if dc is not None else freq
-        # a fixed, low gain: automatic gain would flatten the very change we follow, and
-        # close to the transmitter a high gain clips
-        src.tune(tune_hz, self.cfg.rf.sample_rate, LOCATE_RF_GAIN_DB)
 
 
 class Guarded:
@@ -521,7 +446,10 @@ class Daemon:
     def _start_locate(self, finding: dict) -> None:
         self.state = "locate"
         self._locating.set()
-        locator = Locator(finding, self.hardware, self.cfg)
+        locator = kinds.of(finding).locator(finding, self.hardware.sources, self.cfg)
+        if locator is None:
+            self.display.locate(finding, 0.0, "cannot be located")
+            return
         self.display.locate(finding, 0.0, "...")
 
         def loop():

@@ -21,6 +21,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from PIL import Image, ImageDraw, ImageFont
 
+from sweeper import kinds
 from sweeper.errors import HardwareError
 
 #: every screen is laid out for this size; other panels get it fitted (see _fit_to_device)
@@ -159,20 +160,9 @@ def _percent(score) -> str:
     return "?" if score is None else f"{_unit(score) * 100:.0f}%"
 
 
-def _mhz(freq_hz) -> str:
-    return "? MHz" if freq_hz is None else f"{freq_hz / 1e6:.1f} MHz"
-
-
-def _db(value, unit: str = "dB") -> str:
-    return "?" if value is None else f"{value:.0f} {unit}"
-
-
 def finding_title(finding: dict) -> str:
-    """What a finding is in a few characters: the frequency, or the maker / MAC tail."""
-    if finding.get("type") == "wifi_camera":
-        mac = finding.get("mac") or ""
-        return f"{finding.get('vendor') or 'Wi-Fi'} {mac[-5:]}".strip()
-    return _mhz(finding.get("freq_hz"))
+    """What a finding is in a few characters (its kind says: a frequency, a maker and MAC tail)."""
+    return kinds.of(finding).title(finding)
 
 
 # --------------------------------------------------------------------------- the display
@@ -273,20 +263,10 @@ class Display:
         verdict = str(finding.get("verdict") or "").upper()
         if (finding.get("baseline") or {}).get("status") == "known":
             verdict = "KNOWN"  # in the room's baseline, unchanged
-        wifi = finding.get("type") == "wifi_camera"
-        c.header(f"{index + 1}/{total} {verdict}".strip(), "WI-FI" if wifi else "VIDEO")
-        if wifi:
-            ssid = finding.get("ssid")
-            big = finding.get("vendor") or (f'"{ssid}"' if ssid else "unknown maker")
-            ch, rssi, kbps = finding.get("channel"), finding.get("rssi_dbm"), finding.get("uplink_kbps")
-            lines = [finding.get("mac") or "?",
-                     f"ch {'?' if ch is None else ch}   {'signal ?' if rssi is None else _db(rssi, 'dBm')}",
-                     "up ?" if kbps is None else f"up {kbps:.0f} kb/s"]
-        else:
-            big = _mhz(finding.get("freq_hz"))
-            std = finding.get("standard")
-            lines = [f"analog video {std}" if std else "analog video",
-                     f"SNR {_db(finding.get('snr_db'))}  pwr {_db(finding.get('power_db'))}"]
+        kind = kinds.of(finding)
+        c.header(f"{index + 1}/{total} {verdict}".strip(), kind.tag)
+        big = kind.big(finding)
+        lines = kind.details(finding)[:3]
         bf = _fitting_font(big, W - 4, 14, 9)
         c.text((2, 14), _clip(big, bf, W - 4), bf)
         small = font(10)
@@ -473,12 +453,6 @@ def _open_panel(cfg, i2c, driver):
 
 # --------------------------------------------------------------------------- examples and CLI
 
-RF_EXAMPLE = {"type": "analog_video", "verdict": "CAMERA", "score": 0.93, "freq_hz": 5865e6,
-              "standard": "PAL", "snr_db": 18.4, "power_db": -41.7, "channel_hz": 5865e6}
-WIFI_EXAMPLE = {"type": "wifi_camera", "verdict": "SUSPECT", "score": 0.71, "mac": "f4:b8:5e:ff:2b:1b",
-                "vendor": "Texas Instruments", "channel": 6, "rssi_dbm": -48.0, "uplink_kbps": 850.0,
-                "ssid": "HomeCam"}
-
 #: name -> how to draw it: the docs PNGs, the golden images and the terminal demo
 EXAMPLE_SCREENS: Dict[str, Callable[[Display], None]] = {
     "boot": lambda d: d.boot("0.1.0"),
@@ -486,9 +460,10 @@ EXAMPLE_SCREENS: Dict[str, Callable[[Display], None]] = {
     "sweeping": lambda d: d.sweeping(0.43, "2.4GHz 2432 MHz"),
     "result_clear": lambda d: d.result("CLEAR", 0),
     "result_camera": lambda d: d.result("CAMERA", 2),
-    "finding_rf": lambda d: d.finding(0, 2, RF_EXAMPLE),
-    "finding_wifi": lambda d: d.finding(1, 2, WIFI_EXAMPLE),
-    "locate": lambda d: d.locate(RF_EXAMPLE, 0.62, "+12 dB"),
+    # one finding screen per registered kind, from the example its module declares
+    **{f"finding_{k.type}": (lambda d, i=i, k=k: d.finding(i, len(kinds.REGISTRY), k.example))
+       for i, k in enumerate(kinds.REGISTRY.values())},
+    "locate": lambda d: d.locate(next(iter(kinds.REGISTRY.values())).example, 0.62, "+12 dB"),
     "error": lambda d: d.error("No RTL-SDR found: plug the dongle in, or check rf.source "
                                "in the config"),
 }

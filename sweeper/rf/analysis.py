@@ -13,7 +13,8 @@ import numpy as np
 
 from sweeper.rf import dsp
 from sweeper.rf.channels import nearest_channel
-from sweeper.rf.classifiers import Context, classify
+from sweeper.kinds import analog_video
+from sweeper.rf.classifiers import VIDEO, Context, classify
 from sweeper.rf.emitters import Emitter, describe_band, find_bands, smooth
 from sweeper.rf.video import VideoEvidence, detect_video
 
@@ -127,7 +128,7 @@ def report(emitters: List[Emitter], ctx: Context, camera_score: float = 0.8,
     for e in emitters:
         classify(e, ctx)
         verdict = verdict_for(e.video.score if e.video else 0.0, camera_score, suspect_score)
-        if e.cls == "analog_video" and verdict:
+        if e.cls == VIDEO and verdict:
             findings.append(finding_dict(e, verdict))
         else:
             others.append(emitter_dict(e))
@@ -145,7 +146,7 @@ def finding_dict(e: Emitter, verdict: str) -> dict:
     if channel is not None:
         reasons.append(f"near the common video channel {channel / 1e6:g} MHz")
     return {
-        "type": "analog_video",
+        "type": analog_video.TYPE,
         "verdict": verdict,
         "score": round(float(v.score), 3),
         "freq_hz": round(e.freq_hz),

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from sweeper import kinds
+
 MHZ = 1e6
 _VERDICT_TEXT = {
     "CLEAR": "CLEAR: no analog video transmitter found",
@@ -48,7 +50,7 @@ def _table(rows, out: TextIO, header) -> None:
 def _rows(findings, emitters):
     rows = []
     for f in findings:
-        rows.append([f["verdict"].upper(), "analog video " + (f["standard"] or "?"),
+        rows.append([f["verdict"].upper(), kinds.of(f).what(f),
                      f"{f['freq_hz'] / MHZ:.3f}", f"{f['bandwidth_hz'] / MHZ:.2f}", f"{f['snr_db']:.0f}",
                      f"{f['score']:.2f}", f["reasons"][0] if f["reasons"] else ""])
     for e in emitters:

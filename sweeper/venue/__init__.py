@@ -35,10 +35,9 @@ A **sweep record** is a JSON-ready dict; history, reports and MQTT all speak it:
                    "snr_db": [3.1, None, ...]}],  # point i at start + (i + 0.5) * step
     }
 
-A finding is the detector's dict (``type`` analog_video with ``freq_hz``, ``standard``,
-``snr_db``...; or wifi_camera with ``mac``, ``vendor``, ``ssid``, ``channel``,
-``rssi_dbm``...; both with ``verdict`` camera|suspect, ``score`` and ``reasons``) plus a
-``baseline`` dict. An observation is one emitter or Wi-Fi device in a compact form
+A finding is the detector's dict (``type``, ``verdict`` camera|suspect, ``score``,
+``reasons`` and the fields of its kind: see :mod:`sweeper.kinds`) plus a ``baseline``
+dict. An observation is one emitter or Wi-Fi device in a compact form
 (``kind`` rf|wifi, ``key``, ``label``, ``power_db``, ``verdict``...; see
 :mod:`sweeper.venue.observations`) plus the same ``baseline`` dict::
 

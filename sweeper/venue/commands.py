@@ -10,6 +10,7 @@ import os
 import sys
 from typing import Optional
 
+from sweeper import kinds
 from sweeper.errors import InputError
 from sweeper.venue.history import HistoryStore, Retention, history_path, parse_time
 from sweeper.venue.privacy import MacPrivacy
@@ -160,9 +161,7 @@ def _print_sweep(r: dict) -> None:
 
 
 def _finding_what(f: dict) -> str:
-    if f.get("type") == "wifi_camera":
-        return f"Wi-Fi {f.get('vendor') or 'unknown maker'} {f['mac']} ch {f.get('channel') or '?'}"
-    return f"analog video {f['freq_hz'] / 1e6:.1f} MHz {f.get('standard') or ''}".rstrip()
+    return kinds.of(f).name(f)
 
 
 def _print_item(verdict: str, b: dict, what: str) -> None:

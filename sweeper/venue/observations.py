@@ -17,17 +17,21 @@ from __future__ import annotations
 
 from typing import Callable, Dict, List, Optional
 
+from sweeper import kinds
+from sweeper.rf.classifiers import KEYED, LABELS
+
 #: matching tolerance floor for frequency-keyed RF emitters (crystal drift, bin width)
 RF_MATCH_FLOOR_HZ = 200e3
-#: RF classes keyed by class and 100 MHz block, not by frequency
-BAND_WIDE_CLASSES = ("bluetooth", "microwave")
 
 
 def rf_key(cls: str, freq_hz: float) -> str:
-    if cls in BAND_WIDE_CLASSES:
+    """Key of an RF emitter of class ``cls``: by 100 MHz block for classes that hop or
+    sweep, by 5 MHz raster for Wi-Fi, else by frequency (see each classifier's KEYED)."""
+    keyed = KEYED.get(cls, "frequency")
+    if keyed == "band":
         return f"rf:{cls}:{int(freq_hz // 100e6) * 100}"
-    if cls == "wifi":
-        return f"rf:wifi:{int(round(freq_hz / 5e6)) * 5}"
+    if keyed == "raster":
+        return f"rf:{cls}:{int(round(freq_hz / 5e6)) * 5}"
     return f"rf:{freq_hz / 1e6:.1f}"
 
 
@@ -36,19 +40,22 @@ def rf_tolerance_hz(a: dict, b: dict) -> float:
     return max(RF_MATCH_FLOOR_HZ, 0.5 * max(a.get("bandwidth_hz") or 0.0, b.get("bandwidth_hz") or 0.0))
 
 
-def _rf(e: dict, verdict: str) -> dict:
-    cls = e.get("class") or ("analog_video" if e.get("type") == "analog_video" else "unknown")
+def rf_observation(e: dict, verdict: str, cls: Optional[str] = None) -> dict:
+    """An RF emitter (or an RF finding, whose kind gives its class) as an observation."""
+    cls = cls or e.get("class") or "unknown"
     freq = float(e["freq_hz"])
-    what = {"analog_video": f"analog video {e.get('standard') or ''}".rstrip(),
-            "bluetooth": "Bluetooth", "microwave": "microwave oven", "wifi": "Wi-Fi",
-            "carrier": "carrier"}.get(cls, "unknown signal")
-    where = "around 2.4 GHz" if cls in BAND_WIDE_CLASSES and 2.4e9 <= freq < 2.5e9 else f"{freq / 1e6:.1f} MHz"
+    what = LABELS.get(cls, "unknown signal")
+    if e.get("standard"):
+        what = f"{what} {e['standard']}"
+    band_wide = KEYED.get(cls) == "band"
+    where = "around 2.4 GHz" if band_wide and 2.4e9 <= freq < 2.5e9 else f"{freq / 1e6:.1f} MHz"
     return {"kind": "rf", "key": rf_key(cls, freq), "label": f"{what} {where}", "class": cls,
             "freq_hz": freq, "bandwidth_hz": float(e.get("bandwidth_hz") or 0.0),
             "power_db": _num(e.get("snr_db")), "verdict": verdict, "score": _num(e.get("score"))}
 
 
-def _wifi(d: dict, verdict: str, ident: Callable[[str], str]) -> dict:
+def wifi_observation(d: dict, verdict: str, ident: Callable[[str], str]) -> dict:
+    """A Wi-Fi device (or a Wi-Fi finding) as an observation, keyed by its MAC address."""
     name = d.get("vendor") or d.get("ssid") or "unknown maker"
     mac = ident(d["mac"])
     return {"kind": "wifi", "key": f"wifi:{mac}", "label": f"Wi-Fi {name} {mac}",
@@ -60,19 +67,18 @@ def _wifi(d: dict, verdict: str, ident: Callable[[str], str]) -> dict:
 
 def observe(parts: Dict[str, Optional[dict]], ident: Callable[[str], str] = lambda mac: mac) -> List[dict]:
     """Every emitter and device of a sweep's parts (``{"RF": report, "Wi-Fi": report}``),
-    findings included (with their verdict), as observations; the strongest of each key.
-    ``ident`` maps a MAC address to what may be stored (see privacy.py)."""
+    findings included (with their verdict, through their kind), as observations; the
+    strongest of each key. ``ident`` maps a MAC address to what may be stored (see
+    privacy.py)."""
     out: List[dict] = []
-    rf = parts.get("RF") or {}
-    for f in rf.get("findings", []):
-        out.append(_rf(f, f["verdict"]))
-    for e in rf.get("emitters", []):
-        out.append(_rf(e, "clear"))
-    wifi = parts.get("Wi-Fi") or {}
-    for f in wifi.get("findings", []):
-        out.append(_wifi(f, f["verdict"], ident))
-    for d in wifi.get("devices", []):
-        out.append(_wifi(d, "clear", ident))
+    for part in parts.values():
+        part = part or {}
+        for f in part.get("findings", []):
+            out.append(kinds.of(f).observation(f, ident))
+        for e in part.get("emitters", []):  # an RF report's other emitters
+            out.append(rf_observation(e, "clear"))
+        for d in part.get("devices", []):  # a Wi-Fi report's other devices
+            out.append(wifi_observation(d, "clear", ident))
     seen, unique = set(), []
     for o in out:  # Bluetooth heard on several frequencies is one observation, the strongest
         if o["key"] in seen:
@@ -84,10 +90,8 @@ def observe(parts: Dict[str, Optional[dict]], ident: Callable[[str], str] = lamb
 
 
 def finding_key(finding: dict) -> str:
-    """The observation key of a detector finding."""
-    if finding.get("type") == "wifi_camera":
-        return f"wifi:{finding['mac']}"
-    return rf_key("analog_video", float(finding["freq_hz"]))
+    """The observation key of a detector finding (its kind says how it is keyed)."""
+    return kinds.of(finding).key(finding)
 
 
 def _rank(verdict: str) -> int:

@@ -20,6 +20,7 @@ import math
 from html import escape
 from typing import Any, Dict, Iterable, List, Optional
 
+from sweeper import kinds
 from sweeper.venue.jsonable import plain
 
 STATUS_ORDER = {"new": 0, "changed": 1, "known": 2}
@@ -67,38 +68,25 @@ def _mhz(hz: Any) -> Optional[float]:
 
 
 def _what(item: dict) -> str:
-    """A human label for a finding or an observation."""
-    kind = item.get("type") or item.get("kind")
-    if kind == "analog_video":
-        text = "Analog video transmitter" + (f" ({item['standard']})" if item.get("standard") else "")
-    elif kind == "wifi_camera":
-        text = f"Wi-Fi camera: {item.get('vendor') or 'unknown maker'} {item.get('mac') or ''}".rstrip()
-        if item.get("ssid"):
-            text += f' on network "{item["ssid"]}"'
+    """A human label for a finding (its kind says) or an observation (its label)."""
+    if item.get("type"):
+        text = kinds.of(item).describe(item)
     else:
-        text = str(item.get("label") or item.get("key") or kind or "transmitter")
+        text = str(item.get("label") or item.get("key") or item.get("kind") or "transmitter")
     name = (item.get("baseline") or {}).get("label")
     return f"{name} - {text}" if name else text
 
 
 def _where(item: dict) -> str:
-    if isinstance(item.get("freq_hz"), (int, float)):
-        return f"{item['freq_hz'] / 1e6:.1f} MHz"
-    if item.get("channel") is not None:
-        return f"Wi-Fi ch {item['channel']}"
-    return ""
+    return kinds.of(item).where(item)
 
 
 def _signal(item: dict) -> str:
-    if item.get("type") == "analog_video" and isinstance(item.get("snr_db"), (int, float)):
-        return f"{item['snr_db']:.0f} dB over floor"
-    if isinstance(item.get("rssi_dbm"), (int, float)):
-        return f"{item['rssi_dbm']:.0f} dBm"
+    if item.get("type"):
+        return kinds.of(item).signal(item)
     if item.get("kind") == "wifi" and isinstance(item.get("power_db"), (int, float)):
-        return f"{item['power_db']:.0f} dBm"
-    if isinstance(item.get("power_db"), (int, float)):
-        return f"{item['power_db']:.0f} dB"
-    return ""
+        return f"{item['power_db']:.0f} dBm"  # an observation of a Wi-Fi device: its RSSI
+    return kinds.GENERIC.signal(item)
 
 
 def _when(iso: Any) -> str:
@@ -383,8 +371,7 @@ def _room_section(room: str, sweeps: List[dict]) -> str:
     plotted = next((r for r in sweeps if r.get("spectra")), None)
     if plotted is not None:
         out.append(f"<h3>Spectrum, sweep of {_e(_when(plotted.get('started_at')))}</h3>")
-        videos = [f for f in plotted.get("findings") or []
-                  if f.get("type") == "analog_video" and _num(f.get("freq_hz")) is not None]
+        videos = [f for f in plotted.get("findings") or [] if _num(f.get("freq_hz")) is not None]
         for spec in plotted["spectra"]:
             if not _num(spec.get("stop_hz")) or _num(spec.get("stop_hz")) <= (_num(spec.get("start_hz")) or 0):
                 continue

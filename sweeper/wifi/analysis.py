@@ -4,8 +4,8 @@
 socket, simulator) and keeps one small record per transmitter (:class:`Device`), so
 memory is bounded by the number of devices (itself capped) and by one window of frames,
 never by the length of the capture. :meth:`TrafficAnalyzer.report` gives the JSON shape
-of ``sweeper analyze``: camera-like transmitters as ``findings`` of type
-``wifi_camera``, every other transmitter in ``devices``.
+of ``sweeper analyze``: camera-like transmitters as ``findings`` of the
+Wi-Fi camera kind (:mod:`sweeper.kinds.wifi_camera`), every other transmitter in ``devices``.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from typing import Dict, Optional
 
 import numpy as np
 
+from sweeper.kinds import wifi_camera
 from sweeper.wifi import classify, clips, oui
 from sweeper.wifi.channels import channel_to_mhz, mhz_to_channel
 from sweeper.wifi.features import TrafficWindows, WindowConfig
@@ -322,7 +323,7 @@ class TrafficAnalyzer:
 
     def _finding(self, d: Device, verdict: str, vendor) -> dict:
         row = d.best
-        out = {"type": "wifi_camera", "verdict": verdict, "score": round(d.score, 3)}
+        out = {"type": wifi_camera.TYPE, "verdict": verdict, "score": round(d.score, 3)}
         out.update(self._common(d, vendor))
         out.update({
             "uplink_kbps": round(float(row["up_kbps"]), 1),

@@ -15,15 +15,21 @@ from sweeper.rf.emitters import Emitter
 
 Classifier = Callable[[Emitter, "Context"], Tuple[float, List[str]]]
 
-#: class name -> classifier. Add a class by adding a module and a line here.
-REGISTRY: Dict[str, Classifier] = {
-    "analog_video": analog_video.score,
-    "wifi": wifi.score,
-    "bluetooth": bluetooth.score,
-    "microwave": microwave.score,
-    "carrier": carrier.score,
+#: class name -> its module: ``score``, ``LABEL`` (what one is, in words) and ``KEYED`` (how
+#: a baseline keys it). Add a class by adding a module and a line here.
+MODULES = {
+    "analog_video": analog_video,
+    "wifi": wifi,
+    "bluetooth": bluetooth,
+    "microwave": microwave,
+    "carrier": carrier,
 }
+REGISTRY: Dict[str, Classifier] = {name: m.score for name, m in MODULES.items()}
+LABELS: Dict[str, str] = {name: m.LABEL for name, m in MODULES.items()}
+KEYED: Dict[str, str] = {name: m.KEYED for name, m in MODULES.items()}
 MIN_SCORE = 0.5
+#: the class whose emitters become findings (of the analog video kind)
+VIDEO = "analog_video"
 
 
 @dataclass(frozen=True)
@@ -39,9 +45,9 @@ class Context:
 def classify(emitter: Emitter, ctx: Context) -> Emitter:
     """Set ``emitter.cls``, ``cls_score`` and ``reasons`` in place and return it."""
     scores = {name: fn(emitter, ctx) for name, fn in REGISTRY.items()}
-    video_score, video_reasons = scores["analog_video"]
+    video_score, video_reasons = scores[VIDEO]
     if video_score >= ctx.video_suspect_score:
-        best = "analog_video"
+        best = VIDEO
     else:
         best = max(scores, key=lambda k: scores[k][0])
     score, reasons = scores[best]

@@ -1,6 +1,12 @@
 """Bluetooth: ~1 MHz wide GFSK packets of at most a few ms, hopping, so each channel
 is on only briefly."""
 
+#: what one is, in words (baselines, reports)
+LABEL = "Bluetooth"
+#: how a baseline keys it: "frequency", "band" (100 MHz block: it hops or sweeps), or
+#: "raster" (its 5 MHz channel)
+KEYED = "band"
+
 BT_RANGE_HZ = (2.400e9, 2.4835e9)
 
 

@@ -1,6 +1,12 @@
 """Narrowband carriers: a few PSD bins wide and on most of the time (CW, key fobs,
 cordless phones, spurs)."""
 
+#: what one is, in words (baselines, reports)
+LABEL = "carrier"
+#: how a baseline keys it: "frequency", "band" (100 MHz block: it hops or sweeps), or
+#: "raster" (its 5 MHz channel)
+KEYED = "frequency"
+
 
 def score(e, ctx):
     narrow = max(25e3, 4 * ctx.bin_hz)

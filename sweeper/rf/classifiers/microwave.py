@@ -1,6 +1,12 @@
 """Microwave ovens: the magnetron runs on one half of each mains cycle, so the
 emission is on about half the time at 50 or 60 Hz, wide and drifting, near 2.45 GHz."""
 
+#: what one is, in words (baselines, reports)
+LABEL = "microwave oven"
+#: how a baseline keys it: "frequency", "band" (100 MHz block: it hops or sweeps), or
+#: "raster" (its 5 MHz channel)
+KEYED = "band"
+
 OVEN_RANGE_HZ = (2.40e9, 2.50e9)
 
 

@@ -1,5 +1,11 @@
 """Wi-Fi: wideband (20/40 MHz OFDM, flat-topped) and bursty (frames, then silence)."""
 
+#: what one is, in words (baselines, reports)
+LABEL = "Wi-Fi"
+#: how a baseline keys it: "frequency", "band" (100 MHz block: it hops or sweeps), or
+#: "raster" (its 5 MHz channel)
+KEYED = "raster"
+
 WIFI_RANGES_HZ = ((2.401e9, 2.495e9), (5.15e9, 5.895e9))
 
 

@@ -1,0 +1,110 @@
+"""Analog video: an FM video sender found by the RF sweep (sweeper/rf/video.py says how).
+
+A finding carries ``freq_hz``, ``standard`` (PAL/NTSC/SECAM/PAL-M or None), ``line_system``,
+``snr_db`` and ``power_db``. It is keyed in baselines by frequency, like every RF
+emitter, so last week's sender matches this week's; it is located by the power the
+tuner hears at its frequency.
+"""
+from __future__ import annotations
+
+from typing import Dict, List
+
+import numpy as np
+
+from sweeper.kinds import Kind
+
+TYPE = "analog_video"
+#: locate: a fixed tuner gain, and the power (dBFS) shown as far (0) and close (1)
+LOCATE_GAIN_DB = 10.0
+LOCATE_DBFS = (-40.0, -5.0)
+LOCATE_SAMPLES = 16384
+
+
+def _mhz(hz) -> str:
+    return "? MHz" if hz is None else f"{hz / 1e6:.1f} MHz"
+
+
+def _db(value, unit: str = "dB") -> str:
+    return "?" if value is None else f"{value:.0f} {unit}"
+
+
+class AnalogVideo(Kind):
+    type = TYPE
+    label = "analog video"
+    tag = "VIDEO"
+    part = "RF"
+    example = {"type": TYPE, "verdict": "CAMERA", "score": 0.93, "freq_hz": 5865e6, "standard": "PAL",
+               "snr_db": 18.4, "power_db": -41.7, "channel_hz": 5865e6}
+
+    def name(self, f: dict) -> str:
+        return f"analog video {_mhz(f.get('freq_hz'))} {f.get('standard') or ''}".rstrip()
+
+    def title(self, f: dict) -> str:
+        return _mhz(f.get("freq_hz"))
+
+    def what(self, f: dict) -> str:
+        std = f.get("standard")
+        return f"analog video {std}" if std else "analog video"
+
+    def details(self, f: dict) -> List[str]:
+        return [self.what(f), f"SNR {_db(f.get('snr_db'))}  pwr {_db(f.get('power_db'))}"]
+
+    def describe(self, f: dict) -> str:
+        return "Analog video transmitter" + (f" ({f['standard']})" if f.get("standard") else "")
+
+    def signal(self, f: dict) -> str:
+        if isinstance(f.get("snr_db"), (int, float)):
+            return f"{f['snr_db']:.0f} dB over floor"
+        return super().signal(f)
+
+    def key(self, f: dict) -> str:
+        from sweeper.venue.observations import rf_key
+
+        return rf_key(TYPE, float(f["freq_hz"]))
+
+    def observation(self, f: dict, ident) -> dict:
+        from sweeper.venue.observations import rf_observation
+
+        return rf_observation(f, f["verdict"], TYPE)
+
+    def locator(self, f: dict, sources: Dict[str, object], cfg):
+        return PowerMeter(f, sources, cfg)
+
+
+
+class PowerMeter:
+    """Locate by the power the tuner hears at the finding's frequency (through the
+    band's downconverter, if any), at a fixed low gain: automatic gain would flatten the
+    very change we follow, and close to the transmitter a high gain clips."""
+
+    def __init__(self, finding: dict, sources: Dict[str, object], cfg):
+        self.finding, self.sources, self.cfg = finding, sources, cfg
+        self._tuned = False  # the first read retunes (a sweep may have moved the radio)
+
+    def read(self) -> tuple:
+        from sweeper.errors import HardwareError
+
+        src = self.sources.get("RF")
+        if src is None:
+            raise HardwareError("the RTL-SDR is not available")
+        if not self._tuned:
+            self._tune(src)
+            self._tuned = True
+        x = src.read(LOCATE_SAMPLES)
+        dbfs = float(10 * np.log10(np.mean(np.abs(x) ** 2) + 1e-12))
+        lo, hi = LOCATE_DBFS
+        return float(np.clip((dbfs - lo) / (hi - lo), 0, 1)), f"{dbfs:.0f} dBFS"
+
+    def _tune(self, src) -> None:
+        from sweeper.config import config_bands
+
+        freq = float(self.finding["freq_hz"])
+        band = next((b for b in config_bands(self.cfg) if b.start_hz <= freq <= b.stop_hz), None)
+        dc = band.downconverter if band is not None else None
+        if hasattr(src, "set_downconverter"):
+            src.set_downconverter(dc)
+        tune_hz = dc.rf_to_if(freq) if dc is not None else freq
+        src.tune(tune_hz, self.cfg.rf.sample_rate, LOCATE_GAIN_DB)
+
+
+KIND = AnalogVideo()

@@ -1,0 +1,117 @@
+"""A detector kind is one descriptor: outputs render any kind through it and never test
+a kind's name. These tests declare a kind the package has never heard of and check that
+every output shows its findings through that descriptor alone."""
+import re
+import subprocess
+
+import numpy as np
+import pytest
+
+from sweeper import kinds
+from sweeper.config import parse_config
+from sweeper.device.daemon import SweepOutcome, finding_label
+from sweeper.device.display import Display
+from sweeper.venue import report
+from sweeper.venue.history import HistoryStore
+from sweeper.venue.recorder import Venue
+
+
+class LanCamera(kinds.Kind):
+    """A camera on the local network (an RTSP server answering), as issue 17 will add."""
+
+    type = "lan_camera_under_test"
+    label = "LAN camera"
+    tag = "LAN"
+    part = "LAN"
+
+    def where(self, f):
+        return f.get("ip") or ""
+
+    def big(self, f):
+        return f"{f.get('vendor') or 'camera'} {f.get('ip')}"
+
+    def details(self, f):
+        return [f"rtsp :{f.get('port')}", f.get("mac") or "?"]
+
+    def describe(self, f):
+        return f"Camera on the network at {f.get('ip')} ({f.get('vendor') or 'unknown maker'})"
+
+    def key(self, f):
+        return f"lan:{f['mac']}"
+
+
+FINDING = {"type": LanCamera.type, "verdict": "camera", "score": 0.92, "reasons": ["an RTSP server on port 554"],
+           "ip": "10.0.0.7", "port": 554, "mac": "a4:14:37:00:00:07", "vendor": "Hikvision"}
+
+
+@pytest.fixture
+def lan():
+    kind = kinds.register(LanCamera())
+    yield kind
+    kinds.REGISTRY.pop(LanCamera.type, None)
+
+
+def lit(display):
+    return np.array(display.image.convert("1"), dtype=bool)
+
+
+def test_the_oled_draws_a_new_kind_through_its_descriptor(lan):
+    d = Display.dummy()
+    d.finding(0, 1, FINDING)
+    here = lit(d)
+    d.finding(0, 1, dict(FINDING, ip="10.0.0.99"))  # the big line shows the address
+    assert (lit(d)[14:29] != here[14:29]).any()
+    d.finding(0, 1, dict(FINDING, reasons=["other words"]))  # the screen does not show reasons
+    assert (lit(d) == here).all()
+    kinds.REGISTRY.pop(LanCamera.type)  # unregistered, the same finding renders generically
+    d.finding(0, 1, FINDING)
+    assert (lit(d) != here).any() and lit(d).any()
+    d.close()
+
+
+def test_the_names_in_logs_reports_and_baselines_come_from_the_kind(lan):
+    assert finding_label(FINDING) == "LAN camera 10.0.0.7"
+    html = report.render_html([{"id": 1, "room": "Lobby", "verdict": "CAMERA", "findings": [FINDING],
+                                "started_at": "2026-12-05T00:00:00Z"}],
+                              {"title": "t", "generated_at": "2026-12-05T00:00:00Z"})
+    assert "Camera on the network at 10.0.0.7 (Hikvision)" in html
+
+
+def test_an_unregistered_kind_still_renders():
+    odd = {"type": "from_a_newer_device", "verdict": "suspect", "score": 0.6, "reasons": [], "freq_hz": 433.9e6}
+    assert kinds.of(odd) is kinds.GENERIC
+    assert finding_label(odd) == "finding 433.9 MHz"
+    d = Display.dummy()
+    d.finding(0, 1, odd)
+    assert lit(d).any()
+    d.close()
+
+
+def test_the_venue_keeps_history_and_baseline_of_a_new_kind(lan, tmp_path):
+    cfg = parse_config("device_name: test\n")
+    with HistoryStore(str(tmp_path / "h.db")) as store:
+        venue = Venue(cfg, store=store)
+
+        def sweep(t):
+            f = dict(FINDING)
+            outcome = SweepOutcome("CAMERA", [f], parts={"LAN": {"findings": [f], "verdict": "CAMERA"}})
+            return venue.record(outcome, "Lobby", "button", {"LAN": "ok"}, t - 30, t)
+
+        first = sweep(1.7e9)
+        assert first["findings"][0]["baseline"]["status"] == "new" and first["verdict"] == "CAMERA"
+        assert store.sweep(first["id"])["findings"][0]["ip"] == "10.0.0.7"
+        store.baseline_from_sweep(first["id"], accept_findings=True)
+        second = sweep(1.7e9 + 600)
+        assert second["findings"][0]["baseline"]["status"] == "known"
+        assert second["findings"][0]["baseline"]["key"] == "lan:a4:14:37:00:00:07"
+        assert second["verdict"] == "CLEAR"  # a known, unchanged camera is the venue's own
+
+
+def test_no_output_module_tests_a_kind_name():
+    """Kind names live in their kind's modules (sweeper/kinds/<kind>.py), their detectors
+    (rf/, wifi/) and the simulator; outputs render whatever kind they are given."""
+    out = subprocess.run(["git", "grep", "-nE", r"[\"'](analog_video|wifi_camera)[\"']", "--", "sweeper/"],
+                         capture_output=True, text=True).stdout
+    allowed = re.compile(r"^sweeper/(kinds/|rf/|wifi/|sim/)")
+    offenders = [line for line in out.splitlines() if not allowed.match(line)]
+    assert offenders == []
