@@ -187,9 +187,9 @@ def _wifi_settings(cfg, args):
 
 
 def _run_wifi(cfg, source, args, warnings: List[str], show_progress: bool = True) -> dict:
+    from sweeper.assembly import wifi_sweep
     from sweeper.ui.terminal import WifiProgressBar
     from sweeper.wifi.pcapio import PcapWriter
-    from sweeper.wifi.sweep import WifiSweep
 
     w = _wifi_settings(cfg, args)
     quiet = not show_progress or getattr(args, "quiet", False) or cfg.output.quiet or args.json
@@ -201,10 +201,7 @@ def _run_wifi(cfg, source, args, warnings: List[str], show_progress: bool = True
             raise InputError(f"--write {args.write}: {exc.strerror or exc}") from None
     try:
         with source:
-            sweep = WifiSweep(source, w.channels, w.dwell_s, w.linger_s, w.duration_s,
-                              cfg.detection.wifi_camera_score, cfg.detection.wifi_suspect_score,
-                              progress=None if quiet else WifiProgressBar(sys.stderr), recorder=recorder)
-            rep = sweep.run()
+            rep = wifi_sweep(cfg, source, w, None if quiet else WifiProgressBar(sys.stderr), recorder).run()
     finally:
         if recorder is not None:
             recorder.close()
@@ -340,37 +337,20 @@ def cmd_demo(args) -> int:
 
 
 def _run_sweep(cfg, source, args, warnings: Optional[List[str]] = None, wifi_rep: Optional[dict] = None) -> int:
-    from sweeper.config import config_bands
-    from sweeper.rf.bands import plan_sweep
-    from sweeper.sweep import Sweep, SweepSettings
+    from sweeper.assembly import rf_sweep, select_bands, worst
     from sweeper.ui.terminal import ProgressBar, print_sweep
 
-    bands = config_bands(cfg)
-    if args.band:
-        unknown = [b for b in args.band if b not in {x.name for x in bands}]
-        if unknown:
-            raise InputError(f"--band {unknown[0]} is not configured (configured: "
-                             f"{', '.join(b.name for b in bands)})")
-        bands = [b for b in bands if b.name in args.band]
-    rf = cfg.rf
-    settings = SweepSettings(
-        sample_rate=rf.sample_rate, gain_db=rf.tuner_gain_db, dwell_s=rf.dwell_s,
-        settle_s=rf.settle_s, settle_samples=rf.settle_samples,
-        video_camera_score=cfg.detection.video_camera_score,
-        video_suspect_score=cfg.detection.video_suspect_score)
+    bands = select_bands(cfg, args.band)
     with source:
-        tuner = source.tuner
-        hops = plan_sweep(bands, rf.sample_rate, rf.crop, (tuner.min_hz, tuner.max_hz))
         quiet = args.quiet or cfg.output.quiet or args.json
-        bar = None if quiet else ProgressBar(sys.stderr)
-        result = Sweep(source, hops, settings, bar).run()
+        result = rf_sweep(cfg, source, bands, None if quiet else ProgressBar(sys.stderr)).run()
     if args.json:
         out = result.to_dict()
         out["source"] = source.name
         out["warnings"] = list(warnings or [])
         if wifi_rep is not None:
             out["wifi"] = wifi_rep
-            out["overall_verdict"] = _worst(result.verdict, wifi_rep["verdict"])
+            out["overall_verdict"] = worst(result.verdict, wifi_rep["verdict"])
         print(json.dumps(out, indent=2))
     else:
         print_sweep(result, source.name, sys.stdout)
@@ -380,13 +360,8 @@ def _run_sweep(cfg, source, args, warnings: Optional[List[str]] = None, wifi_rep
             sys.stdout.write("\n")
             print_wifi(wifi_rep, sys.stdout, f"Wi-Fi sweep of {len(wifi_rep['channels_visited'])} channels "
                        f"({wifi_rep['source']})")
-            sys.stdout.write(f"\nOverall: {_worst(result.verdict, wifi_rep['verdict'])}\n")
+            sys.stdout.write(f"\nOverall: {worst(result.verdict, wifi_rep['verdict'])}\n")
     return 0
-
-
-def _worst(*verdicts: str) -> str:
-    order = ["CLEAR", "SUSPECT", "CAMERA"]
-    return max(verdicts, key=order.index)
 
 
 def _capture_format(path: str):

@@ -4,6 +4,7 @@ import dataclasses
 import time
 
 
+from sweeper.assembly import RfPart, WifiPart
 from sweeper.device.app import build_device
 from sweeper.device.daemon import Hardware
 from sweeper.errors import HardwareError
@@ -96,7 +97,7 @@ def test_unplugged_adapter_mid_sweep_then_replugged_recovers(pins):
         return src
 
     dev = build_device(cfg, simulate=True, pin_factory=pins)
-    dev.hardware = dev.daemon.hardware = Hardware(None, open_wifi)
+    dev.hardware = dev.daemon.hardware = Hardware([RfPart(None), WifiPart(open_wifi)])
     with Running(dev, cfg) as run:
         run.press(cfg.buttons.select_pin)
         run.wait_state("sweeping", timeout=10)

@@ -1,13 +1,16 @@
 """A detector kind is one descriptor: outputs render any kind through it and never test
 a kind's name. These tests declare a kind the package has never heard of and check that
 every output shows its findings through that descriptor alone."""
+import json
 import re
 import subprocess
 
 import numpy as np
 import pytest
+from mosquitto import MOSQUITTO
 
 from sweeper import kinds
+from sweeper.assembly import Part
 from sweeper.config import parse_config
 from sweeper.device.daemon import SweepOutcome, finding_label
 from sweeper.device.display import Display
@@ -115,3 +118,101 @@ def test_no_output_module_tests_a_kind_name():
     allowed = re.compile(r"^sweeper/(kinds/|rf/|wifi/|sim/)")
     offenders = [line for line in out.splitlines() if not allowed.match(line)]
     assert offenders == []
+
+
+class FakeLanScanner:
+    """Stands in for the LAN part's hardware (a network interface): nothing to read."""
+
+    name = "test LAN"
+
+    def close(self):
+        pass
+
+
+class LanPart(Part):
+    """A detector part declared here: it 'scans' and reports one camera of the new kind."""
+
+    name = "LAN"
+
+    def __init__(self):
+        super().__init__(FakeLanScanner)
+
+    def sweep(self, cfg, source, stop_event, progress):
+        progress(0.5, "LAN 10.0.0.0/24")
+        progress(1.0, "LAN 10.0.0.0/24")
+        return {"verdict": "CAMERA", "findings": [dict(FINDING)]}
+
+
+def _history_show(conf, sid, capsys):
+    from sweeper.cli import main
+
+    capsys.readouterr()
+    assert main(["--config", str(conf), "history", "--show", str(sid)]) == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.skipif(MOSQUITTO is None, reason="mosquitto broker not installed (apt-get install mosquitto)")
+def test_a_kind_and_a_part_declared_here_go_through_the_daemon(lan, pins, tmp_path, capsys):
+    """Issue 13's acceptance: a detector kind and a part that yields its findings, both
+    declared in this test, sweep through the daemon; the finding shows on the OLED, in the
+    history, in the baseline (new, then known), in the HTML report and in the MQTT
+    messages, and no package file knows the kind."""
+    import dataclasses
+
+    from device_harness import Running, quick_config
+    from mosquitto import Broker, Subscriber
+
+    from sweeper.device.app import build_device
+    from sweeper.venue.mqtt import FleetPublisher, MqttSettings
+
+    broker = Broker(str(tmp_path)).start()
+    live = Subscriber(broker, ["sweeper/#"])
+    history = tmp_path / "history.db"
+    conf = tmp_path / "sweeper.yaml"
+    conf.write_text(f"history:\n  path: {history}\nvenue:\n  room: Lobby\n")
+    cfg = quick_config()
+    cfg = dataclasses.replace(cfg, rf=dataclasses.replace(cfg.rf, enabled=False),
+                              wifi=dataclasses.replace(cfg.wifi, enabled=False),
+                              history=dataclasses.replace(cfg.history, path=str(history)),
+                              venue=dataclasses.replace(cfg.venue, room="Lobby"))
+    publisher = FleetPublisher(MqttSettings(host="127.0.0.1", port=broker.port), "sweeper-test", "Lobby sweeper",
+                               str(tmp_path / "outbox.db"))
+    store = HistoryStore(str(history))
+    venue = Venue(cfg, store=store, publisher=publisher)
+    try:
+        dev = build_device(cfg, simulate=True, pin_factory=pins, venue=venue, extra_parts=[LanPart()])
+        assert dev.hardware.probe()["LAN"] == "ok"
+        ids = []
+        with Running(dev, cfg) as run:
+            for sweep in range(2):
+                run.press(cfg.buttons.select_pin)  # from the ready screen, then from the finding
+                run.wait_until(lambda: dev.daemon.state == "result" and dev.daemon.outcome is not None
+                               and dev.daemon.outcome.record["id"] not in ids, "a new sweep", timeout=30)
+                out = dev.daemon.outcome
+                ids.append(out.record["id"])
+                assert [f["type"] for f in out.findings] == [LanCamera.type]
+                run.press(cfg.buttons.next_pin)
+                run.wait_screen("finding")
+                shown = lit(dev.display)
+                alone = Display.dummy()
+                alone.finding(0, 1, out.findings[0])  # the same finding, drawn by its kind
+                assert (lit(alone) == shown).all()
+                alone.close()
+                if sweep == 0:
+                    assert out.verdict == "CAMERA" and out.findings[0]["baseline"]["status"] == "new"
+                    store.baseline_from_sweep(ids[0], accept_findings=True)
+        assert out.findings[0]["baseline"]["status"] == "known" and out.verdict == "CLEAR"
+        shown_text = _history_show(conf, ids[0], capsys)
+        assert "LAN camera 10.0.0.7" in shown_text
+        with HistoryStore(str(history)) as again:  # the device closed its own on the way out
+            html = report.render_html(again.sweeps(), {"title": "Lobby", "generated_at": "2026-12-05T00:00:00Z"})
+        assert "Camera on the network at 10.0.0.7 (Hikvision)" in html
+        assert live.wait(lambda s: len([m for m in s.messages if m.topic.endswith("/sweep")]) >= 2)
+        sweeps = [json.loads(m.payload) for m in live.messages if m.topic.endswith("/sweep")]
+        assert [s["findings"][0]["ip"] for s in sweeps] == ["10.0.0.7", "10.0.0.7"]
+        assert [s["findings"][0]["baseline"]["status"] for s in sweeps] == ["new", "known"]
+    finally:
+        publisher.close()
+        live.close()
+        broker.stop()
+        store.close()

@@ -11,9 +11,10 @@ from __future__ import annotations
 import signal
 import subprocess
 from dataclasses import dataclass
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Sequence
 
 from sweeper import __version__
+from sweeper.assembly import Part, device_parts
 from sweeper.device.daemon import Daemon, Hardware
 from sweeper.errors import HardwareError
 
@@ -38,59 +39,13 @@ class Device:
             self.venue.close()
 
 
-def real_rf_opener(cfg) -> Optional[Callable]:
-    """The configured dongle (local or rtl_tcp); the device never falls back to a simulator."""
-    rf = cfg.rf
-    if not rf.enabled:
-        return None
-    if rf.source == "simulator":
-        return lambda: _rf_simulator(rf.simulator.scene)
-    if rf.source == "rtl_tcp":
-        def open_tcp():
-            from sweeper.sources.rtltcp import RtlTcpSource
-            return RtlTcpSource(rf.rtl_tcp.host, rf.rtl_tcp.port, timeout=rf.rtl_tcp.timeout_s)
-        return open_tcp
-
-    def open_local():
-        from sweeper.sources.rtlsdr_local import RtlSdrSource
-        return RtlSdrSource(device_index=rf.rtlsdr.device_index, serial=rf.rtlsdr.serial,
-                            ppm=rf.rtlsdr.ppm, bias_tee=rf.rtlsdr.bias_tee)
-    return open_local
-
-
-def real_wifi_opener(cfg) -> Optional[Callable]:
-    w = cfg.wifi
-    if not w.enabled:
-        return None
-    if w.source == "simulator":
-        return lambda: _wifi_simulator(w.simulator.scene, True, w.snaplen)
-
-    def open_adapter():
-        from sweeper.wifi.factory import open_adapter as _open
-        return _open(w.interface, w.snaplen)
-    return open_adapter
-
-
-def _rf_simulator(scene: Optional[str], camera: bool = True):
-    from sweeper.sources.factory import open_simulator
-
-    if scene is None and not camera:
-        from sweeper.sim.scene import clear_scene
-        from sweeper.sources.simulated import SimulatedSource
-        return SimulatedSource(clear_scene())
-    return open_simulator(scene)
-
-
-def _wifi_simulator(scene: Optional[str], camera: bool, snaplen: int):
-    from sweeper.wifi.factory import open_wifi_simulator
-    return open_wifi_simulator(scene, camera=camera, snaplen=snaplen)
-
-
 def build_device(cfg, simulate: bool = False, camera: bool = True, scene: Optional[str] = None,
                  warn: Callable[[str], None] = lambda msg: None, pin_factory=None,
-                 shutdown: Optional[Callable[[], None]] = None, notify=None, venue=None) -> Device:
+                 shutdown: Optional[Callable[[], None]] = None, notify=None, venue=None,
+                 extra_parts: Sequence[Part] = ()) -> Device:
     """Every part of the device; ``simulate`` swaps in simulated radios, mock pins and a
-    dummy display. Parts that fail to open are reported through ``warn`` and left out."""
+    dummy display. Parts that fail to open are reported through ``warn`` and left out.
+    ``extra_parts``: more detectors (sweeper.assembly.Part) beside the RF and Wi-Fi ones."""
     from sweeper.device.buttons import Controls
     from sweeper.device.display import Display, NullDisplay, open_display
     from sweeper.device.sounds import Annunciator
@@ -99,13 +54,10 @@ def build_device(cfg, simulate: bool = False, camera: bool = True, scene: Option
         from gpiozero.pins.mock import MockFactory, MockPWMPin
         pin_factory = MockFactory(pin_class=MockPWMPin)
 
+    hardware = Hardware(list(device_parts(cfg, simulate, camera, scene)) + list(extra_parts))
     if simulate:
-        rf_open = (lambda: _rf_simulator(scene, camera)) if cfg.rf.enabled else None
-        wifi_open = (lambda: _wifi_simulator(scene, camera, cfg.wifi.snaplen)) if cfg.wifi.enabled else None
-        hardware = Hardware(rf_open, wifi_open)
         display = Display.dummy(cfg.display.width, cfg.display.height)
     else:
-        hardware = Hardware(real_rf_opener(cfg), real_wifi_opener(cfg))
         display = NullDisplay()
         if cfg.display.enabled:
             try:

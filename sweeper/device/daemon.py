@@ -29,17 +29,13 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional
 
 from sweeper import kinds
+from sweeper.assembly import Part, worst
 from sweeper.errors import HardwareError
 
-VERDICT_ORDER = ("CLEAR", "SUSPECT", "CAMERA")
 #: idle seconds between looks for hardware that was missing
 PROBE_EVERY_S = 5.0
 #: display refreshes per second while sweeping or locating
 REFRESH_HZ = 4.0
-
-
-def worst(*verdicts: str) -> str:
-    return max(verdicts, key=VERDICT_ORDER.index) if verdicts else "CLEAR"
 
 
 def rank_findings(findings: List[dict]) -> List[dict]:
@@ -53,14 +49,13 @@ def finding_label(f: dict) -> str:
 
 
 class Hardware:
-    """The detection hardware: opened on demand, missing parts reported, not fatal.
+    """The detection hardware of the device's parts (sweeper.assembly): opened on demand,
+    missing parts reported, not fatal. Each part's opener returns a source or raises
+    :class:`HardwareError` whose message says what to fix."""
 
-    ``open_rf`` and ``open_wifi`` return a source or raise :class:`HardwareError` whose
-    message says what to fix.
-    """
-
-    def __init__(self, open_rf: Optional[Callable] = None, open_wifi: Optional[Callable] = None):
-        self._openers = {"RF": open_rf, "Wi-Fi": open_wifi}
+    def __init__(self, parts: List[Part]):
+        self.parts = list(parts)
+        self._openers = {p.name: p.opener for p in self.parts}
         self.sources: Dict[str, object] = {}
         self.missing: Dict[str, str] = {}
         self._lock = threading.Lock()
@@ -127,7 +122,8 @@ class SweepOutcome:
 
 
 class CombinedSweep:
-    """RF and Wi-Fi sweeps at once, on whatever hardware is open; one progress figure."""
+    """Every part with open hardware sweeps at once, each in its own thread; one
+    progress figure, one ranked list of findings, one verdict."""
 
     def __init__(self, cfg, hardware: Hardware, on_progress: Callable[[float, str], None]):
         self.cfg = cfg
@@ -135,13 +131,12 @@ class CombinedSweep:
         self.on_progress = on_progress
         self.stop_event = threading.Event()
         self._fractions: Dict[str, float] = {}
-        self._rf_sweep = None
         self._lock = threading.Lock()
 
     def stop(self) -> None:
         self.stop_event.set()
-        if self._rf_sweep is not None:
-            self._rf_sweep.stop()
+        for part in self.hardware.parts:
+            part.stop()
 
     def _progress(self, name: str, fraction: float, label: str) -> None:
         with self._lock:
@@ -152,15 +147,14 @@ class CombinedSweep:
     def run(self) -> SweepOutcome:
         t0 = time.monotonic()
         outcome = SweepOutcome("CLEAR", [])
-        jobs = {"RF": self._run_rf, "Wi-Fi": self._run_wifi}
         threads = []
-        for name, job in jobs.items():
-            src = self.hardware.sources.get(name)
+        for part in self.hardware.parts:
+            src = self.hardware.sources.get(part.name)
             if src is None:
                 continue
-            self._fractions[name] = 0.0
-            threads.append(threading.Thread(target=self._guard, args=(name, job, src, outcome),
-                                            name=f"sweep-{name}", daemon=True))
+            self._fractions[part.name] = 0.0
+            threads.append(threading.Thread(target=self._guard, args=(part, src, outcome),
+                                            name=f"sweep-{part.name}", daemon=True))
         for t in threads:
             t.start()
         for t in threads:
@@ -173,51 +167,13 @@ class CombinedSweep:
         outcome.elapsed_s = time.monotonic() - t0
         return outcome
 
-    def _guard(self, name, job, src, outcome: SweepOutcome) -> None:
+    def _guard(self, part: Part, src, outcome: SweepOutcome) -> None:
         try:
-            outcome.parts[name] = job(src)
-        except HardwareError as exc:  # unplugged mid-sweep: the other half carries on
-            outcome.problems[name] = str(exc)
-            self.hardware.lost(name, exc)
-
-    def _run_rf(self, source) -> dict:
-        from sweeper.config import config_bands
-        from sweeper.rf.bands import plan_sweep
-        from sweeper.sweep import Sweep, SweepSettings
-
-        rf = self.cfg.rf
-        tuner = source.tuner
-        hops = plan_sweep(config_bands(self.cfg), rf.sample_rate, rf.crop, (tuner.min_hz, tuner.max_hz))
-        settings = SweepSettings(sample_rate=rf.sample_rate, gain_db=rf.tuner_gain_db, dwell_s=rf.dwell_s,
-                                 settle_s=rf.settle_s, settle_samples=rf.settle_samples,
-                                 video_camera_score=self.cfg.detection.video_camera_score,
-                                 video_suspect_score=self.cfg.detection.video_suspect_score)
-
-        def progress(p):
-            if p.kind == "hop":
-                self._progress("RF", p.fraction, f"{p.band} {p.rf_center_hz / 1e6:.0f} MHz")
-
-        self._rf_sweep = Sweep(source, hops, settings, progress)
-        if self.stop_event.is_set():
-            self._rf_sweep.stop()
-        result = self._rf_sweep.run()
-        from sweeper.sweep import summarise_spectrum
-
-        return {**result.to_dict(), "spectra": [summarise_spectrum(sp) for sp in result.spectra]}
-
-    def _run_wifi(self, source) -> dict:
-        from sweeper.wifi.sweep import WifiSweep
-
-        w = self.cfg.wifi
-
-        def progress(p):
-            if p.kind == "hop":
-                self._progress("Wi-Fi", p.fraction, f"Wi-Fi ch {p.channel}")
-
-        sweep = WifiSweep(source, w.channels, w.dwell_s, w.linger_s, w.duration_s,
-                          self.cfg.detection.wifi_camera_score, self.cfg.detection.wifi_suspect_score,
-                          progress=progress)
-        return sweep.run(self.stop_event)
+            outcome.parts[part.name] = part.sweep(self.cfg, src, self.stop_event,
+                                                  lambda f, label: self._progress(part.name, f, label))
+        except HardwareError as exc:  # unplugged mid-sweep: the other parts carry on
+            outcome.problems[part.name] = str(exc)
+            self.hardware.lost(part.name, exc)
 
 
 class Guarded:

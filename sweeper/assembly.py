@@ -1,0 +1,185 @@
+"""One assembly: the sweeps and the device's detector parts, built from the config.
+
+The CLI (``sweeper rf``, ``wifi``, ``demo``) and the daemon (``sweeper run``) both build
+their sweeps here, so a setting means the same in both. A :class:`Part` is one detector
+the device sweeps with: how to open its hardware (real, or simulated only when asked)
+and how to run its sweep on it. The daemon runs whatever parts it is given, in parallel,
+and merges their findings; it never names a part. A new detector is a new part.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Callable, List, Optional, Sequence
+
+
+#: sweep-level verdicts, mildest first
+VERDICT_ORDER = ("CLEAR", "SUSPECT", "CAMERA")
+
+Progress = Callable[[float, str], None]
+
+
+def worst(*verdicts: str) -> str:
+    """The most alarming of sweep-level verdicts (CLEAR when there are none)."""
+    return max(verdicts, key=VERDICT_ORDER.index) if verdicts else "CLEAR"
+
+
+# --------------------------------------------------------------------------- sweeps
+
+
+def select_bands(cfg, names: Optional[Sequence[str]] = None) -> list:
+    """The configured bands, or those of them named (InputError for a name not configured)."""
+    from sweeper.config import config_bands
+    from sweeper.errors import InputError
+
+    plan = config_bands(cfg)
+    if names:
+        unknown = [b for b in names if b not in {x.name for x in plan}]
+        if unknown:
+            raise InputError(f"--band {unknown[0]} is not configured (configured: "
+                             f"{', '.join(b.name for b in plan)})")
+        plan = [b for b in plan if b.name in names]
+    return plan
+
+
+def rf_sweep(cfg, source, bands: Optional[list] = None, progress=None):
+    """The RF sweep of ``bands`` (default: all configured) as far as the source's tuner
+    reaches. ``source`` must be open."""
+    from sweeper.rf.bands import plan_sweep
+    from sweeper.sweep import Sweep, SweepSettings
+
+    rf = cfg.rf
+    settings = SweepSettings(sample_rate=rf.sample_rate, gain_db=rf.tuner_gain_db, dwell_s=rf.dwell_s,
+                             settle_s=rf.settle_s, settle_samples=rf.settle_samples,
+                             video_camera_score=cfg.detection.video_camera_score,
+                             video_suspect_score=cfg.detection.video_suspect_score)
+    tuner = source.tuner
+    hops = plan_sweep(bands if bands is not None else select_bands(cfg), rf.sample_rate, rf.crop,
+                      (tuner.min_hz, tuner.max_hz))
+    return Sweep(source, hops, settings, progress)
+
+
+def wifi_sweep(cfg, source, wifi=None, progress=None, recorder=None):
+    """The Wi-Fi sweep: ``wifi`` is the config's ``wifi`` section (the CLI passes one
+    with its overrides applied)."""
+    from sweeper.wifi.sweep import WifiSweep
+
+    w = wifi or cfg.wifi
+    return WifiSweep(source, w.channels, w.dwell_s, w.linger_s, w.duration_s,
+                     cfg.detection.wifi_camera_score, cfg.detection.wifi_suspect_score,
+                     progress=progress, recorder=recorder)
+
+
+# --------------------------------------------------------------------------- parts
+
+
+class Part:
+    """A detector the device sweeps with. ``name`` keys its hardware status and its
+    report; ``opener`` returns an open source or raises HardwareError naming the fix
+    (None: disabled in the configuration)."""
+
+    name = ""
+
+    def __init__(self, opener: Optional[Callable[[], object]]):
+        self.opener = opener
+
+    def sweep(self, cfg, source, stop_event: threading.Event, progress: Progress) -> dict:
+        """One sweep on ``source``: a report with ``verdict`` (CLEAR/SUSPECT/CAMERA) and
+        ``findings``. Raise HardwareError when the source fails mid-sweep."""
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Cut a running sweep short (it still reports what it heard)."""
+
+
+class RfPart(Part):
+    """The RF sweep for analog video senders, on an RTL-SDR (local or rtl_tcp)."""
+
+    name = "RF"
+
+    def __init__(self, opener):
+        super().__init__(opener)
+        self._running = None
+
+    def sweep(self, cfg, source, stop_event, progress) -> dict:
+        from sweeper.sweep import summarise_spectrum
+
+        def hop(p):
+            if p.kind == "hop":
+                progress(p.fraction, f"{p.band} {p.rf_center_hz / 1e6:.0f} MHz")
+
+        self._running = rf_sweep(cfg, source, progress=hop)
+        if stop_event.is_set():
+            self._running.stop()
+        result = self._running.run()
+        return {**result.to_dict(), "spectra": [summarise_spectrum(sp) for sp in result.spectra]}
+
+    def stop(self) -> None:
+        if self._running is not None:
+            self._running.stop()
+
+
+class WifiPart(Part):
+    """The Wi-Fi sweep for cameras by their traffic, on a monitor-mode adapter."""
+
+    name = "Wi-Fi"
+
+    def sweep(self, cfg, source, stop_event, progress) -> dict:
+        def hop(p):
+            if p.kind == "hop":
+                progress(p.fraction, f"Wi-Fi ch {p.channel}")
+
+        return wifi_sweep(cfg, source, progress=hop).run(stop_event)
+
+
+def device_parts(cfg, simulate: bool = False, camera: bool = True, scene: Optional[str] = None) -> List[Part]:
+    """The device's detector parts. Real hardware unless ``simulate`` (or a section's
+    ``source: simulator``): the device never falls back to a simulator by itself."""
+    rf = wifi = None
+    if cfg.rf.enabled:
+        rf = (lambda: _rf_simulator(scene, camera)) if simulate else _real_rf_opener(cfg)
+    if cfg.wifi.enabled:
+        wifi = (lambda: _wifi_simulator(scene, camera, cfg.wifi.snaplen)) if simulate else _real_wifi_opener(cfg)
+    return [RfPart(rf), WifiPart(wifi)]
+
+
+def _real_rf_opener(cfg) -> Callable:
+    rf = cfg.rf
+    if rf.source == "simulator":
+        return lambda: _rf_simulator(rf.simulator.scene)
+    if rf.source == "rtl_tcp":
+        def open_tcp():
+            from sweeper.sources.rtltcp import RtlTcpSource
+            return RtlTcpSource(rf.rtl_tcp.host, rf.rtl_tcp.port, timeout=rf.rtl_tcp.timeout_s)
+        return open_tcp
+
+    def open_local():
+        from sweeper.sources.rtlsdr_local import RtlSdrSource
+        return RtlSdrSource(device_index=rf.rtlsdr.device_index, serial=rf.rtlsdr.serial,
+                            ppm=rf.rtlsdr.ppm, bias_tee=rf.rtlsdr.bias_tee)
+    return open_local
+
+
+def _real_wifi_opener(cfg) -> Callable:
+    w = cfg.wifi
+    if w.source == "simulator":
+        return lambda: _wifi_simulator(w.simulator.scene, True, w.snaplen)
+
+    def open_adapter():
+        from sweeper.wifi.factory import open_adapter as _open
+        return _open(w.interface, w.snaplen)
+    return open_adapter
+
+
+def _rf_simulator(scene: Optional[str], camera: bool = True):
+    from sweeper.sources.factory import open_simulator
+
+    if scene is None and not camera:
+        from sweeper.sim.scene import clear_scene
+        from sweeper.sources.simulated import SimulatedSource
+        return SimulatedSource(clear_scene())
+    return open_simulator(scene)
+
+
+def _wifi_simulator(scene: Optional[str], camera: bool, snaplen: int):
+    from sweeper.wifi.factory import open_wifi_simulator
+    return open_wifi_simulator(scene, camera=camera, snaplen=snaplen)
