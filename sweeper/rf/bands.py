@@ -69,7 +69,7 @@ class Band:
 
 
 #: Built-in band names -> (start, stop) in Hz and whether an RTL-SDR needs a converter.
-#: Edges cover the channel tables in shared/FIELD-NOTES.md plus half a video channel.
+#: Edges cover the channel tables (sweeper/rf/channels.py) plus half a video channel.
 BUILTIN_BANDS = {
     "900MHz": (900 * MHZ, 1000 * MHZ, False),
     "1.2GHz": (1040 * MHZ, 1400 * MHZ, False),

@@ -1,5 +1,5 @@
-"""Known analog video transmitter channels (shared/FIELD-NOTES.md, from public
-flight-controller VTX tables), to name the channel a finding is on.
+"""Analog video sender channels, to name the channel a finding is on and to place the
+simulator's cameras (docs/RADIO.md says where the tables come from).
 
 An FM video signal's measured centre moves with the picture's brightness (the
 carrier deviates by MHz), so the nearest channel within CHANNEL_TOLERANCE_HZ is a
@@ -12,14 +12,22 @@ from typing import Optional
 import numpy as np
 
 MHZ = 1e6
-_TABLES = {
-    "1.2/1.3 GHz": [1080, 1120, 1160, 1200, 1240, 1258, 1280, 1320, 1360],
-    "2.4 GHz": [2370, 2390, 2410, 2411, 2414, 2430, 2432, 2433, 2450, 2453, 2468, 2470, 2473, 2490, 2510],
-    "5.8 GHz": [5645, 5658, 5665, 5685, 5695, 5705, 5725, 5732, 5733, 5740, 5745, 5752, 5760, 5765, 5769,
-                5771, 5780, 5785, 5790, 5800, 5805, 5806, 5809, 5820, 5825, 5828, 5840, 5843, 5845, 5847,
-                5860, 5865, 5866, 5880, 5885, 5905, 5917, 5925, 5945],
+#: band -> channels (MHz), in the order the VTX tables list them (band letters A, B, E,
+#: F and Race at 5.8 GHz). The simulator draws from these; the order is part of its
+#: seeded draws.
+VIDEO_CHANNELS_MHZ = {
+    "900": [910, 920, 930, 940, 950, 960],
+    "1.2": [1080, 1120, 1160, 1200, 1240, 1258, 1280, 1320, 1360],
+    "2.4": [2414, 2432, 2450, 2468, 2411, 2433, 2453, 2473, 2370, 2390, 2410, 2430, 2470, 2490, 2510],
+    "3.3": list(range(3170, 3311, 20)) + list(range(3330, 3471, 20)),
+    "5.8": [5865, 5845, 5825, 5805, 5785, 5765, 5745, 5725, 5733, 5752, 5771, 5790, 5809, 5828, 5847, 5866,
+            5705, 5685, 5665, 5645, 5885, 5905, 5925, 5945] + list(range(5740, 5881, 20))
+           + [5658 + 37 * k for k in range(8)],
 }
-CHANNELS_HZ = np.array(sorted(f * MHZ for fs in _TABLES.values() for f in fs))
+#: bands whose channels a finding is named by (900 MHz has no primary source: its
+#: senders are commonly quoted at 910-960 MHz, so the simulator places some there)
+NAMED_BANDS = ("1.2", "2.4", "3.3", "5.8")
+CHANNELS_HZ = np.array(sorted({f * MHZ for band in NAMED_BANDS for f in VIDEO_CHANNELS_MHZ[band]}))
 CHANNEL_TOLERANCE_HZ = 6e6
 
 

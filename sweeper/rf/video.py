@@ -1,6 +1,6 @@
 """Analog video detector: finds the line structure of FM-modulated PAL/NTSC video.
 
-Why it works (see shared/FIELD-NOTES.md): a composite video signal repeats its sync
+Why it works (docs/RADIO.md has the timing facts): a composite video signal repeats its sync
 pulse every line (64 us PAL, 63.56 us NTSC) and neighbouring lines of a picture are
 alike, so the transmitter's instantaneous frequency -- and, when only a slice of the
 15-20 MHz wide FM signal falls in the receiver's window, the in-window power too --

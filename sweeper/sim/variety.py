@@ -5,7 +5,7 @@ plausibly have (standards, deviations, picture content, audio subcarriers, colou
 pre-emphasis, sync levels, timing jitter, drift, duty cycles, constellations,
 bandwidths, FFT sizes, guard intervals, mains frequency...), so detectors tuned on it
 are not tuned on one textbook signal. With ``freq_hz=None`` a realistic frequency for
-the kind is drawn too (channel tables from shared/FIELD-NOTES.md for cameras).
+the kind is drawn too (for cameras, from the channel tables in sweeper/rf/channels.py).
 """
 from __future__ import annotations
 
@@ -15,21 +15,10 @@ from typing import List, Optional
 import numpy as np
 
 from sweeper.sim.emitters import EMITTERS, Emitter
+from sweeper.rf.channels import VIDEO_CHANNELS_MHZ
 from sweeper.sim.emitters.wifi import channel_freq_hz
 
 KINDS: List[str] = list(EMITTERS)
-
-#: analog video channel tables (MHz), shared/FIELD-NOTES.md
-VIDEO_CHANNELS_MHZ = {
-    "900": [910, 920, 930, 940, 950, 960],
-    "1.2": [1080, 1120, 1160, 1200, 1240, 1258, 1280, 1320, 1360],
-    "2.4": [2414, 2432, 2450, 2468, 2411, 2433, 2453, 2473, 2370, 2390, 2410, 2430, 2470, 2490, 2510],
-    "3.3": list(range(3170, 3311, 20)) + list(range(3330, 3471, 20)),
-    "5.8": [5865, 5845, 5825, 5805, 5785, 5765, 5745, 5725, 5733, 5752, 5771, 5790, 5809, 5828, 5847, 5866,
-            5705, 5685, 5665, 5645, 5885, 5905, 5925, 5945] + list(range(5740, 5881, 20))
-           + [5658 + 37 * k for k in range(8)],
-}
-
 
 def _logu(rng, lo, hi):
     return float(math.exp(rng.uniform(math.log(lo), math.log(hi))))

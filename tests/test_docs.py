@@ -1,0 +1,49 @@
+"""The repository's own docs: nothing cites a file outside the repository, and the
+numbers docs/RADIO.md quotes are the ones the code uses."""
+import os
+import re
+import subprocess
+
+import pytest
+
+from sweeper.rf import channels, video
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RADIO = open(os.path.join(ROOT, "docs", "RADIO.md")).read()
+
+
+def test_nothing_cites_the_field_notes_outside_the_repository():
+    hits = subprocess.run(["git", "grep", "-n", "FIELD-NOTES", "--", ".", ":!tests/test_docs.py"],
+                          cwd=ROOT, capture_output=True, text=True).stdout
+    assert hits == ""
+
+
+def _hz(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def test_line_rates_are_the_detectors():
+    pal = re.search(r"PAL/SECAM: 625 lines at 25 frames/s, a ([\d,.]+) Hz line rate", RADIO)
+    ntsc = re.search(r"NTSC/PAL-M: 525 lines, a\s+([\d,.]+) Hz line rate", RADIO)
+    assert pal and ntsc
+    assert _hz(pal.group(1)) == pytest.approx(1 / video.PAL_LINE_S)
+    assert _hz(ntsc.group(1)) == pytest.approx(1 / video.NTSC_LINE_S, abs=0.01)
+    assert "fields of 312.5 lines" in RADIO and "fields of 262.5 lines" in RADIO
+    assert {fields for _, fields in video.LINE_SYSTEMS.values()} == {312.5, 262.5}
+
+
+def test_colour_subcarriers_are_the_detectors():
+    text = " ".join(RADIO.split())
+    for std, hz in video.CHROMA_HZ.items():
+        quoted = re.search(r"([\d.]+) MHz \(" + re.escape(std) + r"\)", text)
+        assert quoted and float(quoted.group(1)) * 1e6 == pytest.approx(hz, abs=0.5), std
+    rest = re.search(r"SECAM's FM subcarriers rest at ([\d.]+) and ([\d.]+) MHz", text)
+    assert rest and tuple(float(x) * 1e6 for x in rest.groups()) == video.SECAM_REST_HZ
+
+
+def test_channel_tables_are_the_code():
+    text = " ".join(RADIO.split())
+    three = channels.VIDEO_CHANNELS_MHZ["3.3"]
+    assert f"3.3 GHz {min(three)}-{max(three)} MHz in 20 MHz steps" in text
+    assert set(channels.NAMED_BANDS) == set(channels.VIDEO_CHANNELS_MHZ) - {"900"}
+    assert "910-960 MHz" in text and channels.VIDEO_CHANNELS_MHZ["900"][0] == 910
