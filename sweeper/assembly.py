@@ -12,15 +12,7 @@ import threading
 from typing import Callable, List, Optional, Sequence
 
 
-#: sweep-level verdicts, mildest first
-VERDICT_ORDER = ("CLEAR", "SUSPECT", "CAMERA")
-
 Progress = Callable[[float, str], None]
-
-
-def worst(*verdicts: str) -> str:
-    """The most alarming of sweep-level verdicts (CLEAR when there are none)."""
-    return max(verdicts, key=VERDICT_ORDER.index) if verdicts else "CLEAR"
 
 
 # --------------------------------------------------------------------------- sweeps

@@ -337,7 +337,8 @@ def cmd_demo(args) -> int:
 
 
 def _run_sweep(cfg, source, args, warnings: Optional[List[str]] = None, wifi_rep: Optional[dict] = None) -> int:
-    from sweeper.assembly import rf_sweep, select_bands, worst
+    from sweeper.assembly import rf_sweep, select_bands
+    from sweeper.verdicts import worst
     from sweeper.ui.terminal import ProgressBar, print_sweep
 
     bands = select_bands(cfg, args.band)

@@ -371,8 +371,8 @@ def check_history(cfg: Config) -> Check:
     if not cfg.history.enabled:
         return Check(HISTORY, True, "disabled (history.enabled: false): sweeps are not recorded")
     path = history_path(cfg)
-    fix = (f"run as the sweeper user (`sudo -u sweeper sweeper ...`), or set history.path to a "
-           f"writable place")
+    fix = ("run as the sweeper user (`sudo -u sweeper sweeper ...`), or set history.path to a "
+           "writable place")
     if os.path.exists(path):
         import sqlite3
 

@@ -16,6 +16,7 @@ from typing import Callable, List, Optional
 
 import numpy as np
 
+from sweeper import verdicts
 from sweeper.errors import SweeperError
 from sweeper.rf.analysis import WindowAnalysis, analyze_window, report
 from sweeper.rf.bands import Hop
@@ -119,8 +120,7 @@ class SweepResult:
 
 
 def overall_verdict(findings: List[dict]) -> str:
-    verdicts = {f["verdict"] for f in findings}
-    return "CAMERA" if "camera" in verdicts else "SUSPECT" if "suspect" in verdicts else "CLEAR"
+    return verdicts.of_findings(f["verdict"] for f in findings)
 
 
 class Sweep:

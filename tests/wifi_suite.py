@@ -161,7 +161,7 @@ class Rescorer:
         best = np.zeros(len(self.keys))
         if held.size:
             np.maximum.at(best, self.tx[1:], held)
-        return {k: classify.verdict(float(b)) for k, b in zip(self.keys, best)}
+        return {k: classify.verdict(float(b)) or "none" for k, b in zip(self.keys, best)}
 
 
 def rescore(rooms: Sequence[Room], ramps=None) -> Dict[tuple, str]:

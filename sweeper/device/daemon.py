@@ -28,9 +28,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional
 
-from sweeper import kinds
-from sweeper.assembly import Part, worst
+from sweeper import kinds, verdicts
+from sweeper.assembly import Part
 from sweeper.errors import HardwareError
+from sweeper.verdicts import worst
 
 #: idle seconds between looks for hardware that was missing
 PROBE_EVERY_S = 5.0
@@ -40,7 +41,7 @@ REFRESH_HZ = 4.0
 
 def rank_findings(findings: List[dict]) -> List[dict]:
     """Cameras first, then suspects; stronger evidence first within each."""
-    return sorted(findings, key=lambda f: (f["verdict"] != "camera", -float(f.get("score", 0))))
+    return sorted(findings, key=lambda f: (-verdicts.rank(f["verdict"]), -float(f.get("score", 0))))
 
 
 def finding_label(f: dict) -> str:

@@ -11,6 +11,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
+from sweeper import verdicts
 from sweeper.rf import dsp
 from sweeper.rf.channels import nearest_channel
 from sweeper.kinds import analog_video
@@ -113,11 +114,7 @@ def _attribute_video(emitters: List[Emitter], video: VideoEvidence, p, off, floo
 
 
 def verdict_for(score: float, camera: float, suspect: float) -> Optional[str]:
-    if score >= camera:
-        return "camera"
-    if score >= suspect:
-        return "suspect"
-    return None
+    return verdicts.for_score(score, camera, suspect)
 
 
 def report(emitters: List[Emitter], ctx: Context, camera_score: float = 0.8,

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from sweeper import kinds
+from sweeper import verdicts
 
 MHZ = 1e6
 _VERDICT_TEXT = {
@@ -78,9 +79,7 @@ def print_analysis(rep: dict, out: TextIO) -> None:
     if rows:
         _table(rows, out, HEADER)
         out.write("\n")
-    verdicts = {f["verdict"] for f in rep["findings"]}
-    key = "CAMERA" if "camera" in verdicts else "SUSPECT" if "suspect" in verdicts else "CLEAR"
-    out.write(_VERDICT_TEXT[key] + "\n")
+    out.write(_VERDICT_TEXT[verdicts.of_findings(f["verdict"] for f in rep["findings"])] + "\n")
 
 
 _WIFI_VERDICT_TEXT = {

@@ -18,9 +18,9 @@ import bisect
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
+from sweeper import verdicts
 from sweeper.venue.observations import RF_MATCH_FLOOR_HZ, rf_tolerance_hz
 
-_RANK = {"clear": 0, "suspect": 1, "camera": 2}
 #: below this a Wi-Fi upload is not video, however many times its baseline it is
 UPLINK_CHANGE_MIN_KBPS = 256.0
 #: an idle device's baseline rate is floored here, so "8x of nothing" means something
@@ -79,7 +79,7 @@ def change_note(obs: dict, ref: dict, rules: ChangeRules) -> Optional[str]:
     """Why a friendly emitter counts as changed, in words; None when it has not."""
     notes = []
     was = ref.get("ref_verdict") or "clear"
-    if _RANK.get(obs["verdict"], 0) > _RANK.get(was, 0):
+    if verdicts.rank(obs["verdict"]) > verdicts.rank(was):
         notes.append(f"now looks like a {obs['verdict']}" if obs["verdict"] == "camera"
                      else "now suspect" + ("" if was == "clear" else f" (was {was})"))
     if obs["kind"] == "rf" and ref.get("ref_class") and obs.get("class") != ref["ref_class"]:
@@ -129,12 +129,11 @@ def missing_friendly(compared: List[dict], sightings: Dict[str, dict], kinds) ->
 
 def verdict(findings: List[dict]) -> str:
     """CAMERA / SUSPECT / CLEAR over the findings that are new or changed."""
-    live = [f["verdict"] for f in findings if f.get("baseline", {}).get("status") != "known"]
-    return "CAMERA" if "camera" in live else "SUSPECT" if "suspect" in live else "CLEAR"
+    return verdicts.of_findings(f["verdict"] for f in findings if f.get("baseline", {}).get("status") != "known")
 
 
 def news_first(items: List[dict]) -> List[dict]:
     """New and changed before known; within each, cameras, then suspects, then the
     strongest evidence."""
-    return sorted(items, key=lambda x: (x["baseline"]["status"] == "known", -_RANK.get(x.get("verdict"), 0),
+    return sorted(items, key=lambda x: (x["baseline"]["status"] == "known", -verdicts.rank(x.get("verdict")),
                                         -float(x.get("score") or 0), -float(x.get("power_db") or -999)))

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Callable, Dict, List, Optional
 
 from sweeper import kinds
+from sweeper import verdicts
 from sweeper.rf.classifiers import KEYED, LABELS
 
 #: matching tolerance floor for frequency-keyed RF emitters (crystal drift, bin width)
@@ -85,17 +86,13 @@ def observe(parts: Dict[str, Optional[dict]], ident: Callable[[str], str] = lamb
             continue
         seen.add(o["key"])
         same = [x for x in out if x["key"] == o["key"]]
-        unique.append(max(same, key=lambda x: (_rank(x["verdict"]), x["power_db"] or -999.0)))
+        unique.append(max(same, key=lambda x: (verdicts.rank(x["verdict"]), x["power_db"] or -999.0)))
     return unique
 
 
 def finding_key(finding: dict) -> str:
     """The observation key of a detector finding (its kind says how it is keyed)."""
     return kinds.of(finding).key(finding)
-
-
-def _rank(verdict: str) -> int:
-    return {"clear": 0, "suspect": 1, "camera": 2}.get(verdict, 0)
 
 
 def _num(x) -> Optional[float]:

@@ -15,6 +15,7 @@ from typing import Dict, Optional
 
 import numpy as np
 
+from sweeper import verdicts
 from sweeper.kinds import wifi_camera
 from sweeper.wifi import classify, clips, oui
 from sweeper.wifi.channels import channel_to_mhz, mhz_to_channel
@@ -271,7 +272,7 @@ class TrafficAnalyzer:
 
     # ------------------------------------------------------------------ report
 
-    def verdict_of(self, d: Device) -> str:
+    def verdict_of(self, d: Device) -> Optional[str]:
         return classify.verdict(d.score, self.camera_score, self.suspect_score)
 
     def report(self) -> dict:
@@ -280,14 +281,13 @@ class TrafficAnalyzer:
         findings, devices = [], []
         for d in self.devices.values():
             v = self.verdict_of(d)
-            if v in ("camera", "suspect"):
+            if v is not None:
                 findings.append(self._finding(d, v, vendors.get(d.mac)))
             else:
                 devices.append(self._device(d, vendors.get(d.mac)))
         findings.sort(key=lambda x: -x["score"])
         devices.sort(key=lambda x: (-x["uplink_kbps"], x["mac"]))
-        verdict = ("CAMERA" if any(f["verdict"] == "camera" for f in findings)
-                   else "SUSPECT" if findings else "CLEAR")
+        verdict = verdicts.of_findings(f["verdict"] for f in findings)
         st = self.stats
         return {
             "verdict": verdict,

@@ -56,10 +56,11 @@ battery camera's clip uploads, when they recur, make it a suspect
 """
 from __future__ import annotations
 
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
+from sweeper import verdicts
 from sweeper.wifi.bursts import LONG_BURST_S
 
 #: cue -> (feature, value scoring 0, value scoring 1); set by bench/calibrate_wifi.py
@@ -202,12 +203,9 @@ def is_module_vendor(vendor) -> bool:
     return any(k in v for k in CAMERA_MODULE_VENDORS)
 
 
-def verdict(score: float, camera_score: float = CAMERA_SCORE, suspect_score: float = SUSPECT_SCORE) -> str:
-    if score >= camera_score:
-        return "camera"
-    if score >= suspect_score:
-        return "suspect"
-    return "none"
+def verdict(score: float, camera_score: float = CAMERA_SCORE, suspect_score: float = SUSPECT_SCORE) -> Optional[str]:
+    """camera, suspect, or None (no finding): sweeper/verdicts.py."""
+    return verdicts.for_score(score, camera_score, suspect_score)
 
 
 def _rate(kbps: float) -> str:

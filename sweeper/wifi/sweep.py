@@ -98,7 +98,7 @@ class WifiSweep:
 
     def _n_findings(self) -> int:
         an = self.analyzer
-        return sum(1 for d in an.devices.values() if an.verdict_of(d) != "none")
+        return sum(1 for d in an.devices.values() if an.verdict_of(d) is not None)
 
     def _worth_lingering(self, frames: np.ndarray) -> bool:
         """Some transmitter here uploads large unicast packets and its verdict is not

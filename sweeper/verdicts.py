@@ -1,0 +1,39 @@
+"""The verdict words, in one place.
+
+A finding's verdict is lower case: ``camera`` or ``suspect`` (a score below the suspect
+threshold is no finding: ``None``). A sweep's verdict is upper case: ``CAMERA``,
+``SUSPECT`` or ``CLEAR``, the most alarming of its findings'. Observations of what was
+heard but is no finding say ``clear``. These strings are the JSON contracts of
+``analyze``, ``history`` and MQTT, so they stay plain strings.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+CAMERA, SUSPECT, CLEAR = "camera", "suspect", "clear"
+#: sweep-level words, mildest first
+SWEEP_ORDER = ("CLEAR", "SUSPECT", "CAMERA")
+
+
+def for_score(score: float, camera_score: float, suspect_score: float) -> Optional[str]:
+    """A finding's verdict for a detector score, or None (no finding)."""
+    if score >= camera_score:
+        return CAMERA
+    if score >= suspect_score:
+        return SUSPECT
+    return None
+
+
+def rank(verdict: Optional[str]) -> int:
+    """0 for clear (or none), 1 suspect, 2 camera; either case."""
+    return SWEEP_ORDER.index(verdict.upper()) if verdict and verdict.upper() in SWEEP_ORDER else 0
+
+
+def of_findings(verdicts: Iterable[Optional[str]]) -> str:
+    """The sweep verdict over findings' verdicts: CAMERA, SUSPECT or CLEAR."""
+    return SWEEP_ORDER[max((rank(v) for v in verdicts), default=0)]
+
+
+def worst(*sweep_verdicts: str) -> str:
+    """The most alarming of sweep verdicts (CLEAR when there are none)."""
+    return of_findings(sweep_verdicts)
