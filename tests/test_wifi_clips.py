@@ -174,8 +174,8 @@ def test_the_reasons_name_the_clips_that_recurred_not_a_lone_later_one():
     still count the two that recurred."""
     an = TrafficAnalyzer()
     rows = rows_for([(30.0, 2.0, 250.0), (70.0, 2.0, 240.0), (3700.0, 2.0, 250.0)])
-    from sweeper.wifi.analysis import Device
-    an.devices[CAM] = Device(CAM, 0.0, 3702.0, frames=1000)
+    from sweeper.wifi.analysis import Transmitter
+    an.devices[CAM] = Transmitter(CAM, 0.0, 3702.0, frames=1000)
     an.clips.start_segment(0.0)
     found = an.clips.update(rows)
     found.update(an.clips.close_all())

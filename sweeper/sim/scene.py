@@ -30,7 +30,7 @@ import yaml
 
 from sweeper.errors import ConfigError, InputError
 from sweeper.rf.bands import Downconverter
-from sweeper.sim.emitters import EMITTERS, Emitter, ParamError
+from sweeper.sim.emitters import EMITTERS, SimEmitter, ParamError
 from sweeper.yamlfile import compose, read_text
 
 DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
@@ -47,7 +47,7 @@ _TOP_KEYS = ("name", "description", "noise_figure_db", "downconverter", "emitter
 class Scene:
     """Emitters plus the receiver's noise figure and (optionally) a converter in line."""
 
-    emitters: List[Emitter]
+    emitters: List[SimEmitter]
     noise_figure_db: float = 6.0
     downconverter: Optional[Downconverter] = None
     name: str = "scene"
@@ -71,7 +71,7 @@ class Scene:
             np.conjugate(out, out=out)
         return out
 
-    def emitters_in(self, lo_hz: float, hi_hz: float) -> List[Emitter]:
+    def emitters_in(self, lo_hz: float, hi_hz: float) -> List[SimEmitter]:
         """Emitters whose span overlaps an RF range (for reports and tests)."""
         return [e for e in self.emitters if e.span_hz()[1] > lo_hz and e.span_hz()[0] < hi_hz]
 

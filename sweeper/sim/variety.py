@@ -14,7 +14,7 @@ from typing import List, Optional
 
 import numpy as np
 
-from sweeper.sim.emitters import EMITTERS, Emitter
+from sweeper.sim.emitters import EMITTERS, SimEmitter
 from sweeper.rf.channels import VIDEO_CHANNELS_MHZ
 from sweeper.sim.emitters.wifi import channel_freq_hz
 
@@ -187,7 +187,7 @@ def random_params(kind: str, rng: np.random.Generator) -> dict:
 
 
 def random_emitter(kind: str, rng: np.random.Generator, freq_hz: Optional[float] = None,
-                   power_dbm: float = 0.0) -> Emitter:
+                   power_dbm: float = 0.0) -> SimEmitter:
     """An emitter of ``kind`` with widely drawn parameters (see module docs)."""
     p = random_params(kind, rng)
     if freq_hz is not None:

@@ -1,7 +1,7 @@
 """The Wi-Fi pipeline: raw batches -> frames -> window features -> per-device verdicts.
 
 :class:`TrafficAnalyzer` is fed batches from any :class:`FrameSource` (file, live
-socket, simulator) and keeps one small record per transmitter (:class:`Device`), so
+socket, simulator) and keeps one small record per transmitter (:class:`Transmitter`), so
 memory is bounded by the number of devices (itself capped) and by one window of frames,
 never by the length of the capture. :meth:`TrafficAnalyzer.report` gives the JSON shape
 of ``sweeper analyze``: camera-like transmitters as ``findings`` of the
@@ -32,7 +32,7 @@ MAX_SSIDS = 1024
 
 
 @dataclass
-class Device:
+class Transmitter:
     """What we know about one transmitter (a MAC address)."""
 
     mac: int
@@ -81,7 +81,7 @@ class TrafficAnalyzer:
         self.camera_score = camera_score
         self.suspect_score = suspect_score
         self.max_devices = max_devices
-        self.devices: Dict[int, Device] = {}
+        self.devices: Dict[int, Transmitter] = {}
         self.ssids: Dict[int, str] = {}
         self.stats = ParseStats()
         self.evicted = 0
@@ -180,7 +180,7 @@ class TrafficAnalyzer:
             mac = int(macs[i])
             d = devs.get(mac)
             if d is None:
-                d = devs[mac] = Device(mac, float(first[i]), float(last[i]))
+                d = devs[mac] = Transmitter(mac, float(first[i]), float(last[i]))
             d.last_ts = max(d.last_ts, float(last[i]))
             d.frames += int(cnt[i])
             d.up_bytes += float(upb[i])
@@ -272,7 +272,7 @@ class TrafficAnalyzer:
 
     # ------------------------------------------------------------------ report
 
-    def verdict_of(self, d: Device) -> Optional[str]:
+    def verdict_of(self, d: Transmitter) -> Optional[str]:
         return classify.verdict(d.score, self.camera_score, self.suspect_score)
 
     def report(self) -> dict:
@@ -299,7 +299,7 @@ class TrafficAnalyzer:
             "devices_dropped": self.evicted,
         }
 
-    def _common(self, d: Device, vendor) -> dict:
+    def _common(self, d: Transmitter, vendor) -> dict:
         span = max(d.last_ts - d.first_ts, 1e-3)
         is_ap = d.beacons > 0
         bssid = d.mac if is_ap else d.bssid
@@ -321,7 +321,7 @@ class TrafficAnalyzer:
             "avg_downlink_kbps": round(d.down_bytes * 8 / 1000 / span, 1),
         }
 
-    def _finding(self, d: Device, verdict: str, vendor) -> dict:
+    def _finding(self, d: Transmitter, verdict: str, vendor) -> dict:
         row = d.best
         out = {"type": wifi_camera.TYPE, "verdict": verdict, "score": round(d.score, 3)}
         out.update(self._common(d, vendor))
@@ -339,13 +339,13 @@ class TrafficAnalyzer:
             out["rssi_dbm"] = round(float(row["rssi_mean"]), 1)
         return out
 
-    def _reasons(self, d: Device, row, vendor) -> list:
+    def _reasons(self, d: Transmitter, row, vendor) -> list:
         window = classify.reasons(row, d.local, vendor)
         if d.clip_score and d.clip_score >= d.score:  # the clips are what made it a finding
             return clips.reasons(d.clips) + window
         return window
 
-    def _device(self, d: Device, vendor) -> dict:
+    def _device(self, d: Transmitter, vendor) -> dict:
         out = self._common(d, vendor)
         out["uplink_kbps"] = round(float(d.best["up_kbps"]), 1) if d.best is not None else out["avg_uplink_kbps"]
         out["score"] = round(d.score, 3)

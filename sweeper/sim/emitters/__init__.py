@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Dict, Type
 
 from sweeper.sim.emitters.analog_video import AnalogVideo
-from sweeper.sim.emitters.base import Emitter, ParamError
+from sweeper.sim.emitters.base import SimEmitter, ParamError
 from sweeper.sim.emitters.bluetooth import Bluetooth
 from sweeper.sim.emitters.carrier import Carrier
 from sweeper.sim.emitters.cofdm_video import CofdmVideo
@@ -20,7 +20,7 @@ from sweeper.sim.emitters.ofdm_broadcast import OfdmBroadcast
 from sweeper.sim.emitters.switching_supply import SwitchingSupply
 from sweeper.sim.emitters.wifi import Wifi
 
-EMITTERS: Dict[str, Type[Emitter]] = {
+EMITTERS: Dict[str, Type[SimEmitter]] = {
     AnalogVideo.kind: AnalogVideo,
     Wifi.kind: Wifi,
     Bluetooth.kind: Bluetooth,
@@ -34,4 +34,4 @@ EMITTERS: Dict[str, Type[Emitter]] = {
     SwitchingSupply.kind: SwitchingSupply,
 }
 
-__all__ = ["EMITTERS", "Emitter", "ParamError"]
+__all__ = ["EMITTERS", "SimEmitter", "ParamError"]

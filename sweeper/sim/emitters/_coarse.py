@@ -20,7 +20,7 @@ from typing import ClassVar, Optional, Tuple
 import numpy as np
 
 from sweeper.sim import dsp
-from sweeper.sim.emitters.base import Emitter
+from sweeper.sim.emitters.base import SimEmitter
 
 
 class SlowDrift:
@@ -85,7 +85,7 @@ class AudioSource:
 
 
 @dataclass(eq=False)
-class CoarseEmitter(Emitter):
+class CoarseEmitter(SimEmitter):
     """Base for emitters defined per segment on a coarse clock (see module docs)."""
 
     SEGMENT_S: ClassVar[float] = 0.1

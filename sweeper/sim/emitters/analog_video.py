@@ -30,7 +30,7 @@ from typing import ClassVar, Optional, Tuple
 import numpy as np
 
 from sweeper.sim import dsp
-from sweeper.sim.emitters.base import Emitter, param
+from sweeper.sim.emitters.base import SimEmitter, param
 
 Q = 16  # sub-sample phases of the sync templates
 
@@ -172,7 +172,7 @@ def _resize(img, h, w):
 
 
 @dataclass(eq=False)
-class AnalogVideo(Emitter):
+class AnalogVideo(SimEmitter):
     """FM-modulated composite video (PAL, NTSC, SECAM, PAL-M) with optional audio
     subcarriers, optionally switching on and off."""
 

@@ -2,7 +2,7 @@
 
 An emitter knows its RF centre, its received power and its seed, and can synthesise
 itself at any internal sample rate on the global sample grid t = i / fs_in (i counted
-from t = 0). :meth:`Emitter.render` picks an internal rate at which none of the
+from t = 0). :meth:`SimEmitter.render` picks an internal rate at which none of the
 emitter's spectrum folds onto the receiver's window, asks the emitter for samples
 already shifted so the window sits at 0 Hz, and band-limits/decimates them to the
 output rate (see :mod:`sweeper.sim.dsp`). Everything random is drawn from generators
@@ -67,7 +67,7 @@ def _yaml_name(f: dataclasses.Field) -> str:
 
 
 @dataclasses.dataclass(eq=False)
-class Emitter(abc.ABC):
+class SimEmitter(abc.ABC):
     """One radio source in a scene (see the module docstring for units)."""
 
     kind: ClassVar[str] = ""
@@ -102,7 +102,7 @@ class Emitter(abc.ABC):
         return params
 
     @classmethod
-    def from_params(cls, params: Dict[str, Any]) -> "Emitter":
+    def from_params(cls, params: Dict[str, Any]) -> "SimEmitter":
         """Build from a scene-file mapping: frequencies as ``*_mhz`` / ``*_khz`` (or ``*_hz``),
         other keys as the dataclass fields. Raises :class:`ParamError` naming the key."""
         params = dict(params)
@@ -300,7 +300,7 @@ class Burst:
         return self.start + self.dur
 
 
-class BurstEmitter(Emitter):
+class BurstEmitter(SimEmitter):
     """Emitters made of bursts scheduled per fixed-length epoch (deterministic per epoch)."""
 
     EPOCH_S: ClassVar[float] = 0.1  # bursts never cross an epoch boundary

@@ -15,13 +15,13 @@ from typing import ClassVar, Tuple
 import numpy as np
 
 from sweeper.sim import dsp
-from sweeper.sim.emitters.base import Emitter, param
+from sweeper.sim.emitters.base import SimEmitter, param
 
 BLOCK = 4096  # impulses per random block
 
 
 @dataclass(eq=False)
-class NoiseBurst(Emitter):
+class NoiseBurst(SimEmitter):
     """Impulsive wideband noise (see module docs)."""
 
     SPARSE: ClassVar[bool] = True

@@ -25,14 +25,14 @@ import numpy as np
 
 from sweeper.sim import dsp
 from sweeper.sim.emitters import _ofdm
-from sweeper.sim.emitters.base import Emitter, param
+from sweeper.sim.emitters.base import SimEmitter, param
 
 LTE_RB = {1.4e6: 6, 3e6: 15, 5e6: 25, 10e6: 50, 15e6: 75, 20e6: 100}
 DVBT_USED = {1024: 853, 2048: 1705, 4096: 3409, 8192: 6817}
 _ORDERS = {"qpsk": 4, "16qam": 16, "64qam": 64, "256qam": 256}
 
 
-class OfdmStream(Emitter):
+class OfdmStream(SimEmitter):
     """Continuous (or subframe-gated) OFDM built period by period on a native clock
     N_syn * spacing (N_syn >= the standard's FFT size, chosen per render)."""
 

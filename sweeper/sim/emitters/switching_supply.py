@@ -27,7 +27,7 @@ from typing import ClassVar, Tuple
 import numpy as np
 
 from sweeper.sim import dsp
-from sweeper.sim.emitters.base import Emitter, param
+from sweeper.sim.emitters.base import SimEmitter, param
 
 #: switching periods per block of random edge parameters
 BLOCK = 2048
@@ -50,7 +50,7 @@ def _tri(u: np.ndarray) -> np.ndarray:
 
 
 @dataclass(eq=False)
-class SwitchingSupply(Emitter):
+class SwitchingSupply(SimEmitter):
     """Impulsive, line-rate switching edges (see module docs)."""
 
     kind: ClassVar[str] = "switching_supply"

@@ -39,7 +39,7 @@ import yaml
 from sweeper.errors import InputError
 from sweeper.sim.scene import ROOM_CLEAR_FILE, ROOM_FILE, _line, _mapping, _plain, _sequence, _unknown
 from sweeper.sim.wifi import events as E
-from sweeper.sim.wifi.devices import DEVICES, Bss, Device, ParamError
+from sweeper.sim.wifi.devices import DEVICES, Bss, SimDevice, ParamError
 from sweeper.sim.wifi.devices.access_point import random_ssid
 from sweeper.sim.wifi.devices.base import check_ranges
 from sweeper.sim.wifi.render import CaptureProfile, render as render_events
@@ -165,10 +165,10 @@ class WifiRun:
         self.scene = scene
         self.profile = scene.capture
         self.bss: Dict[int, Bss] = {}
-        self.devices: List[Device] = []
+        self.devices: List[SimDevice] = []
         own: Dict[int, Bss] = {}
         specs = scene.devices
-        instances: List[Optional[Device]] = [None] * len(specs)
+        instances: List[Optional[SimDevice]] = [None] * len(specs)
         # access points (and hotspot cameras) first: stations need their BSS
         for i, s in enumerate(specs):
             if s.owns_bss:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Dict, Type
 
 from sweeper.sim.wifi.devices.access_point import AccessPoint
-from sweeper.sim.wifi.devices.base import Bss, Device, Param, ParamError
+from sweeper.sim.wifi.devices.base import Bss, SimDevice, Param, ParamError
 from sweeper.sim.wifi.devices.browsing import Browsing
 from sweeper.sim.wifi.devices.bulk_upload import BulkUpload
 from sweeper.sim.wifi.devices.camera import Camera
@@ -25,7 +25,7 @@ from sweeper.sim.wifi.devices.photo_backup import PhotoBackup
 from sweeper.sim.wifi.devices.video_call import VideoCall
 from sweeper.sim.wifi.devices.video_stream import VideoStream
 
-DEVICES: Dict[str, Type[Device]] = {
+DEVICES: Dict[str, Type[SimDevice]] = {
     Camera.kind: Camera,
     VideoCall.kind: VideoCall,
     BulkUpload.kind: BulkUpload,
@@ -43,4 +43,4 @@ DEVICES: Dict[str, Type[Device]] = {
 #: kinds that are not cameras (the detector must stay quiet on them)
 NEGATIVE_KINDS = tuple(k for k, c in DEVICES.items() if not c.is_camera)
 
-__all__ = ["DEVICES", "NEGATIVE_KINDS", "Device", "Bss", "Param", "ParamError"]
+__all__ = ["DEVICES", "NEGATIVE_KINDS", "SimDevice", "Bss", "Param", "ParamError"]

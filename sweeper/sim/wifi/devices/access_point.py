@@ -23,7 +23,7 @@ from typing import Any, Dict, List
 import numpy as np
 
 from sweeper.sim.wifi import events as E
-from sweeper.sim.wifi.devices.base import F_GROUP, ME, Bss, Device, Param, check_ranges, choice, logu, random_radio
+from sweeper.sim.wifi.devices.base import F_GROUP, ME, Bss, SimDevice, Param, check_ranges, choice, logu, random_radio
 
 _SSIDS = ("FRITZ!Box 7590 {A2}", "Vodafone-{H4}", "TP-Link_{H4}", "NETGEAR{d2}", "SKY{D5}", "BT-{A6}",
           "HUAWEI-{H4}", "Livebox-{H4}", "Telekom-{D6}", "Linksys{D5}", "ASUS_{H2}_2G", "eduroam", "Guest",
@@ -46,7 +46,7 @@ def router_mac(bssid: int) -> int:
     return E.random_mac(np.random.default_rng([int(bssid) & 0xFFFFFFFFFFFF, 0x726F75]), "ap")
 
 
-class AccessPoint(Device):
+class AccessPoint(SimDevice):
     """An access point and its LAN's group traffic (see the module docstring)."""
 
     kind = "access_point"

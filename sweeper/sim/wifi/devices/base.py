@@ -4,8 +4,8 @@ machinery that turns the packets it wants to send into frames on the air.
 A device talks with one *peer* over the air: its access point when it is a station
 (``to_ds`` frames up, ``from_ds`` frames down), or, when it is an access point itself
 (an access point, a camera in AP/hotspot mode), the station it serves. Subclasses
-implement :meth:`Device._produce`, which *schedules* packets (arrival time at a
-transmitter's queue, IP length, flags) on either side with :meth:`Device._queue`; the
+implement :meth:`SimDevice._produce`, which *schedules* packets (arrival time at a
+transmitter's queue, IP length, flags) on either side with :meth:`SimDevice._queue`; the
 base class then pushes every packet that has arrived before the end of the span through
 that side's :class:`~sweeper.sim.wifi.air.TxQueue` (contention, retries, aggregation,
 ACK/BlockAck) and returns the frames in time order. Packets scheduled beyond the span
@@ -129,7 +129,7 @@ def random_radio(rng: np.random.Generator, *, rates=(13.0, 26.0, 39.0, 52.0, 65.
     )
 
 
-class Device:
+class SimDevice:
     """A simulated Wi-Fi device (see the module docstring).
 
     Construct with ``Kind(params)`` (missing parameters take their defaults; see
@@ -549,5 +549,5 @@ def _coerce(key: str, spec: Param, val: Any) -> Any:
     return int(val) if isinstance(d, int) else float(val)
 
 
-__all__ = ["Device", "Bss", "Param", "ParamError", "packetise", "logu", "choice", "random_radio", "ME", "PEER",
+__all__ = ["SimDevice", "Bss", "Param", "ParamError", "packetise", "logu", "choice", "random_radio", "ME", "PEER",
            "F_ACKME", "F_BURST_END", "F_GROUP", "PKT_DTYPE", "RANGES", "check_ranges", "added_draws"]

@@ -12,12 +12,12 @@ from typing import Any, Dict
 
 import numpy as np
 
-from sweeper.sim.wifi.devices.base import (F_ACKME, F_BURST_END, ME, PEER, Device, Param, check_ranges, choice, logu,
+from sweeper.sim.wifi.devices.base import (F_ACKME, F_BURST_END, ME, PEER, SimDevice, Param, check_ranges, choice, logu,
                                            random_radio)
 from sweeper.sim.wifi.devices.flows import tcp_transfer
 
 
-class Browsing(Device):
+class Browsing(SimDevice):
     """Web browsing (see the module docstring)."""
 
     kind = "browsing"

@@ -41,7 +41,7 @@ from typing import Any, Dict
 import numpy as np
 
 from sweeper.sim.wifi import events as E
-from sweeper.sim.wifi.devices.base import (F_ACKME, ME, PEER, Device, Param, QuicAcks, added_draws, check_ranges,
+from sweeper.sim.wifi.devices.base import (F_ACKME, ME, PEER, SimDevice, Param, QuicAcks, added_draws, check_ranges,
                                            choice, logu, random_radio)
 
 _TAG_CLOCK = 1
@@ -51,7 +51,7 @@ _BBR_GAINS = np.array([1.25, 0.75, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0])
 _LINE_BPS = 100e6
 
 
-class BulkUpload(QuicAcks, Device):
+class BulkUpload(QuicAcks, SimDevice):
     """An ACK-clocked bulk upload (see the module docstring)."""
 
     kind = "bulk_upload"

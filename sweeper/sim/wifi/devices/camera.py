@@ -50,7 +50,7 @@ from typing import Any, Dict
 import numpy as np
 
 from sweeper.sim.wifi import events as E
-from sweeper.sim.wifi.devices.base import (F_ACKME, F_BURST_END, ME, PEER, Device, Param, added_draws, check_ranges,
+from sweeper.sim.wifi.devices.base import (F_ACKME, F_BURST_END, ME, PEER, SimDevice, Param, added_draws, check_ranges,
                                            choice, logu, packetise, random_radio)
 from sweeper.sim.wifi.devices.flows import level_at, on_off, tcp_transfer
 from sweeper.sim.wifi.devices.rtp import RtpStream
@@ -62,7 +62,7 @@ _SSID_STYLES = ("IPC-{h6}", "HDWIFICAM-{h4}", "MV{d8}", "LookCam_{h4}", "CAM-{h6
                 "WIFICAM-{h4}", "DIRECT-{h2}-IPCAM", "{word}-{h4}", "Mini_{h6}")
 
 
-class Camera(Device):
+class Camera(SimDevice):
     """A Wi-Fi camera streaming video (see the module docstring)."""
 
     kind = "camera"

@@ -19,12 +19,12 @@ from typing import Any, Dict, Optional
 
 import numpy as np
 
-from sweeper.sim.wifi.devices.base import (F_ACKME, F_BURST_END, ME, PEER, Device, Param, QuicAcks, check_ranges,
+from sweeper.sim.wifi.devices.base import (F_ACKME, F_BURST_END, ME, PEER, SimDevice, Param, QuicAcks, check_ranges,
                                            choice, logu, random_radio)
 from sweeper.sim.wifi.devices.flows import ChunkedTransfer
 
 
-class Download(QuicAcks, Device):
+class Download(QuicAcks, SimDevice):
     """A steady ACK-clocked download (see the module docstring)."""
 
     kind = "download"

@@ -14,12 +14,12 @@ from typing import Any, Dict
 import numpy as np
 
 from sweeper.sim.wifi import events as E
-from sweeper.sim.wifi.devices.base import (F_ACKME, F_BURST_END, F_GROUP, ME, PEER, Device, Param, check_ranges, choice,
+from sweeper.sim.wifi.devices.base import (F_ACKME, F_BURST_END, F_GROUP, ME, PEER, SimDevice, Param, check_ranges, choice,
                                            logu, random_radio)
 from sweeper.sim.wifi.devices.flows import tcp_transfer
 
 
-class IotKeepalive(Device):
+class IotKeepalive(SimDevice):
     """An idle IoT device or hub (see the module docstring)."""
 
     kind = "iot_keepalive"

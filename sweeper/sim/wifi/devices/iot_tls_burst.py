@@ -21,14 +21,14 @@ from typing import Any, Dict
 
 import numpy as np
 
-from sweeper.sim.wifi.devices.base import (F_ACKME, F_BURST_END, ME, PEER, Device, Param, check_ranges, choice,
+from sweeper.sim.wifi.devices.base import (F_ACKME, F_BURST_END, ME, PEER, SimDevice, Param, check_ranges, choice,
                                            logu, packetise, random_radio)
 
 #: TLS 1.2 AES-GCM record overhead: 5-byte header, 8-byte explicit nonce, 16-byte tag
 TLS_OVERHEAD = 29
 
 
-class IotTlsBurst(Device):
+class IotTlsBurst(SimDevice):
     """TLS uploads of an IoT device (see the module docstring)."""
 
     kind = "iot_tls_burst"

@@ -15,14 +15,14 @@ import numpy as np
 
 from sweeper.sim.wifi import events as E
 from sweeper.wifi.channels import CHANNELS_5
-from sweeper.sim.wifi.devices.base import (F_ACKME, F_BURST_END, ME, PEER, Device, Param, check_ranges, choice, logu,
+from sweeper.sim.wifi.devices.base import (F_ACKME, F_BURST_END, ME, PEER, SimDevice, Param, check_ranges, choice, logu,
                                            random_radio)
 from sweeper.sim.wifi.devices.flows import tcp_transfer
 
 _NON_DFS_5 = (36, 40, 44, 48, 149, 153, 157, 161, 165)
 
 
-class PhoneIdle(Device):
+class PhoneIdle(SimDevice):
     """An idle phone (see the module docstring)."""
 
     kind = "phone_idle"

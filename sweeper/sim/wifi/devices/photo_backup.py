@@ -20,12 +20,12 @@ from typing import Any, Dict, Optional
 
 import numpy as np
 
-from sweeper.sim.wifi.devices.base import (F_ACKME, F_BURST_END, ME, PEER, Device, Param, QuicAcks, check_ranges,
+from sweeper.sim.wifi.devices.base import (F_ACKME, F_BURST_END, ME, PEER, SimDevice, Param, QuicAcks, check_ranges,
                                            choice, logu, random_radio)
 from sweeper.sim.wifi.devices.flows import ChunkedTransfer
 
 
-class PhotoBackup(QuicAcks, Device):
+class PhotoBackup(QuicAcks, SimDevice):
     """Per-file cloud uploads with pauses between files (see the module docstring)."""
 
     kind = "photo_backup"

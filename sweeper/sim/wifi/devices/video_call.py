@@ -23,11 +23,11 @@ from typing import Any, Dict
 import numpy as np
 
 from sweeper.sim.wifi import events as E
-from sweeper.sim.wifi.devices.base import ME, PEER, Device, Param, check_ranges, choice, logu, packetise, random_radio
+from sweeper.sim.wifi.devices.base import ME, PEER, SimDevice, Param, check_ranges, choice, logu, packetise, random_radio
 from sweeper.sim.wifi.devices.rtp import RtpStream
 
 
-class VideoCall(Device):
+class VideoCall(SimDevice):
     """Bidirectional real-time video (see the module docstring)."""
 
     kind = "video_call"

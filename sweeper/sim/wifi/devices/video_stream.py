@@ -16,12 +16,12 @@ from typing import Any, Dict
 
 import numpy as np
 
-from sweeper.sim.wifi.devices.base import (F_ACKME, F_BURST_END, ME, PEER, Device, Param, QuicAcks, check_ranges,
+from sweeper.sim.wifi.devices.base import (F_ACKME, F_BURST_END, ME, PEER, SimDevice, Param, QuicAcks, check_ranges,
                                            choice, logu, random_radio)
 from sweeper.sim.wifi.devices.flows import tcp_transfer
 
 
-class VideoStream(QuicAcks, Device):
+class VideoStream(QuicAcks, SimDevice):
     """Adaptive streaming playback (see the module docstring)."""
 
     QUIC_ACK_L3 = (45, 80)
