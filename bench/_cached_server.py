@@ -20,7 +20,7 @@ from sweeper.config import config_bands, default_config  # noqa: E402
 from sweeper.rf.bands import plan_sweep  # noqa: E402
 from sweeper.sim.rtltcp_server import RtlTcpServer  # noqa: E402
 from sweeper.sim.scene import load_scene  # noqa: E402
-from sweeper.sources.simulated import render_cu8  # noqa: E402
+from sweeper.rf.sources.simulated import render_cu8  # noqa: E402
 
 port, scene_path = int(sys.argv[1]), sys.argv[2]
 cfg = default_config()

@@ -10,8 +10,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _peak_rss import peak_rss_mb  # noqa: E402
 from sweeper.config import config_bands, default_config  # noqa: E402
 from sweeper.rf.bands import plan_sweep  # noqa: E402
-from sweeper.sources.rtltcp import RETUNE_FLUSH_BYTES, RtlTcpSource  # noqa: E402
-from sweeper.sweep import Sweep, SweepSettings  # noqa: E402
+from sweeper.rf.sources.rtltcp import RETUNE_FLUSH_BYTES, RtlTcpSource  # noqa: E402
+from sweeper.rf.engine import Sweep, SweepSettings  # noqa: E402
 
 cfg = default_config()
 band = [b for b in config_bands(cfg) if b.name == "2.4GHz"]

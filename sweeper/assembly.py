@@ -37,7 +37,7 @@ def rf_sweep(cfg, source, bands: Optional[list] = None, progress=None):
     """The RF sweep of ``bands`` (default: all configured) as far as the source's tuner
     reaches. ``source`` must be open."""
     from sweeper.rf.bands import plan_sweep
-    from sweeper.sweep import Sweep, SweepSettings
+    from sweeper.rf.engine import Sweep, SweepSettings
 
     rf = cfg.rf
     settings = SweepSettings(sample_rate=rf.sample_rate, gain_db=rf.tuner_gain_db, dwell_s=rf.dwell_s,
@@ -53,7 +53,7 @@ def rf_sweep(cfg, source, bands: Optional[list] = None, progress=None):
 def wifi_sweep(cfg, source, wifi=None, progress=None, recorder=None):
     """The Wi-Fi sweep: ``wifi`` is the config's ``wifi`` section (the CLI passes one
     with its overrides applied)."""
-    from sweeper.wifi.sweep import WifiSweep
+    from sweeper.wifi.engine import WifiSweep
 
     w = wifi or cfg.wifi
     return WifiSweep(source, w.channels, w.dwell_s, w.linger_s, w.duration_s,
@@ -93,7 +93,7 @@ class RfPart(Part):
         self._running = None
 
     def sweep(self, cfg, source, stop_event, progress) -> dict:
-        from sweeper.sweep import summarise_spectrum
+        from sweeper.rf.engine import summarise_spectrum
 
         def hop(p):
             if p.kind == "hop":
@@ -140,12 +140,12 @@ def _real_rf_opener(cfg) -> Callable:
         return lambda: _rf_simulator(rf.simulator.scene)
     if rf.source == "rtl_tcp":
         def open_tcp():
-            from sweeper.sources.rtltcp import RtlTcpSource
+            from sweeper.rf.sources.rtltcp import RtlTcpSource
             return RtlTcpSource(rf.rtl_tcp.host, rf.rtl_tcp.port, timeout=rf.rtl_tcp.timeout_s)
         return open_tcp
 
     def open_local():
-        from sweeper.sources.rtlsdr_local import RtlSdrSource
+        from sweeper.rf.sources.rtlsdr_local import RtlSdrSource
         return RtlSdrSource(device_index=rf.rtlsdr.device_index, serial=rf.rtlsdr.serial,
                             ppm=rf.rtlsdr.ppm, bias_tee=rf.rtlsdr.bias_tee)
     return open_local
@@ -163,11 +163,11 @@ def _real_wifi_opener(cfg) -> Callable:
 
 
 def _rf_simulator(scene: Optional[str], camera: bool = True):
-    from sweeper.sources.factory import open_simulator
+    from sweeper.rf.sources.factory import open_simulator
 
     if scene is None and not camera:
         from sweeper.sim.scene import clear_scene
-        from sweeper.sources.simulated import SimulatedSource
+        from sweeper.rf.sources.simulated import SimulatedSource
         return SimulatedSource(clear_scene())
     return open_simulator(scene)
 

@@ -130,7 +130,7 @@ def _warn(msg: str) -> None:
 
 def cmd_rf(args) -> int:
     cfg = _config(args)
-    from sweeper.sources.factory import open_simulator, open_source
+    from sweeper.rf.sources.factory import open_simulator, open_source
 
     notes: List[str] = []
 
@@ -141,7 +141,7 @@ def cmd_rf(args) -> int:
     if args.scene:
         source = open_simulator(args.scene)
     elif args.rtl_tcp:
-        from sweeper.sources.rtltcp import RtlTcpSource
+        from sweeper.rf.sources.rtltcp import RtlTcpSource
 
         host, _, port = args.rtl_tcp.rpartition(":")
         if not host or not port.isdigit():
@@ -312,12 +312,12 @@ def cmd_selftest(args) -> int:
 def cmd_demo(args) -> int:
     """Both sweeps of the simulated room: RF, then Wi-Fi from the scene's ``wifi:`` section."""
     cfg = _config(args)
-    from sweeper.sources.factory import open_simulator
+    from sweeper.rf.sources.factory import open_simulator
     from sweeper.wifi.factory import open_wifi_simulator
 
     if args.clear and not args.scene:
         from sweeper.sim.scene import clear_scene
-        from sweeper.sources.simulated import SimulatedSource
+        from sweeper.rf.sources.simulated import SimulatedSource
 
         source = SimulatedSource(clear_scene())
     else:
@@ -386,7 +386,7 @@ def cmd_analyze(args) -> int:
         return _analyze_capture(args, cfg, capture)
     from sweeper.rf.analysis import analyze_window, report
     from sweeper.rf.classifiers import Context
-    from sweeper.sources.recording import load_recording
+    from sweeper.rf.sources.recording import load_recording
     from sweeper.ui.terminal import print_analysis
 
     rec = load_recording(args.file, fmt=args.format, sample_rate=args.sample_rate,
@@ -437,7 +437,7 @@ def cmd_sim(args) -> int:
         raise InputError("sweeper sim: say which tool, e.g. `sweeper sim rtl-tcp --scene FILE --port 1234`")
     from sweeper.sim.rtltcp_server import RtlTcpServer
     from sweeper.sim.scene import default_scene, load_scene
-    from sweeper.sources.simulated import render_cu8
+    from sweeper.rf.sources.simulated import render_cu8
 
     scene = load_scene(args.scene) if args.scene else default_scene()
     server = RtlTcpServer(render_cu8(scene), host=args.host, port=args.port,

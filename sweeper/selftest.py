@@ -105,7 +105,7 @@ def check_sdr(cfg: Config) -> Check:
         return Check(SDR, False, f"{found}; rf.rtlsdr.device_index is {rf.rtlsdr.device_index}",
                      f"set rf.rtlsdr.device_index to 0-{count - 1}")
     try:  # what the daemon imports: catches pyrtlsdr/librtlsdr version mismatches
-        from sweeper.sources.rtlsdr_local import _import_rtlsdr
+        from sweeper.rf.sources.rtlsdr_local import _import_rtlsdr
         _import_rtlsdr()
     except HardwareError as exc:
         return Check(SDR, False, f"{found}; pyrtlsdr unusable", str(exc))
@@ -140,8 +140,8 @@ def _device_name(lib, index: int) -> str:
 
 
 def _check_rtl_tcp(host: str, port: int, timeout: float) -> Check:
-    from sweeper.sources.rtlsdr_local import tuner_info_for
-    from sweeper.sources.rtltcp import parse_header
+    from sweeper.rf.sources.rtlsdr_local import tuner_info_for
+    from sweeper.rf.sources.rtltcp import parse_header
 
     where = f"rtl_tcp server {host}:{port}"
     fix = (f"start `rtl_tcp -a {host} -p {port}` on the machine with the dongle, or set "

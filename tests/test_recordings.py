@@ -6,7 +6,7 @@ import pytest
 
 from sweeper.errors import InputError
 from sweeper.rf.convert import complex64_to_cu8
-from sweeper.sources.recording import Recording, RecordingSource, load_recording
+from sweeper.rf.sources.recording import Recording, RecordingSource, load_recording
 
 RATE = 2.048e6
 CENTER = 1.2e9

@@ -3,7 +3,7 @@ tell the user what to check, on one line."""
 import pytest
 
 from sweeper.errors import HardwareError
-from sweeper.sources.rtlsdr_local import RtlSdrSource, check_sample_rate, tuner_info_for
+from sweeper.rf.sources.rtlsdr_local import RtlSdrSource, check_sample_rate, tuner_info_for
 
 
 def _dongles_present():

@@ -12,7 +12,7 @@ import pytest
 from sweeper.errors import HardwareError
 from sweeper.rf.convert import complex64_to_cu8
 from sweeper.sim.rtltcp_server import RtlTcpServer
-from sweeper.sources.rtltcp import RtlTcpSource
+from sweeper.rf.sources.rtltcp import RtlTcpSource
 
 SETTLE = 2**18  # > server send buffer + client receive buffer + one block, in samples
 

@@ -8,7 +8,7 @@ from sweeper.errors import HardwareError, InputError
 from sweeper.rf.bands import Downconverter
 from sweeper.sim.emitters import EMITTERS
 from sweeper.sim.scene import Scene, clear_scene, default_scene, load_scene
-from sweeper.sources.simulated import SimulatedSource, render_cu8
+from sweeper.rf.sources.simulated import SimulatedSource, render_cu8
 
 
 def write(tmp_path, text, name="scene.yaml"):

@@ -235,7 +235,7 @@ except OSError:
 import numpy
 numpy.fft.rfft(numpy.ones(4096, dtype=numpy.float32))
 import yaml, smbus2, gpiozero, luma.oled.device, luma.core.interface.serial
-import sweeper.cli, sweeper.sweep, sweeper.wifi.capture, sweeper.selftest
+import sweeper.cli, sweeper.rf.engine, sweeper.wifi.capture, sweeper.selftest
 import sweeper.device.app, sweeper.device.notify
 try:
     import rtlsdr  # loads librtlsdr through ctypes

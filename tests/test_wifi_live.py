@@ -17,7 +17,7 @@ import pytest
 from sweeper.sim.wifi import events as E
 from sweeper.sim.wifi.room import DeviceSpec, WifiScene, random_room
 from sweeper.sim.wifi.devices import DEVICES
-from sweeper.wifi.sweep import WifiSweep
+from sweeper.wifi.engine import WifiSweep
 
 from test_wifi_capture import _ip, veth  # noqa: F401 (the fixture)
 

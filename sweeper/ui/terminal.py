@@ -15,7 +15,7 @@ _VERDICT_TEXT = {
 
 
 class ProgressBar:
-    """Callable progress listener for :class:`sweeper.sweep.Sweep`."""
+    """Callable progress listener for :class:`sweeper.rf.engine.Sweep`."""
 
     def __init__(self, stream: TextIO, width: int = 30):
         self.stream = stream
@@ -120,7 +120,7 @@ def print_wifi(rep: dict, out: TextIO, title: str) -> None:
 
 
 class WifiProgressBar:
-    """Callable progress listener for :class:`sweeper.wifi.sweep.WifiSweep`."""
+    """Callable progress listener for :class:`sweeper.wifi.engine.WifiSweep`."""
 
     def __init__(self, stream: TextIO, width: int = 30):
         self.stream = stream

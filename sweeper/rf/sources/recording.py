@@ -17,7 +17,7 @@ import numpy as np
 
 from sweeper.errors import InputError
 from sweeper.rf.convert import cs8_to_complex64, cu8_to_complex64
-from sweeper.sources.base import IQSource, TunerInfo
+from sweeper.rf.sources.base import IQSource, TunerInfo
 
 #: the sample rates a recording may claim (S/s): anything else is almost surely a typo
 MIN_SAMPLE_RATE = 0.2e6

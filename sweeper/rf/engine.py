@@ -1,7 +1,7 @@
-"""The sweep engine: hop across bands, capture, analyse, stitch, classify.
+"""The RF sweep engine: hop across bands, capture, analyse, stitch, classify.
 
 It has no UI: it reports :class:`Progress` events to whoever listens (the terminal
-progress bar, the OLED in a later issue, a log). Capture runs in its own thread and
+progress bar, the device's OLED, a log). Capture runs in its own thread and
 hands finished dwells to the analysis through a small queue, so analysing hop *k*
 overlaps capturing hop *k+1* and a sweep takes about the sum of settle and dwell times.
 """
@@ -23,7 +23,7 @@ from sweeper.rf.bands import Hop
 from sweeper.rf.dsp import NFFT
 from sweeper.rf.classifiers import Context
 from sweeper.rf.emitters import Emitter, describe_band, find_bands, smooth
-from sweeper.sources.base import IQSource
+from sweeper.rf.sources.base import IQSource
 
 THRESHOLD_DB = 6.0
 MERGE_GAP_HZ = 150e3

@@ -14,7 +14,7 @@ import numpy as np
 
 from sweeper.errors import HardwareError
 from sweeper.rf.convert import cu8_to_complex64
-from sweeper.sources.base import IQSource, TunerInfo
+from sweeper.rf.sources.base import IQSource, TunerInfo
 
 #: librtlsdr's ``enum rtlsdr_tuner`` (also what rtl_tcp sends in its header)
 TUNER_NAMES = {

@@ -19,7 +19,7 @@ from sweeper.rf.bands import Downconverter
 from sweeper.rf.convert import complex64_to_cu8, cu8_to_complex64
 from sweeper.sim.frontend import RtlFrontEnd
 from sweeper.sim.scene import _SCENE, Scene
-from sweeper.sources.base import IQSource, TunerInfo
+from sweeper.rf.sources.base import IQSource, TunerInfo
 
 R820T = TunerInfo("R820T (simulated)", 24e6, 1766e6, 3.2e6)
 #: sample rates librtlsdr accepts

@@ -19,8 +19,8 @@ import numpy as np
 
 from sweeper.errors import HardwareError
 from sweeper.rf.convert import cu8_to_complex64
-from sweeper.sources.base import IQSource, TunerInfo
-from sweeper.sources.rtlsdr_local import check_center, check_sample_rate, tuner_info_for
+from sweeper.rf.sources.base import IQSource, TunerInfo
+from sweeper.rf.sources.rtlsdr_local import check_center, check_sample_rate, tuner_info_for
 
 HEADER_MAGIC = b"RTL0"
 HEADER = struct.Struct(">4sII")

@@ -1,0 +1,1 @@
+"""IQ sources behind one interface (:class:`sweeper.rf.sources.base.IQSource`)."""

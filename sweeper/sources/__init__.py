@@ -1,1 +1,0 @@
-"""IQ sources behind one interface (:class:`sweeper.sources.base.IQSource`)."""
