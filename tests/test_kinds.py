@@ -2,6 +2,7 @@
 a kind's name. These tests declare a kind the package has never heard of and check that
 every output shows its findings through that descriptor alone."""
 import json
+import os
 import re
 import subprocess
 
@@ -143,6 +144,33 @@ class LanPart(Part):
         return {"verdict": "CAMERA", "findings": [dict(FINDING)]}
 
 
+def _findings_cells_in_chromium(html, tmp_path):
+    """The report's findings-table cells as headless Chromium renders them."""
+    import shutil
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    driver_path = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+    if not (os.path.exists(chromium) and os.path.exists(driver_path)):
+        pytest.skip("needs Chromium and chromedriver: apt-get install chromium chromium-driver")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    page = tmp_path / "report.html"
+    page.write_text(html, encoding="utf-8")
+    opts = Options()
+    opts.binary_location = chromium
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu"):
+        opts.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(driver_path), options=opts)
+    try:
+        driver.get(page.as_uri())
+        rows = driver.find_elements("css selector", "table.findings tbody tr")
+        return [[td.text for td in tr.find_elements("tag name", "td")] for tr in rows]
+    finally:
+        driver.quit()
+
+
 def _history_show(conf, sid, capsys):
     from sweeper.cli import main
 
@@ -207,6 +235,8 @@ def test_a_kind_and_a_part_declared_here_go_through_the_daemon(lan, pins, tmp_pa
         with HistoryStore(str(history)) as again:  # the device closed its own on the way out
             html = report.render_html(again.sweeps(), {"title": "Lobby", "generated_at": "2026-12-05T00:00:00Z"})
         assert "Camera on the network at 10.0.0.7 (Hikvision)" in html
+        cells = _findings_cells_in_chromium(html, tmp_path)
+        assert any(c[2] == "Camera on the network at 10.0.0.7 (Hikvision)" and c[3] == "10.0.0.7" for c in cells), cells
         assert live.wait(lambda s: len([m for m in s.messages if m.topic.endswith("/sweep")]) >= 2)
         sweeps = [json.loads(m.payload) for m in live.messages if m.topic.endswith("/sweep")]
         assert [s["findings"][0]["ip"] for s in sweeps] == ["10.0.0.7", "10.0.0.7"]
