@@ -25,7 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from sweeper.config import default_config  # noqa: E402
-from sweeper.device.daemon import SweepOutcome  # noqa: E402
+from sweeper.device.sweeping import SweepOutcome  # noqa: E402
 from sweeper.venue.history import HistoryStore, Retention  # noqa: E402
 from sweeper.venue.recorder import Venue  # noqa: E402
 

@@ -6,7 +6,7 @@ import time
 
 from sweeper.assembly import RfPart, WifiPart
 from sweeper.device.app import build_device
-from sweeper.device.daemon import Hardware
+from sweeper.device.sweeping import Hardware
 from sweeper.errors import HardwareError
 from sweeper.wifi.factory import open_wifi_simulator
 

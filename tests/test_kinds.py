@@ -13,7 +13,8 @@ from mosquitto import MOSQUITTO
 from sweeper import kinds
 from sweeper.assembly import Part
 from sweeper.config import parse_config
-from sweeper.device.daemon import SweepOutcome, finding_label
+from sweeper.device.daemon import finding_label
+from sweeper.device.sweeping import SweepOutcome
 from sweeper.device.display import Display
 from sweeper.venue import report
 from sweeper.venue.history import HistoryStore

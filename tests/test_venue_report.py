@@ -413,7 +413,7 @@ def test_the_report_command_on_a_recorded_history_renders(browser, tmp_path):
     import sys
 
     from sweeper.config import default_config
-    from sweeper.device.daemon import SweepOutcome
+    from sweeper.device.sweeping import SweepOutcome
     from sweeper.venue.history import HistoryStore
     from sweeper.venue.recorder import Venue
 

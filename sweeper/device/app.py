@@ -15,7 +15,8 @@ from typing import Callable, List, Optional, Sequence
 
 from sweeper import __version__
 from sweeper.assembly import Part, device_parts
-from sweeper.device.daemon import Daemon, Hardware
+from sweeper.device.daemon import Daemon
+from sweeper.device.sweeping import Hardware
 from sweeper.errors import HardwareError
 
 

@@ -1,0 +1,153 @@
+"""Sweeping with the device's detector parts (sweeper.assembly.Part).
+
+:class:`Hardware` opens each part's hardware (RTL-SDR, Wi-Fi adapter, ...) and remembers
+what is missing and why; the daemon probes it again while idle, so a dongle or adapter
+plugged back in is picked up without a reboot, and one that fails mid-sweep is only
+marked missing. :class:`CombinedSweep` runs every part that has its hardware at once,
+each in its own thread, with one progress figure, and merges their reports into one
+:class:`SweepOutcome`: the findings ranked, the verdict the worst of the parts'.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional
+
+from sweeper import verdicts
+from sweeper.assembly import Part
+from sweeper.errors import HardwareError
+from sweeper.verdicts import worst
+
+
+def rank_findings(findings: List[dict]) -> List[dict]:
+    """Cameras first, then suspects; stronger evidence first within each."""
+    return sorted(findings, key=lambda f: (-verdicts.rank(f["verdict"]), -float(f.get("score", 0))))
+
+
+class Hardware:
+    """The detection hardware of the device's parts (sweeper.assembly): opened on demand,
+    missing parts reported, not fatal. Each part's opener returns a source or raises
+    :class:`HardwareError` whose message says what to fix."""
+
+    def __init__(self, parts: List[Part]):
+        self.parts = list(parts)
+        self._openers = {p.name: p.opener for p in self.parts}
+        self.sources: Dict[str, object] = {}
+        self.missing: Dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def probe(self) -> Dict[str, str]:
+        """Try to open whatever is not open; returns ``{name: "ok" | reason}``."""
+        with self._lock:
+            for name, opener in self._openers.items():
+                if name in self.sources:
+                    continue
+                if opener is None:
+                    self.missing[name] = "disabled in the configuration"
+                    continue
+                try:
+                    self.sources[name] = opener()
+                    self.missing.pop(name, None)
+                except HardwareError as exc:
+                    self.missing[name] = str(exc)
+            return self.status()
+
+    def status(self) -> Dict[str, str]:
+        return {name: ("ok" if name in self.sources else self.missing.get(name, "missing"))
+                for name in self._openers}
+
+    def lost(self, name: str, exc: BaseException) -> None:
+        """A source failed (unplugged): close it and look for it again later."""
+        with self._lock:
+            src = self.sources.pop(name, None)
+            self.missing[name] = str(exc)
+        if src is not None:
+            try:
+                src.close()
+            except Exception:  # noqa: BLE001 (a dead device may fail to close too)
+                pass
+
+    def close(self) -> None:
+        with self._lock:
+            for src in self.sources.values():
+                try:
+                    src.close()
+                except Exception:  # noqa: BLE001
+                    pass
+            self.sources.clear()
+
+
+@dataclass
+class SweepOutcome:
+    verdict: str
+    findings: List[dict]
+    parts: Dict[str, dict] = field(default_factory=dict)  # "RF"/"Wi-Fi" -> its report
+    problems: Dict[str, str] = field(default_factory=dict)  # hardware lost during the sweep
+    elapsed_s: float = 0.0
+    room: str = ""
+    record: Optional[dict] = None  # the venue's sweep record (history id, baseline counts)
+
+    def to_dict(self) -> dict:
+        out = {"verdict": self.verdict, "room": self.room, "findings": self.findings,
+               "rf": self.parts.get("RF"), "wifi": self.parts.get("Wi-Fi"),
+               "problems": self.problems, "elapsed_s": round(self.elapsed_s, 2)}
+        if self.record is not None:
+            out.update(history_id=self.record.get("id"), raw_verdict=self.record["raw_verdict"],
+                       counts=self.record["counts"], changes=self.record["changes"])
+        return out
+
+
+class CombinedSweep:
+    """Every part with open hardware sweeps at once, each in its own thread; one
+    progress figure, one ranked list of findings, one verdict."""
+
+    def __init__(self, cfg, hardware: Hardware, on_progress: Callable[[float, str], None]):
+        self.cfg = cfg
+        self.hardware = hardware
+        self.on_progress = on_progress
+        self.stop_event = threading.Event()
+        self._fractions: Dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        for part in self.hardware.parts:
+            part.stop()
+
+    def _progress(self, name: str, fraction: float, label: str) -> None:
+        with self._lock:
+            self._fractions[name] = fraction
+            overall = sum(self._fractions.values()) / max(len(self._fractions), 1)
+        self.on_progress(overall, label)
+
+    def run(self) -> SweepOutcome:
+        t0 = time.monotonic()
+        outcome = SweepOutcome("CLEAR", [])
+        threads = []
+        for part in self.hardware.parts:
+            src = self.hardware.sources.get(part.name)
+            if src is None:
+                continue
+            self._fractions[part.name] = 0.0
+            threads.append(threading.Thread(target=self._guard, args=(part, src, outcome),
+                                            name=f"sweep-{part.name}", daemon=True))
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        findings = []
+        for rep in outcome.parts.values():
+            findings += rep.get("findings", [])
+        outcome.findings = rank_findings(findings)
+        outcome.verdict = worst(*[rep["verdict"] for rep in outcome.parts.values()])
+        outcome.elapsed_s = time.monotonic() - t0
+        return outcome
+
+    def _guard(self, part: Part, src, outcome: SweepOutcome) -> None:
+        try:
+            outcome.parts[part.name] = part.sweep(self.cfg, src, self.stop_event,
+                                                  lambda f, label: self._progress(part.name, f, label))
+        except HardwareError as exc:  # unplugged mid-sweep: the other parts carry on
+            outcome.problems[part.name] = str(exc)
+            self.hardware.lost(part.name, exc)
