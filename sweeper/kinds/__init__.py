@@ -3,9 +3,10 @@ each decoder in one file and lists them in one registry).
 
 A finding is a detector's dict with a ``type`` (its kind), a ``verdict`` ("camera" or
 "suspect"), a ``score``, ``reasons`` and kind-specific fields. The outputs (terminal,
-OLED, venue history, baselines, HTML report, MQTT) render any finding through its
-kind's descriptor and never test a kind's name: adding a kind is one module here and one
-line in :data:`REGISTRY` (or :func:`register` from outside the package, e.g. a test).
+OLED, logs, venue history, baselines, HTML report) render any finding through its
+kind's descriptor and never test a kind's name; MQTT carries findings whole. Adding a
+kind is one module here and one line in :func:`_load` (or :func:`register` from outside
+the package, e.g. a test).
 
 A finding of a type nobody registered still renders, through the generic :class:`Kind`,
 from the fields every finding may carry (``label``, ``freq_hz``, ``channel``, ``mac``):
@@ -98,10 +99,9 @@ class Kind:
         return None
 
 
-
 GENERIC = Kind()
 
-#: finding type -> its kind. Add a kind by adding a module and a line here.
+#: finding type -> its kind (filled by :func:`_load`, and by :func:`register`)
 REGISTRY: Dict[str, Kind] = {}
 
 
@@ -117,6 +117,7 @@ def of(finding: dict) -> Kind:
 
 
 def _load() -> None:
+    """The package's kinds. Add a kind by adding its module and naming it here."""
     from sweeper.kinds import analog_video, wifi_camera
 
     for kind in (analog_video.KIND, wifi_camera.KIND):
