@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from sweeper import config as config_mod
+from sweeper import schema
 from sweeper.config import (EXAMPLE_PATH, Config, ConfigError, config_bands, default_config,
                             example_yaml, load_config)
 from sweeper.rf.bands import MHZ
@@ -284,7 +285,7 @@ def _schema_keys(cls, prefix=""):
     """Every key path in the schema, descending into sections and list/map entries."""
     import typing
     hints = typing.get_type_hints(cls)
-    for f in config_mod._schema_fields(cls):
+    for f in schema._schema_fields(cls):
         path = f"{prefix}{f.name}"
         yield path
         inner = [hints[f.name], *typing.get_args(hints[f.name])]
