@@ -5,6 +5,9 @@ Sub-commands: ``run`` (the device daemon), ``rf`` and ``wifi`` (one sweep each),
 recording), ``selftest``, ``history``, ``report``, ``baseline`` and ``trigger`` (venues:
 see sweeper/venue), ``sim rtl-tcp`` (serve a simulated scene over the rtl_tcp protocol)
 and ``config`` (show the effective configuration). Errors print one line and exit non-zero (2 for bad input).
+
+Why one module of over 400 lines: it is the argument parser and thin sub-commands; the
+work is in the modules they call.
 """
 from __future__ import annotations
 

@@ -4,8 +4,11 @@ Each setting is a dataclass field whose metadata carries its help text and limit
 :func:`setting`); its type hint says what kind of value it takes. One walker
 (:class:`_Reader`) checks a composed YAML tree against the dataclasses, keeping line
 numbers, so a typo is reported as ``FILE:LINE: key.path: problem (allowed: ...; did you
-mean ...?)``. The same help text renders the example file (:func:`emit_example`). The
+mean ...?)``. The same help text renders the example file (:func:`_emit_section`). The
 sections themselves are in :mod:`sweeper.config`; nothing here knows them.
+
+Why one module of over 400 lines: the walker and its messages are one engine; its
+helpers exist only for it.
 """
 from __future__ import annotations
 

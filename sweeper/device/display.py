@@ -8,6 +8,10 @@ Pillow's basic layout, so a frame is pixel-identical on every machine and the PN
 
 ``python -m sweeper.device.display --screens docs/screens`` renders every screen with
 example data; ``--terminal`` prints them as text art.
+
+Why one module of over 400 lines: every screen draws on the same 128x64 canvas helpers
+and shipped fonts, and the example screens that render the docs' images must be the same
+code.
 """
 from __future__ import annotations
 

@@ -25,6 +25,10 @@ The best period gives the line system (625/50 or 525/60, or neither for off-stan
 cameras); the colour standard (PAL, NTSC, SECAM, PAL-M) is named only from the chroma
 lines in the FM discriminator, which a window of 10 MS/s or more can see
 (:func:`chroma_evidence`).
+
+Why one module of over 400 lines: the line search, the two supply checks (envelope
+kurtosis, field structure) and the colour check share the decimated features, the line
+period and one threshold table; apart, the table would be split across files.
 """
 from __future__ import annotations
 

@@ -17,6 +17,9 @@ JSON, changes and observations zlib-compressed: they are the bulk and are read r
 floor on a uniform grid), ``sightings`` (per room and key: first/last seen, count, last
 values, and for friendly ones the baseline reference). Times are Unix seconds; records
 carry ISO-8601 UTC.
+
+Why one module of over 400 lines: the schema, durable writes, retention and damage
+recovery share one connection, one lock and one transaction discipline.
 """
 from __future__ import annotations
 

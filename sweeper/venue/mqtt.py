@@ -16,6 +16,10 @@ Topics (``base`` = settings.base_topic)::
     {base}/{device_id}/state          retained JSON, see FleetPublisher.publish_status
     {base}/{device_id}/sweep          one JSON sweep record per sweep, not retained
     {discovery_prefix}/{component}/{device_id}/{object_id}/config   retained discovery
+
+Why one module of over 400 lines: the publisher, its durable outbox and the Home
+Assistant discovery messages are one protocol client whose reconnect and ordering rules
+span all three.
 """
 from __future__ import annotations
 

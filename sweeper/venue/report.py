@@ -9,6 +9,9 @@ Security Policy that forbids scripts anyway, and CSV cells that a spreadsheet wo
 as a formula are prefixed with a quote.
 
 All functions are pure: lists of sweep records (see :mod:`sweeper.venue`) in, strings out.
+
+Why one module of over 400 lines: the HTML page (with its SVG spectra) and the CSV and
+JSON exports render the same rows with the same helpers.
 """
 from __future__ import annotations
 

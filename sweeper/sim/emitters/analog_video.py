@@ -20,6 +20,9 @@ time constant), so the modulation phase returns to zero at every frame boundary:
 block can be rendered on its own and consecutive blocks join exactly. With
 ``on_period_s`` the sender transmits only ``on_fraction`` of each period (a camera
 switched on and off, or one that transmits on motion).
+
+Why one module of over 400 lines: one composite-video FM sender (timing, picture,
+colour, audio, on/off) whose parts feed one waveform.
 """
 from __future__ import annotations
 

@@ -22,6 +22,9 @@ On-air lengths (``fcs``: 4 more bytes at the end):
 * null / QoS null: radiotap + 24 / 26; ACK: + 10; BlockAck: + 28
 * beacon / probe response / probe request: radiotap + 24 + fixed fields and elements
   (SSID, rates, DS parameter set, TIM, RSN) + ``l3len`` bytes of vendor elements
+
+Why one module of over 400 lines: every 802.11 frame layout the simulator writes, from
+one template cache.
 """
 from __future__ import annotations
 

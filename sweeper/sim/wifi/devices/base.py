@@ -16,6 +16,9 @@ TCP is modelled where it shapes traffic: packets flagged :data:`F_ACKME` are dat
 segments whose receiver returns ACKs (every ``ack_every`` segments, and after the last
 segment of a burst once its delayed-ACK timer fires) after ``_ack_delay`` (the path
 round trip when the far end is on the Internet).
+
+Why one module of over 400 lines: the packet scheduler, transports (TCP, QUIC, UDP, TLS)
+and radio model every simulated device shares.
 """
 from __future__ import annotations
 

@@ -41,6 +41,9 @@ packet; audio on its own SSRC and clock). Over TCP, cameras that push to a cloud
 wrap the stream in TLS (``tls``): the application writes each frame as records of at
 most ``tls_record`` bytes (+ header and tag), and every record is segmented on its own,
 so each record boundary leaves a short remainder segment.
+
+Why one module of over 400 lines: one camera: encoder (GOP, B-frames, rate control),
+transports and delivery modes drive one packet schedule.
 """
 from __future__ import annotations
 
