@@ -114,6 +114,16 @@ def search(cal, exclude_kind=None, rescorer=None):
     return (top,), choice, s
 
 
+def report_set(name, what, seeds, ramps, cache, seconds=10.0):
+    """Draw (or load) test-range rooms of ``seeds``, score them under ``ramps``, print the table."""
+    t = time.time()
+    drawn = rooms(list(seeds), "test", cache, seconds)
+    print(f"\n{name}: {len(drawn)} rooms in {time.time() - t:.0f} s")
+    s = W.summarise(drawn, W.rescore(drawn, ramps))
+    print(f"== {name} ({what})\n" + s.table())
+    print("misses:", s.misses)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rooms", type=int, default=150)
@@ -154,28 +164,15 @@ def main(argv=None):
             s = b[2]
             print(f"  {kind:16s} {s.alarms[kind]:3d}/{s.negatives[kind]} = "
                   f"{s.alarms[kind] / max(s.negatives[kind], 1):.3f} (thresholds {b[1]})")
-    t = time.time()
-    test = rooms(list(range(100000, 100000 + args.rooms)), "test", args.cache)
-    print(f"\ntest set: {args.rooms} rooms in {time.time() - t:.0f} s")
-    s_test = W.summarise(test, W.rescore(test, ramps))
-    print("== test set (other seeds, other parameter ranges)\n" + s_test.table())
-    print("misses:", s_test.misses)
+    report_set("test set", "other seeds, other parameter ranges", range(100000, 100000 + args.rooms), ramps,
+               args.cache)
     if args.holdout_rooms:
-        t = time.time()
-        seeds = list(range(args.holdout_seed, args.holdout_seed + args.holdout_rooms))
-        hold = rooms(seeds, "test", args.cache)
-        print(f"\nholdout set: {args.holdout_rooms} rooms from seed {args.holdout_seed} in {time.time() - t:.0f} s")
-        s_hold = W.summarise(hold, W.rescore(hold, ramps))
-        print("== holdout set (test ranges, seeds never looked at before)\n" + s_hold.table())
-        print("misses:", s_hold.misses)
+        report_set(f"holdout set (seeds from {args.holdout_seed})", "test ranges, seeds never looked at before",
+                   range(args.holdout_seed, args.holdout_seed + args.holdout_rooms), ramps, args.cache)
     if args.long_rooms:
         # the thresholds were set on 10-s rooms; a longer capture gives chance more windows
-        t = time.time()
-        long = rooms(list(range(200000, 200000 + args.long_rooms)), "test", args.cache, args.long_seconds)
-        print(f"\nlong test set: {args.long_rooms} rooms of {args.long_seconds:g} s in {time.time() - t:.0f} s")
-        s_long = W.summarise(long, W.rescore(long, ramps))
-        print(f"== long test set (test ranges, {args.long_seconds:g}-s captures)\n" + s_long.table())
-        print("misses:", s_long.misses)
+        report_set(f"long test set ({args.long_seconds:g}-s rooms)", f"test ranges, {args.long_seconds:g}-s captures",
+                   range(200000, 200000 + args.long_rooms), ramps, args.cache, args.long_seconds)
     return 0
 
 
