@@ -42,8 +42,8 @@ def rf_sweep(cfg, source, bands: Optional[list] = None, progress=None):
     rf = cfg.rf
     settings = SweepSettings(sample_rate=rf.sample_rate, gain_db=rf.tuner_gain_db, dwell_s=rf.dwell_s,
                              settle_s=rf.settle_s, settle_samples=rf.settle_samples,
-                             video_camera_score=cfg.detection.video_camera_score,
-                             video_suspect_score=cfg.detection.video_suspect_score)
+                             video_camera_score=cfg.detection.video.camera_score,
+                             video_suspect_score=cfg.detection.video.suspect_score)
     tuner = source.tuner
     hops = plan_sweep(bands if bands is not None else select_bands(cfg), rf.sample_rate, rf.crop,
                       (tuner.min_hz, tuner.max_hz))
@@ -57,7 +57,7 @@ def wifi_sweep(cfg, source, wifi=None, progress=None, recorder=None):
 
     w = wifi or cfg.wifi
     return WifiSweep(source, w.channels, w.dwell_s, w.linger_s, w.duration_s,
-                     cfg.detection.wifi_camera_score, cfg.detection.wifi_suspect_score,
+                     cfg.detection.wifi.camera_score, cfg.detection.wifi.suspect_score,
                      progress=progress, recorder=recorder)
 
 
@@ -155,11 +155,26 @@ def _real_wifi_opener(cfg) -> Callable:
     w = cfg.wifi
     if w.source == "simulator":
         return lambda: _wifi_simulator(w.simulator.scene, True, w.snaplen)
+    if w.source == "wired":
+        return lambda: open_wired(w.interface, w.snaplen)
 
     def open_adapter():
         from sweeper.wifi.factory import open_adapter as _open
         return _open(w.interface, w.snaplen)
     return open_adapter
+
+
+def open_wired(interface: str, snaplen: int):
+    """Frames from an Ethernet port cabled to a switch's mirror port (HardwareError if it
+    cannot be opened)."""
+    from sweeper.errors import HardwareError
+    from sweeper.wifi.capture import AfPacketSource
+
+    if interface in ("", "auto"):
+        raise HardwareError("wifi.source is wired but wifi.interface names no port; set it, e.g. eth0")
+    source = AfPacketSource(interface, snaplen=snaplen)
+    source.name = f"wired port {interface}"
+    return source
 
 
 def _rf_simulator(scene: Optional[str], camera: bool = True):

@@ -226,10 +226,9 @@ def cmd_wifi(args) -> int:
 
     w = _wifi_settings(cfg, args)
     if args.wired:
-        from sweeper.wifi.capture import AfPacketSource
+        from sweeper.assembly import open_wired
 
-        source = AfPacketSource(args.wired, snaplen=w.snaplen)
-        source.name = f"wired port {args.wired}"
+        source = open_wired(args.wired, w.snaplen)
     elif args.scene:
         source = open_wifi_simulator(args.scene, snaplen=w.snaplen)
     else:
@@ -397,8 +396,8 @@ def cmd_analyze(args) -> int:
     center = rec.center_hz or 0.0
     w = analyze_window(rec.captures, rec.sample_rate, center)
     ctx = Context(bin_hz=w.bin_hz, window_hz=rec.sample_rate, rf_known=rec.center_hz is not None,
-                  video_suspect_score=cfg.detection.video_suspect_score)
-    rep = report(w.emitters, ctx, cfg.detection.video_camera_score, cfg.detection.video_suspect_score)
+                  video_suspect_score=cfg.detection.video.suspect_score)
+    rep = report(w.emitters, ctx, cfg.detection.video.camera_score, cfg.detection.video.suspect_score)
     out = {
         "file": args.file,
         "format": rec.fmt,
@@ -426,7 +425,7 @@ def _analyze_capture(args, cfg, fmt: str) -> int:
     from sweeper.ui.terminal import print_wifi
     from sweeper.wifi.analysis import analyze_capture
 
-    rep = analyze_capture(args.file, cfg.detection.wifi_camera_score, cfg.detection.wifi_suspect_score)
+    rep = analyze_capture(args.file, cfg.detection.wifi.camera_score, cfg.detection.wifi.suspect_score)
     out = {"file": args.file, "format": fmt, **rep}
     if args.json:
         print(json.dumps(out, indent=2))

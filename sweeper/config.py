@@ -168,10 +168,13 @@ class WifiConfig(_Section):
 
     enabled: bool = setting(True, "Sniff Wi-Fi for camera uploads.")
     source: str = setting("auto", "Where frames come from. auto: a monitor-capable USB adapter if "
-                          "one is plugged in, else the simulator (with a warning).",
-                          choices=["auto", "adapter", "simulator"])
+                          "one is plugged in, else the simulator (with a warning). wired: the "
+                          "Ethernet port named by interface, cabled to a switch's mirror (SPAN) "
+                          "port: no monitor mode, no channel hopping.",
+                          choices=["auto", "adapter", "wired", "simulator"])
     interface: str = setting("auto", "Wireless interface to put in monitor mode, e.g. wlan1; "
-                             "auto = the first adapter whose driver supports monitor mode.")
+                             "auto = the first adapter whose driver supports monitor mode. "
+                             "With source: wired, the Ethernet port, e.g. eth0.")
     channels: Tuple[int, ...] = setting(
         DEFAULT_WIFI_CHANNELS, "Channels to hop over, in order (1-14, 36-177).",
         example="channels: [1, 6, 11, 36, 40, 44, 48]")
@@ -246,29 +249,27 @@ class ButtonsConfig(_Section):
 
 
 @dataclass(frozen=True)
-class DetectionConfig(_Section):
-    """Verdict thresholds."""
+class Thresholds(_Section):
+    """A detector's verdict thresholds on its score (0-1)."""
 
-    video_camera_score: float = setting(0.8, "Analog-video score at or above which an emitter's "
-                                        "verdict is camera.", ranges=[(0, 1)])
-    video_suspect_score: float = setting(0.5, "Analog-video score at or above which it is "
-                                         "suspect; at most video_camera_score.", ranges=[(0, 1)])
-    wifi_camera_score: float = setting(0.8, "Wi-Fi traffic score at or above which a "
-                                       "transmitter's verdict is camera.", ranges=[(0, 1)])
-    wifi_suspect_score: float = setting(0.5, "Wi-Fi traffic score at or above which it is "
-                                        "suspect; at most wifi_camera_score.", ranges=[(0, 1)])
+    camera_score: float = setting(0.8, "Score at or above which the verdict is camera.", ranges=[(0, 1)])
+    suspect_score: float = setting(0.5, "Score at or above which it is suspect (below: no finding); "
+                                   "at most camera_score.", ranges=[(0, 1)])
 
     def __post_init__(self):
-        if self.video_suspect_score > self.video_camera_score:
+        if self.suspect_score > self.camera_score:
             raise ConfigProblem(
-                ("video_suspect_score", "video_camera_score"),
-                f"video_suspect_score ({_num(self.video_suspect_score)}) is above "
-                f"video_camera_score ({_num(self.video_camera_score)}); make it lower or equal")
-        if self.wifi_suspect_score > self.wifi_camera_score:
-            raise ConfigProblem(
-                ("wifi_suspect_score", "wifi_camera_score"),
-                f"wifi_suspect_score ({_num(self.wifi_suspect_score)}) is above "
-                f"wifi_camera_score ({_num(self.wifi_camera_score)}); make it lower or equal")
+                ("suspect_score", "camera_score"),
+                f"suspect_score ({_num(self.suspect_score)}) is above camera_score "
+                f"({_num(self.camera_score)}); make it lower or equal")
+
+
+@dataclass(frozen=True)
+class DetectionConfig(_Section):
+    """Verdict thresholds, per detector."""
+
+    video: Thresholds = section(Thresholds, "The analog-video score of an RF emitter (rf/video.py).")
+    wifi: Thresholds = section(Thresholds, "The Wi-Fi traffic score of a transmitter (wifi/classify.py).")
 
 
 @dataclass(frozen=True)

@@ -348,12 +348,20 @@ def _show(node: Node) -> str:
 
 
 def _home_of(cls, key: str) -> Optional[str]:
-    """``sub.key`` when ``key`` is a setting of one of ``cls``'s subsections (e.g. rtlsdr.ppm)."""
+    """``sub.key`` when ``key`` is a setting of one of ``cls``'s subsections (e.g.
+    rtlsdr.ppm), or names one with the subsection as prefix (wifi_camera_score, the
+    flat spelling of older configs, is wifi.camera_score)."""
     hints = _hints(cls)
     for f in _schema_fields(cls):
         sub = hints[f.name]
-        if dataclasses.is_dataclass(sub) and key in {g.name for g in _schema_fields(sub)}:
+        if not dataclasses.is_dataclass(sub):
+            continue
+        names = {g.name for g in _schema_fields(sub)}
+        if key in names:
             return f"{f.name}.{key}"
+        rest = key[len(f.name) + 1:]
+        if key.startswith(f.name + "_") and rest in names:
+            return f"{f.name}.{rest}"
     return None
 
 

@@ -44,7 +44,7 @@ def test_no_file_anywhere_gives_builtin_defaults(tmp_path, monkeypatch):
     assert (cfg.rf.rtl_tcp.host, cfg.rf.rtl_tcp.port) == ("127.0.0.1", 1234)
     assert cfg.rf.simulator.scene is None
     assert cfg.rf.bands == ("900MHz", "1.2GHz", "2.4GHz")
-    assert (cfg.detection.video_camera_score, cfg.detection.video_suspect_score) == (0.8, 0.5)
+    assert (cfg.detection.video.camera_score, cfg.detection.video.suspect_score) == (0.8, 0.5)
     assert cfg.output.log_level == "info" and cfg.output.quiet is False
 
 
@@ -167,7 +167,7 @@ def test_wrong_type(tmp_path, text, line, key, words):
     ("rf:\n  sample_rate: 500000\n", "rf.sample_rate",
      "from 225001 to 300000 or from 900001 to 3200000"),
     ("rf:\n  rtl_tcp: {timeout_s: 0}\n", "rf.rtl_tcp.timeout_s", "above 0"),
-    ("detection:\n  video_camera_score: 1.5\n", "detection.video_camera_score", "from 0 to 1"),
+    ("detection:\n  video: {camera_score: 1.5}\n", "detection.video.camera_score", "from 0 to 1"),
 ])
 def test_out_of_range(tmp_path, text, key, allowed):
     msg = error_for(tmp_path, text)
@@ -241,9 +241,14 @@ def test_new_downconverter_needs_its_lo(tmp_path):
 
 
 def test_suspect_score_above_camera_score(tmp_path):
-    msg = error_for(tmp_path, "detection:\n  video_camera_score: 0.4\n")
-    assert ":2: detection.video_camera_score" in msg
-    assert "video_suspect_score (0.5) is above video_camera_score (0.4)" in msg
+    msg = error_for(tmp_path, "detection:\n  wifi:\n    camera_score: 0.4\n")
+    assert ":3: detection.wifi.camera_score" in msg
+    assert "suspect_score (0.5) is above camera_score (0.4)" in msg
+
+
+def test_an_older_flat_threshold_key_names_its_new_place(tmp_path):
+    msg = error_for(tmp_path, "detection:\n  wifi_camera_score: 0.9\n")
+    assert ":2: detection.wifi_camera_score: unknown key" in msg and "did you mean wifi.camera_score" in msg
 
 
 def test_key_set_twice(tmp_path):

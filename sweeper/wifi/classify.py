@@ -49,8 +49,8 @@ and key-frame cues together. Hints adjust, never decide: a locally administered
 a Wi-Fi module maker common in cheap cameras by 1.1 (capped at 1). A transmitter's
 score is the best over time of two consecutive windows (the lower of the pair), so a
 verdict needs the evidence to hold over two steps (at least 1.25 s of capture).
-Verdicts: ``camera`` at >= 0.8, ``suspect`` at >= 0.5 (``detection.wifi_camera_score``
-/ ``wifi_suspect_score``). One rule works on whole uploads instead of windows: a
+Verdicts: ``camera`` at >= 0.8, ``suspect`` at >= 0.5 (``detection.wifi.camera_score``
+/ ``suspect_score``). One rule works on whole uploads instead of windows: a
 battery camera's clip uploads, when they recur, make it a suspect
 (:mod:`sweeper.wifi.clips`).
 """
