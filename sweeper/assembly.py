@@ -65,11 +65,16 @@ def wifi_sweep(cfg, source, wifi=None, progress=None, recorder=None):
 
 
 class Part:
-    """A detector the device sweeps with. ``name`` keys its hardware status and its
-    report; ``opener`` returns an open source or raises HardwareError naming the fix
-    (None: disabled in the configuration)."""
+    """A detector the device sweeps with. ``name`` keys its hardware status, ``key`` its
+    report in a sweep's JSON; ``opener`` returns an open source or raises HardwareError
+    naming the fix (None: disabled in the configuration)."""
 
+    #: its hardware status key and its name in messages ("RF")
     name = ""
+    #: its report's key in a sweep's JSON and its observations' kind in baselines ("rf")
+    key = ""
+    #: the sweep record's count of what it heard ("rf_emitters")
+    heard_key = ""
 
     def __init__(self, opener: Optional[Callable[[], object]]):
         self.opener = opener
@@ -82,11 +87,21 @@ class Part:
     def stop(self) -> None:
         """Cut a running sweep short (it still reports what it heard)."""
 
+    def heard(self, report: dict) -> int:
+        """How many transmitters its report heard, findings included."""
+        return len(report.get("findings", []))
+
+    def record_fields(self, report: dict) -> dict:
+        """What its report adds to the venue's sweep record (beyond findings)."""
+        return {}
+
 
 class RfPart(Part):
     """The RF sweep for analog video senders, on an RTL-SDR (local or rtl_tcp)."""
 
     name = "RF"
+    key = "rf"
+    heard_key = "rf_emitters"
 
     def __init__(self, opener):
         super().__init__(opener)
@@ -109,11 +124,19 @@ class RfPart(Part):
         if self._running is not None:
             self._running.stop()
 
+    def heard(self, report: dict) -> int:
+        return len(report.get("findings", [])) + len(report.get("emitters", []))
+
+    def record_fields(self, report: dict) -> dict:
+        return {"spectra": report.get("spectra") or []}
+
 
 class WifiPart(Part):
     """The Wi-Fi sweep for cameras by their traffic, on a monitor-mode adapter."""
 
     name = "Wi-Fi"
+    key = "wifi"
+    heard_key = "wifi_devices"
 
     def sweep(self, cfg, source, stop_event, progress) -> dict:
         def hop(p):
@@ -121,6 +144,9 @@ class WifiPart(Part):
                 progress(p.fraction, f"Wi-Fi ch {p.channel}")
 
         return wifi_sweep(cfg, source, progress=hop).run(stop_event)
+
+    def heard(self, report: dict) -> int:
+        return len(report.get("findings", [])) + len(report.get("devices", []))
 
 
 def device_parts(cfg, simulate: bool = False, camera: bool = True, scene: Optional[str] = None) -> List[Part]:

@@ -246,7 +246,7 @@ def cmd_run(args) -> int:
     cfg = _config(args)
     from sweeper.device import notify
     from sweeper.device.app import build_device, install_signals
-    from sweeper.device.daemon import finding_label
+    from sweeper.ui.terminal import print_findings
 
     if (args.clear or args.scene or args.png_dir or args.terminal) and not args.simulate:
         raise InputError("--clear, --scene, --png-dir and --terminal need --simulate")
@@ -256,14 +256,8 @@ def cmd_run(args) -> int:
     cfg = _with_room(cfg, args.room)
     venue = Venue.open(cfg, simulated=args.simulate, warn=_warn)
     dev = build_device(cfg, simulate=args.simulate, camera=not args.clear, scene=args.scene, warn=_warn,
-                       shutdown=shutdown, notify=None if args.once else notify, venue=venue)
-    if args.png_dir or args.terminal:
-        from sweeper.device.app import RecordingDisplay
-
-        from sweeper.device.daemon import Guarded
-
-        dev.display = RecordingDisplay(dev.display, args.png_dir, sys.stderr if args.terminal else None)
-        dev.daemon.display = Guarded(dev.display, "display")
+                       shutdown=shutdown, notify=None if args.once else notify, venue=venue,
+                       png_dir=args.png_dir, screens_to=sys.stderr if args.terminal else None)
     install_signals(dev.daemon)
     control = None
     if not args.once:
@@ -275,19 +269,16 @@ def cmd_run(args) -> int:
             _warn(f"{exc}; `sweeper trigger` (per-room timers) will not reach this daemon")
     try:
         outcome = dev.daemon.run(once=args.once)
-        hardware = dev.hardware.status()
     finally:
         if control is not None:
             control.close()
         dev.close()
     if args.once and outcome is not None:
         if args.json:
-            print(json.dumps(outcome.to_dict(), indent=2))
+            print(json.dumps(outcome.to_json(), indent=2))
         else:
-            for f in outcome.findings:
-                status = (f.get("baseline") or {}).get("status", "")
-                print(f"{f['verdict'].upper():8} {f['score']:.2f}  {status.upper():7}  {finding_label(f)}")
-            missing = {n: r for n, r in hardware.items() if r != "ok"}
+            print_findings(outcome.findings, sys.stdout)
+            missing = {n: r for n, r in outcome.hardware.items() if r != "ok"}
             for name, reason in missing.items():
                 print(f"missing: {name}: {reason}")
             print(outcome.verdict)

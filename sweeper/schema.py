@@ -349,8 +349,8 @@ def _show(node: Node) -> str:
 
 def _home_of(cls, key: str) -> Optional[str]:
     """``sub.key`` when ``key`` is a setting of one of ``cls``'s subsections (e.g.
-    rtlsdr.ppm), or names one with the subsection as prefix (wifi_camera_score, the
-    flat spelling of older configs, is wifi.camera_score)."""
+    rtlsdr.ppm), or names one with the subsection as prefix (video_camera_score, the
+    flat spelling of older configs, is video.camera_score)."""
     hints = _hints(cls)
     for f in _schema_fields(cls):
         sub = hints[f.name]

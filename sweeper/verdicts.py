@@ -1,21 +1,42 @@
 """The verdict words, in one place.
 
-A finding's verdict is lower case: ``camera`` or ``suspect`` (a score below the suspect
-threshold is no finding: ``None``). A sweep's verdict is upper case: ``CAMERA``,
+A finding's verdict is a :class:`Verdict`: ``camera`` or ``suspect`` (a score below the
+suspect threshold is no finding: ``None``). A sweep's verdict is upper case: ``CAMERA``,
 ``SUSPECT`` or ``CLEAR``, the most alarming of its findings'. Observations of what was
-heard but is no finding say ``clear``. These strings are the JSON contracts of
-``analyze``, ``history`` and MQTT, so they stay plain strings.
+heard but is no finding say ``clear``. These words are the JSON contracts of
+``analyze``, ``history`` and MQTT; :class:`Verdict` is a ``StrEnum``, so it is written
+and compared as the plain word.
 """
 from __future__ import annotations
 
+import enum
 from typing import Iterable, Optional
 
-CAMERA, SUSPECT, CLEAR = "camera", "suspect", "clear"
+
+class Verdict(enum.StrEnum):
+    """A finding's (or an observation's) verdict, mildest first."""
+
+    CLEAR = "clear"
+    SUSPECT = "suspect"
+    CAMERA = "camera"
+
+    @property
+    def word(self) -> str:
+        """The sweep-level word: CLEAR, SUSPECT, CAMERA."""
+        return self.value.upper()
+
+    @classmethod
+    def parse(cls, text) -> "Verdict":
+        """A verdict from its word in either case (ValueError for anything else)."""
+        return cls(str(text).lower())
+
+
+CAMERA, SUSPECT, CLEAR = Verdict.CAMERA, Verdict.SUSPECT, Verdict.CLEAR
 #: sweep-level words, mildest first
-SWEEP_ORDER = ("CLEAR", "SUSPECT", "CAMERA")
+SWEEP_ORDER = tuple(v.word for v in Verdict)
 
 
-def for_score(score: float, camera_score: float, suspect_score: float) -> Optional[str]:
+def for_score(score: float, camera_score: float, suspect_score: float) -> Optional[Verdict]:
     """A finding's verdict for a detector score, or None (no finding)."""
     if score >= camera_score:
         return CAMERA

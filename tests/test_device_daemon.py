@@ -29,9 +29,9 @@ def test_room_with_cameras_one_button_sweep_then_details_and_locate(pins):
         run.wait_state("result")
         out = dev.daemon.outcome
         assert out.verdict == "CAMERA"
-        kinds = {f.get("type") for f in out.findings}
+        kinds = {f.kind for f in out.findings}
         assert kinds == {"analog_video", "wifi_camera"}  # both halves ran and were merged
-        assert out.findings[0]["verdict"] == "camera"  # ranked: cameras first
+        assert out.findings[0].verdict == "camera"  # ranked: cameras first
         run.wait_screen("result", timeout=5)  # the display follows the state machine
         assert buzzer_changes(dev, cfg) > quiet_before  # start and camera sounds
         run.press(b.next_pin)

@@ -1,6 +1,7 @@
 """A detector kind is one descriptor: outputs render any kind through it and never test
 a kind's name. These tests declare a kind the package has never heard of and check that
 every output shows its findings through that descriptor alone."""
+import io
 import json
 import os
 import re
@@ -14,8 +15,9 @@ from sweeper import kinds
 from sweeper.assembly import Part
 from sweeper.config import parse_config
 from sweeper.device.daemon import finding_label
-from sweeper.device.sweeping import SweepOutcome
+from sweeper.findings import Finding, SweepResult
 from sweeper.device.display import Display
+from sweeper.ui.terminal import print_findings
 from sweeper.venue import report
 from sweeper.venue.history import HistoryStore
 from sweeper.venue.recorder import Venue
@@ -28,21 +30,22 @@ class LanCamera(kinds.Kind):
     label = "LAN camera"
     tag = "LAN"
     part = "LAN"
+    json_keys = {"address": "ip"}
 
     def where(self, f):
-        return f.get("ip") or ""
+        return f.address or ""
 
     def big(self, f):
-        return f"{f.get('vendor') or 'camera'} {f.get('ip')}"
+        return f"{f.get('vendor') or 'camera'} {f.address}"
 
     def details(self, f):
         return [f"rtsp :{f.get('port')}", f.get("mac") or "?"]
 
     def describe(self, f):
-        return f"Camera on the network at {f.get('ip')} ({f.get('vendor') or 'unknown maker'})"
+        return f"Camera on the network at {f.address} ({f.get('vendor') or 'unknown maker'})"
 
     def key(self, f):
-        return f"lan:{f['mac']}"
+        return f"lan:{f.get('mac')}"
 
 
 FINDING = {"type": LanCamera.type, "verdict": "camera", "score": 0.92, "reasons": ["an RTSP server on port 554"],
@@ -98,9 +101,9 @@ def test_the_venue_keeps_history_and_baseline_of_a_new_kind(lan, tmp_path):
         venue = Venue(cfg, store=store)
 
         def sweep(t):
-            f = dict(FINDING)
-            outcome = SweepOutcome("CAMERA", [f], parts={"LAN": {"findings": [f], "verdict": "CAMERA"}})
-            return venue.record(outcome, "Lobby", "button", {"LAN": "ok"}, t - 30, t)
+            result = SweepResult("CAMERA", [Finding.from_json(FINDING)],
+                                 reports={"lan": {"findings": [dict(FINDING)], "verdict": "CAMERA"}})
+            return venue.record(result, "Lobby", "button", {"LAN": "ok"}, t - 30, t)
 
         first = sweep(1.7e9)
         assert first["findings"][0]["baseline"]["status"] == "new" and first["verdict"] == "CAMERA"
@@ -114,10 +117,12 @@ def test_the_venue_keeps_history_and_baseline_of_a_new_kind(lan, tmp_path):
 
 def test_no_output_module_tests_a_kind_name():
     """Kind names live in their kind's modules (sweeper/kinds/<kind>.py), their detectors
-    (rf/, wifi/) and the simulator; outputs render whatever kind they are given."""
-    out = subprocess.run(["git", "grep", "-nE", r"[\"'](analog_video|wifi_camera)[\"']", "--", "sweeper/"],
-                         capture_output=True, text=True).stdout
-    allowed = re.compile(r"^sweeper/(kinds/|rf/|wifi/|sim/)")
+    (rf/, wifi/) and the simulator (sim/ and its scene); outputs render whatever kind
+    they are given."""
+    out = subprocess.run(["git", "grep", "-nE", r"analog_video|wifi_camera", "--", "sweeper/", "firmware/",
+                          "systemd/", "setup.py"], capture_output=True, text=True).stdout
+    assert "sweeper/kinds/analog_video.py" in out  # the grep itself works
+    allowed = re.compile(r"^sweeper/(kinds/|rf/|wifi/|sim/|data/scene_)")
     offenders = [line for line in out.splitlines() if not allowed.match(line)]
     assert offenders == []
 
@@ -135,6 +140,8 @@ class LanPart(Part):
     """A detector part declared here: it 'scans' and reports one camera of the new kind."""
 
     name = "LAN"
+    key = "lan"
+    heard_key = "lan_hosts"
 
     def __init__(self):
         super().__init__(FakeLanScanner)
@@ -219,7 +226,10 @@ def test_a_kind_and_a_part_declared_here_go_through_the_daemon(lan, pins, tmp_pa
                                and dev.daemon.outcome.record["id"] not in ids, "a new sweep", timeout=30)
                 out = dev.daemon.outcome
                 ids.append(out.record["id"])
-                assert [f["type"] for f in out.findings] == [LanCamera.type]
+                assert [f.kind for f in out.findings] == [LanCamera.type]
+                table = io.StringIO()
+                print_findings(out.findings, table)  # `sweeper run --once` prints this table
+                assert re.search(r"(NEW|KNOWN) +CAMERA +LAN camera +10\.0\.0\.7 .* 0\.92 +an RTSP server", table.getvalue())
                 run.press(cfg.buttons.next_pin)
                 run.wait_screen("finding")
                 shown = lit(dev.display)
@@ -228,9 +238,10 @@ def test_a_kind_and_a_part_declared_here_go_through_the_daemon(lan, pins, tmp_pa
                 assert (lit(alone) == shown).all()
                 alone.close()
                 if sweep == 0:
-                    assert out.verdict == "CAMERA" and out.findings[0]["baseline"]["status"] == "new"
+                    assert out.verdict == "CAMERA" and out.findings[0].baseline["status"] == "new"
                     store.baseline_from_sweep(ids[0], accept_findings=True)
-        assert out.findings[0]["baseline"]["status"] == "known" and out.verdict == "CLEAR"
+        assert out.findings[0].baseline["status"] == "known" and out.verdict == "CLEAR"
+        assert out.record["counts"]["lan_hosts"] == 1
         shown_text = _history_show(conf, ids[0], capsys)
         assert "LAN camera 10.0.0.7" in shown_text
         with HistoryStore(str(history)) as again:  # the device closed its own on the way out

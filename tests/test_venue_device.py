@@ -47,10 +47,10 @@ def test_a_baseline_makes_the_rooms_own_emitters_friendly_and_the_camera_stand_o
 
     found = sweep(cfg, pins, camera=True)
     assert found.verdict == "CAMERA"
-    assert {f["type"] for f in found.findings} == {"analog_video", "wifi_camera"}
+    assert {f.kind for f in found.findings} == {"analog_video", "wifi_camera"}
     # news either way: a new transmitter, or one on a friendly carrier's frequency that changed
-    assert all(f["baseline"]["status"] in ("new", "changed") for f in found.findings)
-    assert all(f["baseline"]["note"] is None or "camera" in f["baseline"]["note"] for f in found.findings)
+    assert all(f.baseline["status"] in ("new", "changed") for f in found.findings)
+    assert all(f.baseline["note"] is None or "camera" in f.baseline["note"] for f in found.findings)
     counts = found.record["counts"]
     # the room's own emitters are known; the camera's two faces are news, plus little else
     assert counts["known"] >= 0.8 * len(added) and counts["new"] + counts["changed"] <= 6, counts
@@ -59,8 +59,8 @@ def test_a_baseline_makes_the_rooms_own_emitters_friendly_and_the_camera_stand_o
         store.baseline_from_sweep(found.record["id"], accept_findings=True, name="lobby camera")
     again = sweep(cfg, pins, camera=True)
     assert again.verdict == "CLEAR" and again.record["raw_verdict"] == "CAMERA"
-    assert all(f["baseline"]["status"] == "known" for f in again.findings)
-    assert {f["baseline"]["label"] for f in again.findings} == {"lobby camera"}
+    assert all(f.baseline["status"] == "known" for f in again.findings)
+    assert {f.baseline["label"] for f in again.findings} == {"lobby camera"}
 
     with HistoryStore(cfg.history.path) as store:
         records = store.sweeps()

@@ -413,7 +413,8 @@ def test_the_report_command_on_a_recorded_history_renders(browser, tmp_path):
     import sys
 
     from sweeper.config import default_config
-    from sweeper.device.sweeping import SweepOutcome
+    from sweeper.assembly import RfPart, WifiPart
+    from sweeper.device.sweeping import merge
     from sweeper.venue.history import HistoryStore
     from sweeper.venue.recorder import Venue
 
@@ -424,11 +425,13 @@ def test_the_report_command_on_a_recorded_history_renders(browser, tmp_path):
             snr[240:262] = [30.0] * 22
             findings = [video(2432.3e6, "new")]
             del findings[0]["baseline"]
-        parts = {"RF": {"verdict": "CAMERA" if camera else "CLEAR", "findings": findings, "spectra": [
+        reports = {"rf": {"verdict": "CAMERA" if camera else "CLEAR", "findings": findings, "spectra": [
             {"band": "2.4GHz", "start_hz": 2.35e9, "stop_hz": 2.53e9, "snr_db": snr}],
             "emitters": [{"class": "carrier", "freq_hz": 2.401e9, "bandwidth_hz": 2e4, "snr_db": 25.0,
                           "score": 0.9}]}}
-        return SweepOutcome("CAMERA" if camera else "CLEAR", [dict(f) for f in findings], parts, {}, 40.0)
+        result = merge([RfPart(None), WifiPart(None)], reports)
+        result.elapsed_s = 40.0
+        return result
 
     path = tmp_path / "history.db"
     cfg = default_config()

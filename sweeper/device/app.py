@@ -43,10 +43,12 @@ class Device:
 def build_device(cfg, simulate: bool = False, camera: bool = True, scene: Optional[str] = None,
                  warn: Callable[[str], None] = lambda msg: None, pin_factory=None,
                  shutdown: Optional[Callable[[], None]] = None, notify=None, venue=None,
-                 extra_parts: Sequence[Part] = ()) -> Device:
+                 extra_parts: Sequence[Part] = (), png_dir: Optional[str] = None, screens_to=None) -> Device:
     """Every part of the device; ``simulate`` swaps in simulated radios, mock pins and a
     dummy display. Parts that fail to open are reported through ``warn`` and left out.
-    ``extra_parts``: more detectors (sweeper.assembly.Part) beside the RF and Wi-Fi ones."""
+    ``extra_parts``: more detectors (sweeper.assembly.Part) beside the RF and Wi-Fi ones.
+    ``png_dir`` / ``screens_to``: save every screen as a PNG / draw it as text on that
+    stream (:class:`RecordingDisplay`)."""
     from sweeper.device.buttons import Controls
     from sweeper.device.display import Display, NullDisplay, open_display
     from sweeper.device.sounds import Annunciator
@@ -65,6 +67,8 @@ def build_device(cfg, simulate: bool = False, camera: bool = True, scene: Option
                 display = open_display(cfg.display)
             except HardwareError as exc:
                 warn(str(exc))
+    if png_dir or screens_to is not None:
+        display = RecordingDisplay(display, png_dir, screens_to)
 
     sound = _optional(lambda: Annunciator(cfg.buzzer, quiet=cfg.output.quiet, pin_factory=pin_factory),
                       cfg.buzzer.enabled, warn) or _Silent()

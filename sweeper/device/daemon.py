@@ -25,7 +25,8 @@ import time
 from typing import Callable, Dict, List, Optional
 
 from sweeper import kinds
-from sweeper.device.sweeping import CombinedSweep, Hardware, SweepOutcome
+from sweeper.device.sweeping import CombinedSweep, Hardware
+from sweeper.findings import Finding, SweepResult, as_finding
 from sweeper.errors import HardwareError
 
 #: idle seconds between looks for hardware that was missing
@@ -34,8 +35,9 @@ PROBE_EVERY_S = 5.0
 REFRESH_HZ = 4.0
 
 
-def finding_label(f: dict) -> str:
-    """One line naming a finding, for logs and the terminal."""
+def finding_label(f) -> str:
+    """One line naming a finding (or its JSON), for logs and the terminal."""
+    f = as_finding(f)
     return kinds.of(f).name(f)
 
 
@@ -89,9 +91,9 @@ class Daemon:
         self._current = {"room": self.room, "trigger": "button", "started": 0.0}
         self.events: "queue.Queue[tuple]" = queue.Queue()
         self.state = "boot"
-        self.outcome: Optional[SweepOutcome] = None
+        self.outcome: Optional[SweepResult] = None
         self.index = 0
-        self.history: List[SweepOutcome] = []
+        self.history: List[SweepResult] = []
         self._sweep: Optional[CombinedSweep] = None
         self._locating = threading.Event()
         self._quit = threading.Event()
@@ -107,7 +109,7 @@ class Daemon:
         self._quit.set()
         self.post("quit")
 
-    def run(self, once: bool = False) -> Optional[SweepOutcome]:
+    def run(self, once: bool = False) -> Optional[SweepResult]:
         """Serve events. With ``once``: sweep immediately and return its outcome."""
         self.display.boot(self.version)
         self._ready(self.hardware.probe())
@@ -236,14 +238,14 @@ class Daemon:
         self._sweep = sweep
         threading.Thread(target=lambda: self.post("swept", sweep.run()), name="sweep", daemon=True).start()
 
-    def _swept(self, outcome: SweepOutcome) -> None:
+    def _swept(self, outcome: SweepResult) -> None:
         self._sweep = None
         outcome.room = self._current["room"]
+        outcome.hardware = dict(self._current.get("hardware") or self.hardware.status())
         if self.venue is not None:
             try:  # compares with the room's baseline: findings get a status, the verdict may change
                 outcome.record = self.venue.record(outcome, outcome.room, self._current["trigger"],
-                                                   self._current.get("hardware") or self.hardware.status(),
-                                                   self._current["started"], time.time())
+                                                   outcome.hardware, self._current["started"], time.time())
             except Exception as exc:  # noqa: BLE001 (history trouble must never hide a verdict)
                 self.log(f"the sweep was not recorded: {exc}")
         self.outcome = outcome
@@ -251,8 +253,7 @@ class Daemon:
         self.index = 0
         self.state = "result"
         # known (baselined, unchanged) findings stay browsable with NEXT but are not counted
-        news = sum(1 for f in outcome.findings if f.get("baseline", {}).get("status") != "known")
-        self.display.result(outcome.verdict, news)
+        self.display.result(outcome.verdict, outcome.news())
         {"CLEAR": self.sound.clear, "SUSPECT": self.sound.suspect, "CAMERA": self.sound.camera}[outcome.verdict]()
         self._fleet_status("result")
         if self.notify is not None:
@@ -262,12 +263,12 @@ class Daemon:
         self.state = "finding"
         self.display.finding(self.index, len(self.outcome.findings), self.outcome.findings[self.index])
 
-    def _start_locate(self, finding: dict) -> None:
+    def _start_locate(self, finding: Finding) -> None:
         self.state = "locate"
         self._locating.set()
         locator = kinds.of(finding).locator(finding, self.hardware.sources, self.cfg)
         if locator is None:
-            self.display.locate(finding, 0.0, "cannot be located")
+            self.display.locate(finding, 0.0, "cannot locate", hint="SELECT: back")
             return
         self.display.locate(finding, 0.0, "...")
 

@@ -26,6 +26,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 from PIL import Image, ImageDraw, ImageFont
 
 from sweeper import kinds
+from sweeper.findings import as_finding
 from sweeper.errors import HardwareError
 
 #: every screen is laid out for this size; other panels get it fitted (see _fit_to_device)
@@ -164,8 +165,9 @@ def _percent(score) -> str:
     return "?" if score is None else f"{_unit(score) * 100:.0f}%"
 
 
-def finding_title(finding: dict) -> str:
+def finding_title(finding) -> str:
     """What a finding is in a few characters (its kind says: a frequency, a maker and MAC tail)."""
+    finding = as_finding(finding)
     return kinds.of(finding).title(finding)
 
 
@@ -258,15 +260,15 @@ class Display:
         c.centered(52, hint, font(10))
         self._show("result", c)
 
-    def finding(self, index: int, total: int, finding: dict) -> None:
-        """One finding: what (type, maker), where (frequency / channel), how strong, how sure.
+    def finding(self, index: int, total: int, finding) -> None:
+        """One finding (a Finding or its JSON): what (type, maker), where (frequency /
+        channel), how strong, how sure.
 
         ``index`` is 0-based, shown as ``index+1/total``.
         """
+        finding = as_finding(finding)
         c = _Canvas()
-        verdict = str(finding.get("verdict") or "").upper()
-        if (finding.get("baseline") or {}).get("status") == "known":
-            verdict = "KNOWN"  # in the room's baseline, unchanged
+        verdict = "KNOWN" if finding.known else finding.verdict.word  # KNOWN: in the room's baseline, unchanged
         kind = kinds.of(finding)
         c.header(f"{index + 1}/{total} {verdict}".strip(), kind.tag)
         big = kind.big(finding)
@@ -274,21 +276,25 @@ class Display:
         bf = _fitting_font(big, W - 4, 14, 9)
         c.text((2, 14), _clip(big, bf, W - 4), bf)
         small = font(10)
-        sure = f"sure {_percent(finding.get('score'))}"
+        sure = f"sure {_percent(finding.score)}"
         c.right((W - 2, 52), sure, small)
         for i, text in enumerate(lines):
             room = W - 4 if i < 2 else W - 8 - _text_width(sure, small)  # the last row shares
             c.text((2, 30 + i * 11), _clip(text, small, room), small)
         self._show("finding", c)
 
-    def locate(self, finding: dict, level: float, reading: str) -> None:
-        """Locate mode: the reading in big digits over a thick proximity bar."""
+    def locate(self, finding, level: float, reading: str, hint: Optional[str] = None) -> None:
+        """Locate mode: the reading in big digits over a thick proximity bar, or, with
+        ``hint``, over a line of text instead of the bar (e.g. how to go back)."""
         c = _Canvas()
         c.header("LOCATE", finding_title(finding))
         reading = str(reading)
         rf = _fitting_font(reading, W - 4, 22, 10)
         c.centered(15, _clip(reading, rf, W - 4), rf)
-        c.bar((0, 42, W - 1, H - 1), level, ticks=4)
+        if hint is None:
+            c.bar((0, 42, W - 1, H - 1), level, ticks=4)
+        else:
+            c.centered(48, _clip(hint, font(10), W - 4), font(10))
         self._show("locate", c)
 
     def error(self, message: str) -> None:
@@ -399,7 +405,7 @@ class NullDisplay:
     def finding(self, index: int, total: int, finding: dict) -> None:
         self.screen = "finding"
 
-    def locate(self, finding: dict, level: float, reading: str) -> None:
+    def locate(self, finding, level: float, reading: str, hint: Optional[str] = None) -> None:
         self.screen = "locate"
 
     def error(self, message: str) -> None:

@@ -5,24 +5,19 @@ what is missing and why; the daemon probes it again while idle, so a dongle or a
 plugged back in is picked up without a reboot, and one that fails mid-sweep is only
 marked missing. :class:`CombinedSweep` runs every part that has its hardware at once,
 each in its own thread, with one progress figure, and merges their reports into one
-:class:`SweepOutcome`: the findings ranked, the verdict the worst of the parts'.
+:class:`sweeper.findings.SweepResult`: the findings ranked, the verdict the worst of
+the parts'.
 """
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional
 
-from sweeper import verdicts
 from sweeper.assembly import Part
 from sweeper.errors import HardwareError
+from sweeper.findings import Finding, SweepResult, ranked
 from sweeper.verdicts import worst
-
-
-def rank_findings(findings: List[dict]) -> List[dict]:
-    """Cameras first, then suspects; stronger evidence first within each."""
-    return sorted(findings, key=lambda f: (-verdicts.rank(f["verdict"]), -float(f.get("score", 0))))
 
 
 class Hardware:
@@ -78,24 +73,20 @@ class Hardware:
             self.sources.clear()
 
 
-@dataclass
-class SweepOutcome:
-    verdict: str
-    findings: List[dict]
-    parts: Dict[str, dict] = field(default_factory=dict)  # "RF"/"Wi-Fi" -> its report
-    problems: Dict[str, str] = field(default_factory=dict)  # hardware lost during the sweep
-    elapsed_s: float = 0.0
-    room: str = ""
-    record: Optional[dict] = None  # the venue's sweep record (history id, baseline counts)
-
-    def to_dict(self) -> dict:
-        out = {"verdict": self.verdict, "room": self.room, "findings": self.findings,
-               "rf": self.parts.get("RF"), "wifi": self.parts.get("Wi-Fi"),
-               "problems": self.problems, "elapsed_s": round(self.elapsed_s, 2)}
-        if self.record is not None:
-            out.update(history_id=self.record.get("id"), raw_verdict=self.record["raw_verdict"],
-                       counts=self.record["counts"], changes=self.record["changes"])
-        return out
+def merge(parts: List[Part], reports: Dict[str, dict], problems: Optional[Dict[str, str]] = None) -> SweepResult:
+    """One sweep result from the parts' reports (``{part.key: report}``; a part that did
+    not sweep has none): every finding ranked, the worst verdict, what each part heard."""
+    result = SweepResult("CLEAR", [], reports={p.key: reports.get(p.key) for p in parts},
+                         problems=dict(problems or {}))
+    findings: List[Finding] = []
+    for part in parts:
+        rep = reports.get(part.key)
+        result.heard[part.heard_key] = part.heard(rep or {})
+        result.record_fields.update(part.record_fields(rep or {}))
+        findings += [Finding.from_json(f) for f in (rep or {}).get("findings", [])]
+    result.findings = ranked(findings)
+    result.verdict = worst(*[rep["verdict"] for rep in reports.values() if rep is not None])
+    return result
 
 
 class CombinedSweep:
@@ -121,33 +112,29 @@ class CombinedSweep:
             overall = sum(self._fractions.values()) / max(len(self._fractions), 1)
         self.on_progress(overall, label)
 
-    def run(self) -> SweepOutcome:
+    def run(self) -> SweepResult:
         t0 = time.monotonic()
-        outcome = SweepOutcome("CLEAR", [])
+        result = SweepResult("CLEAR", [], reports={p.key: None for p in self.hardware.parts})
         threads = []
         for part in self.hardware.parts:
             src = self.hardware.sources.get(part.name)
             if src is None:
                 continue
             self._fractions[part.name] = 0.0
-            threads.append(threading.Thread(target=self._guard, args=(part, src, outcome),
+            threads.append(threading.Thread(target=self._guard, args=(part, src, result),
                                             name=f"sweep-{part.name}", daemon=True))
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        findings = []
-        for rep in outcome.parts.values():
-            findings += rep.get("findings", [])
-        outcome.findings = rank_findings(findings)
-        outcome.verdict = worst(*[rep["verdict"] for rep in outcome.parts.values()])
-        outcome.elapsed_s = time.monotonic() - t0
-        return outcome
+        merged = merge(self.hardware.parts, result.reports, result.problems)
+        merged.elapsed_s = time.monotonic() - t0
+        return merged
 
-    def _guard(self, part: Part, src, outcome: SweepOutcome) -> None:
+    def _guard(self, part: Part, src, result: SweepResult) -> None:
         try:
-            outcome.parts[part.name] = part.sweep(self.cfg, src, self.stop_event,
+            result.reports[part.key] = part.sweep(self.cfg, src, self.stop_event,
                                                   lambda f, label: self._progress(part.name, f, label))
         except HardwareError as exc:  # unplugged mid-sweep: the other parts carry on
-            outcome.problems[part.name] = str(exc)
+            result.problems[part.name] = str(exc)
             self.hardware.lost(part.name, exc)

@@ -1,20 +1,24 @@
 """Detector kinds: what each kind of finding is, declared in one place (as rtl_433 declares
 each decoder in one file and lists them in one registry).
 
-A finding is a detector's dict with a ``type`` (its kind), a ``verdict`` ("camera" or
-"suspect"), a ``score``, ``reasons`` and kind-specific fields. The outputs (terminal,
-OLED, logs, venue history, baselines, HTML report) render any finding through its
-kind's descriptor and never test a kind's name; MQTT carries findings whole. Adding a
-kind is one module here and one line in :func:`_load` (or :func:`register` from outside
-the package, e.g. a test).
+A finding (:class:`sweeper.findings.Finding`) has a ``kind``, a verdict, a score,
+reasons, where it is and how strong, and its kind's own evidence. Its kind's descriptor
+says how it is written in JSON (:attr:`Kind.json_keys`), keyed in baselines and located,
+and how every output (terminal, OLED, logs, venue history, baselines, HTML report)
+shows it; the outputs never test a kind's name, and MQTT carries findings whole. Adding
+a kind is one module here and one line in :func:`_load` (or :func:`register` from
+outside the package, e.g. a test).
 
 A finding of a type nobody registered still renders, through the generic :class:`Kind`,
-from the fields every finding may carry (``label``, ``freq_hz``, ``channel``, ``mac``):
-an old history row or a newer device's MQTT message never breaks an output.
+from its evidence (``label``, ``freq_hz``, ``channel``, ``mac``): an old history row or a
+newer device's MQTT message never breaks an output.
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Union
+
+if TYPE_CHECKING:
+    from sweeper.findings import Finding
 
 Ident = Callable[[str], str]
 
@@ -33,67 +37,76 @@ class Kind:
     label = "finding"
     #: the OLED finding screen's header tag (a few capitals)
     tag = "FOUND"
-    #: the sweep part that finds it (its hardware status and report key: "RF", "Wi-Fi")
+    #: the sweep part that finds it (its hardware status key: "RF", "Wi-Fi")
     part = ""
-    #: a typical finding: the docs' screen images and the outputs' tests draw it
+    #: the JSON key of each typed field the kind has (freq_hz, channel, address,
+    #: strength_db; span_s as (first, last)); the rest of its JSON is its evidence
+    json_keys: Dict[str, object] = {}
+    #: a typical finding's JSON: the docs' screen images and the outputs' tests draw it
     example: dict = {}
 
     # ----------------------------------------------------------------- words
 
-    def name(self, f: dict) -> str:
+    def name(self, f: "Finding") -> str:
         """One line naming a finding: logs, the terminal, the venue CLI."""
-        where = self.where(f) or str(f.get("mac") or f.get("address") or "")
+        where = self.where(f) or str(f.address or f.get("mac") or f.get("address") or "")
         return f"{self.label} {where}".strip()
 
-    def title(self, f: dict) -> str:
+    def title(self, f: "Finding") -> str:
         """A few characters: the OLED's big line and the locate screen's header."""
         return self.where(f) or self.label
 
-    def what(self, f: dict) -> str:
+    def what(self, f: "Finding") -> str:
         """What it is, a few words (a table's "what" column)."""
         return self.label
 
-    def big(self, f: dict) -> str:
+    def big(self, f: "Finding") -> str:
         """The OLED finding screen's large line."""
         return self.title(f)
 
-    def details(self, f: dict) -> List[str]:
+    def details(self, f: "Finding") -> List[str]:
         """Up to three short lines under the title on the OLED finding screen."""
         return [self.what(f), self.signal(f)]
 
-    def describe(self, f: dict) -> str:
+    def describe(self, f: "Finding") -> str:
         """The report's "what" cell."""
         return str(f.get("label") or self.label[:1].upper() + self.label[1:])
 
-    def where(self, f: dict) -> str:
-        if isinstance(f.get("freq_hz"), (int, float)):
-            return f"{f['freq_hz'] / 1e6:.1f} MHz"
-        if f.get("channel") is not None:
-            return f"Wi-Fi ch {f['channel']}"
-        return ""
+    def where(self, f: "Finding") -> str:
+        """Where it is, in words: a frequency, a channel, an address."""
+        freq = f.freq_hz if f.freq_hz is not None else f.get("freq_hz")
+        channel = f.channel if f.channel is not None else f.get("channel")
+        if isinstance(freq, (int, float)):
+            return f"{freq / 1e6:.1f} MHz"
+        if channel is not None:
+            return f"Wi-Fi ch {channel}"
+        return str(f.address or "")
 
-    def signal(self, f: dict) -> str:
+    def signal(self, f: "Finding") -> str:
         """How strong it is heard, in words with units."""
-        if isinstance(f.get("rssi_dbm"), (int, float)):
-            return f"{f['rssi_dbm']:.0f} dBm"
-        if isinstance(f.get("power_db"), (int, float)):
-            return f"{f['power_db']:.0f} dB"
+        if isinstance(f.strength_db, (int, float)):
+            return f"{f.strength_db:.0f} dB"
+        for key, unit in (("rssi_dbm", "dBm"), ("power_db", "dB")):
+            if isinstance(f.get(key), (int, float)):
+                return f"{f.get(key):.0f} {unit}"
         return ""
 
     # ----------------------------------------------------------------- baselines
 
-    def key(self, f: dict) -> str:
+    def key(self, f: "Finding") -> str:
         """The baseline observation key: the same transmitter gets the same key in every sweep."""
-        return f"{self.type}:{f.get('mac') or f.get('address') or f.get('freq_hz') or f.get('label') or '?'}"
+        ident = f.address or f.get("mac") or f.get("address") or f.freq_hz or f.get("freq_hz") or f.get("label")
+        return f"{self.type}:{ident or '?'}"
 
-    def observation(self, f: dict, ident: Ident) -> dict:
+    def observation(self, f: "Finding", ident: Ident) -> dict:
         """The finding as a baseline observation (venue/observations.py's shape)."""
-        return {"kind": self.type, "key": self.key(f), "label": self.name(f), "verdict": f.get("verdict"),
-                "score": _num(f.get("score")), "power_db": _num(f.get("power_db", f.get("rssi_dbm")))}
+        strength = f.strength_db if f.strength_db is not None else f.get("power_db", f.get("rssi_dbm"))
+        return {"kind": f.kind or self.type, "key": self.key(f), "label": self.name(f), "verdict": str(f.verdict),
+                "score": _num(f.score), "power_db": _num(strength)}
 
     # ----------------------------------------------------------------- hardware
 
-    def locator(self, f: dict, sources: Dict[str, object], cfg):
+    def locator(self, f: "Finding", sources: Dict[str, object], cfg):
         """Something whose ``read()`` gives (closeness 0..1, reading text) while the user
         walks with the device, or None when this kind cannot be located."""
         return None
@@ -111,9 +124,10 @@ def register(kind: Kind) -> Kind:
     return kind
 
 
-def of(finding: dict) -> Kind:
-    """The kind of a finding (the generic one for a type nobody registered)."""
-    return REGISTRY.get(str(finding.get("type") or ""), GENERIC)
+def of(finding: Union["Finding", dict]) -> Kind:
+    """The kind of a finding or of its JSON (the generic one for a type nobody registered)."""
+    name = finding.get("type") if isinstance(finding, dict) else finding.kind
+    return REGISTRY.get(str(name or ""), GENERIC)
 
 
 def _load() -> None:

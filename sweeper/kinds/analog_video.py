@@ -1,7 +1,8 @@
 """Analog video: an FM video sender found by the RF sweep (sweeper/rf/video.py says how).
 
-A finding carries ``freq_hz``, ``standard`` (PAL/NTSC/SECAM/PAL-M or None), ``line_system``,
-``snr_db`` and ``power_db``. It is keyed in baselines by frequency, like every RF
+A finding's frequency is its JSON ``freq_hz`` and its strength ``power_db``; its evidence
+has ``standard`` (PAL/NTSC/SECAM/PAL-M or None), ``line_system``, ``snr_db`` and more
+(rf/analysis.py writes them). It is keyed in baselines by frequency, like every RF
 emitter, so last week's sender matches this week's; it is located by the power the
 tuner hears at its frequency.
 """
@@ -11,6 +12,7 @@ from typing import Dict, List
 
 import numpy as np
 
+from sweeper.findings import Finding
 from sweeper.kinds import Kind
 
 TYPE = "analog_video"
@@ -33,41 +35,42 @@ class AnalogVideo(Kind):
     label = "analog video"
     tag = "VIDEO"
     part = "RF"
+    json_keys = {"freq_hz": "freq_hz", "strength_db": "power_db"}
     example = {"type": TYPE, "verdict": "CAMERA", "score": 0.93, "freq_hz": 5865e6, "standard": "PAL",
                "snr_db": 18.4, "power_db": -41.7, "channel_hz": 5865e6}
 
-    def name(self, f: dict) -> str:
-        return f"analog video {_mhz(f.get('freq_hz'))} {f.get('standard') or ''}".rstrip()
+    def name(self, f: Finding) -> str:
+        return f"analog video {_mhz(f.freq_hz)} {f.get('standard') or ''}".rstrip()
 
-    def title(self, f: dict) -> str:
-        return _mhz(f.get("freq_hz"))
+    def title(self, f: Finding) -> str:
+        return _mhz(f.freq_hz)
 
-    def what(self, f: dict) -> str:
+    def what(self, f: Finding) -> str:
         std = f.get("standard")
         return f"analog video {std}" if std else "analog video"
 
-    def details(self, f: dict) -> List[str]:
-        return [self.what(f), f"SNR {_db(f.get('snr_db'))}  pwr {_db(f.get('power_db'))}"]
+    def details(self, f: Finding) -> List[str]:
+        return [self.what(f), f"SNR {_db(f.get('snr_db'))}  pwr {_db(f.strength_db)}"]
 
-    def describe(self, f: dict) -> str:
-        return "Analog video transmitter" + (f" ({f['standard']})" if f.get("standard") else "")
+    def describe(self, f: Finding) -> str:
+        return "Analog video transmitter" + (f" ({f.get('standard')})" if f.get("standard") else "")
 
-    def signal(self, f: dict) -> str:
+    def signal(self, f: Finding) -> str:
         if isinstance(f.get("snr_db"), (int, float)):
-            return f"{f['snr_db']:.0f} dB over floor"
+            return f"{f.get('snr_db'):.0f} dB over floor"
         return super().signal(f)
 
-    def key(self, f: dict) -> str:
+    def key(self, f: Finding) -> str:
         from sweeper.venue.observations import rf_key
 
-        return rf_key(TYPE, float(f["freq_hz"]))
+        return rf_key(TYPE, float(f.freq_hz))
 
-    def observation(self, f: dict, ident) -> dict:
+    def observation(self, f: Finding, ident) -> dict:
         from sweeper.venue.observations import rf_observation
 
-        return rf_observation(f, f["verdict"], TYPE)
+        return rf_observation(f.to_json(), str(f.verdict), TYPE)
 
-    def locator(self, f: dict, sources: Dict[str, object], cfg):
+    def locator(self, f: Finding, sources: Dict[str, object], cfg):
         return PowerMeter(f, sources, cfg)
 
 
@@ -77,7 +80,7 @@ class PowerMeter:
     band's downconverter, if any), at a fixed low gain: automatic gain would flatten the
     very change we follow, and close to the transmitter a high gain clips."""
 
-    def __init__(self, finding: dict, sources: Dict[str, object], cfg):
+    def __init__(self, finding: Finding, sources: Dict[str, object], cfg):
         self.finding, self.sources, self.cfg = finding, sources, cfg
         self._tuned = False  # the first read retunes (a sweep may have moved the radio)
 
@@ -98,7 +101,7 @@ class PowerMeter:
     def _tune(self, src) -> None:
         from sweeper.config import config_bands
 
-        freq = float(self.finding["freq_hz"])
+        freq = float(self.finding.freq_hz)
         band = next((b for b in config_bands(self.cfg) if b.start_hz <= freq <= b.stop_hz), None)
         dc = band.downconverter if band is not None else None
         if hasattr(src, "set_downconverter"):

@@ -1,8 +1,9 @@
 """Wi-Fi camera: a transmitter whose encrypted upload is a video stream, found by the
 Wi-Fi sweep (sweeper/wifi/classify.py says how).
 
-A finding carries ``mac``, ``vendor``, ``ssid``, ``channel``, ``rssi_dbm`` and
-``uplink_kbps``. It is keyed in baselines by MAC address (hashed when privacy asks); it
+A finding's address is its JSON ``mac``, its channel ``channel``, its strength
+``rssi_dbm`` and its span ``first_seen``..``last_seen``; its evidence has ``vendor``,
+``ssid``, ``uplink_kbps`` and more (wifi/analysis.py writes them). It is keyed in baselines by MAC address (hashed when privacy asks); it
 is located by the signal strength of that MAC's frames on its channel.
 """
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Dict, List
 
 import numpy as np
 
+from sweeper.findings import Finding
 from sweeper.kinds import Kind
 
 TYPE = "wifi_camera"
@@ -24,42 +26,50 @@ class WifiCamera(Kind):
     label = "Wi-Fi camera"
     tag = "WI-FI"
     part = "Wi-Fi"
+    json_keys = {"address": "mac", "channel": "channel", "strength_db": "rssi_dbm",
+                 "span_s": ("first_seen", "last_seen")}
     example = {"type": TYPE, "verdict": "SUSPECT", "score": 0.71, "mac": "f4:b8:5e:ff:2b:1b",
                "vendor": "Texas Instruments", "channel": 6, "rssi_dbm": -48.0, "uplink_kbps": 850.0,
                "ssid": "HomeCam"}
 
-    def name(self, f: dict) -> str:
-        return f"Wi-Fi {f.get('vendor') or 'unknown maker'} {f.get('mac') or '?'} ch {f.get('channel') or '?'}"
+    def name(self, f: Finding) -> str:
+        return f"Wi-Fi {f.get('vendor') or 'unknown maker'} {f.address or '?'} ch {f.channel or '?'}"
 
-    def title(self, f: dict) -> str:
-        mac = f.get("mac") or ""
+    def title(self, f: Finding) -> str:
+        mac = f.address or ""
         return f"{f.get('vendor') or 'Wi-Fi'} {mac[-5:]}".strip()
 
-    def details(self, f: dict) -> List[str]:
-        ch, rssi, kbps = f.get("channel"), f.get("rssi_dbm"), f.get("uplink_kbps")
-        return [f.get("mac") or "?",
+    def what(self, f: Finding) -> str:
+        return f"Wi-Fi {f.get('vendor') or 'unknown maker'} {f.address or '?'}"
+
+    def signal(self, f: Finding) -> str:
+        return "" if f.strength_db is None else f"{f.strength_db:.0f} dBm"
+
+    def details(self, f: Finding) -> List[str]:
+        ch, rssi, kbps = f.channel, f.strength_db, f.get("uplink_kbps")
+        return [f.address or "?",
                 f"ch {'?' if ch is None else ch}   {'signal ?' if rssi is None else f'{rssi:.0f} dBm'}",
                 "up ?" if kbps is None else f"up {kbps:.0f} kb/s"]
 
-    def big(self, f: dict) -> str:
+    def big(self, f: Finding) -> str:
         ssid = f.get("ssid")
         return f.get("vendor") or (f'"{ssid}"' if ssid else "unknown maker")
 
-    def describe(self, f: dict) -> str:
-        text = f"Wi-Fi camera: {f.get('vendor') or 'unknown maker'} {f.get('mac') or ''}".rstrip()
+    def describe(self, f: Finding) -> str:
+        text = f"Wi-Fi camera: {f.get('vendor') or 'unknown maker'} {f.address or ''}".rstrip()
         if f.get("ssid"):
-            text += f' on network "{f["ssid"]}"'
+            text += f' on network "{f.get("ssid")}"'
         return text
 
-    def key(self, f: dict) -> str:
-        return f"wifi:{f['mac']}"
+    def key(self, f: Finding) -> str:
+        return f"wifi:{f.address}"
 
-    def observation(self, f: dict, ident) -> dict:
+    def observation(self, f: Finding, ident) -> dict:
         from sweeper.venue.observations import wifi_observation
 
-        return wifi_observation(f, f["verdict"], ident)
+        return wifi_observation(f.to_json(), str(f.verdict), ident)
 
-    def locator(self, f: dict, sources: Dict[str, object], cfg):
+    def locator(self, f: Finding, sources: Dict[str, object], cfg):
         return SignalMeter(f, sources)
 
 
@@ -67,7 +77,7 @@ class WifiCamera(Kind):
 class SignalMeter:
     """Locate by the received signal of the finding's MAC, the hopper parked on its channel."""
 
-    def __init__(self, finding: dict, sources: Dict[str, object]):
+    def __init__(self, finding: Finding, sources: Dict[str, object]):
         self.finding, self.sources = finding, sources
         self._tuned = False
 
@@ -78,12 +88,12 @@ class SignalMeter:
         src = self.sources.get("Wi-Fi")
         if src is None:
             raise HardwareError("the Wi-Fi adapter is not available")
-        ch = self.finding.get("channel")
+        ch = self.finding.channel
         if not self._tuned:
             if ch and getattr(src, "can_tune", False):
                 src.set_channel(int(ch))  # park the hopper on the finding's channel
             self._tuned = True
-        mac = mac_from_str(self.finding["mac"])
+        mac = mac_from_str(self.finding.address)
         batch = src.read_batch(LOCATE_READ_S)
         if batch is None:
             raise HardwareError("the Wi-Fi capture ended")

@@ -1,10 +1,11 @@
 """Terminal output: a progress bar fed by sweep events, and result tables."""
 from __future__ import annotations
 
-from typing import TextIO
+from typing import List, TextIO
 
 from sweeper import kinds
 from sweeper import verdicts
+from sweeper.findings import as_finding
 
 MHZ = 1e6
 _VERDICT_TEXT = {
@@ -48,37 +49,57 @@ def _table(rows, out: TextIO, header) -> None:
         out.write(_row(r, widths) + "\n")
 
 
-def _rows(findings, emitters):
+FINDINGS_HEADER = ["verdict", "what", "where", "signal", "score", "why"]
+
+
+def findings_rows(findings) -> List[list]:
+    """One row per finding (a Finding or its JSON), through its kind: any kind, one table."""
     rows = []
-    for f in findings:
-        rows.append([f["verdict"].upper(), kinds.of(f).what(f),
-                     f"{f['freq_hz'] / MHZ:.3f}", f"{f['bandwidth_hz'] / MHZ:.2f}", f"{f['snr_db']:.0f}",
-                     f"{f['score']:.2f}", f["reasons"][0] if f["reasons"] else ""])
-    for e in emitters:
-        rows.append(["", e["class"], f"{e['freq_hz'] / MHZ:.3f}", f"{e['bandwidth_hz'] / MHZ:.2f}",
-                     f"{e['snr_db']:.0f}", f"{e['score']:.2f}", e["reasons"][0] if e["reasons"] else ""])
+    for f in map(as_finding, findings):
+        kind = kinds.of(f)
+        rows.append([f.verdict.word, kind.what(f), kind.where(f), kind.signal(f), f"{f.score:.2f}",
+                     f.reasons[0] if f.reasons else ""])
     return rows
 
 
-HEADER = ["verdict", "what", "MHz", "width MHz", "SNR dB", "score", "why"]
+def print_findings(findings, out: TextIO) -> None:
+    """The findings table; with a baseline, each finding's status against it."""
+    findings = [as_finding(f) for f in findings]
+    if not findings:
+        return
+    rows, header = findings_rows(findings), FINDINGS_HEADER
+    if any(f.baseline is not None for f in findings):
+        header = ["baseline"] + header
+        rows = [[str((f.baseline or {}).get("status", "")).upper()] + r for f, r in zip(findings, rows)]
+    _table(rows, out, header)
+    out.write("\n")
+
+
+EMITTERS_HEADER = ["other emitters", "MHz", "width MHz", "SNR dB", "score", "why"]
+
+
+def _emitter_rows(emitters):
+    return [[e["class"], f"{e['freq_hz'] / MHZ:.3f}", f"{e['bandwidth_hz'] / MHZ:.2f}", f"{e['snr_db']:.0f}",
+             f"{e['score']:.2f}", e["reasons"][0] if e["reasons"] else ""] for e in emitters]
+
+
+def _print_rf(findings, emitters, out: TextIO) -> None:
+    print_findings(findings, out)
+    if emitters:
+        _table(_emitter_rows(emitters), out, EMITTERS_HEADER)
+        out.write("\n")
 
 
 def print_sweep(result, source_name: str, out: TextIO) -> None:
-    rows = _rows(result.findings, result.emitters)
     out.write(f"Swept {result.hops} hops in {result.elapsed_s:.1f} s from {source_name}\n\n")
-    if rows:
-        _table(rows, out, HEADER)
-        out.write("\n")
+    _print_rf(result.findings, result.emitters, out)
     out.write(_VERDICT_TEXT[result.verdict] + "\n")
 
 
 def print_analysis(rep: dict, out: TextIO) -> None:
     out.write(f"{rep['file']}: {rep['captures']} x {rep['samples_per_capture']} samples at "
               f"{rep['sample_rate'] / MHZ:g} MS/s\n\n")
-    rows = _rows(rep["findings"], rep["emitters"])
-    if rows:
-        _table(rows, out, HEADER)
-        out.write("\n")
+    _print_rf(rep["findings"], rep["emitters"], out)
     out.write(_VERDICT_TEXT[verdicts.of_findings(f["verdict"] for f in rep["findings"])] + "\n")
 
 
@@ -87,32 +108,25 @@ _WIFI_VERDICT_TEXT = {
     "SUSPECT": "SUSPECT: a Wi-Fi transmitter uploads somewhat like a camera",
     "CAMERA": "CAMERA: a Wi-Fi transmitter uploads like a streaming camera",
 }
-WIFI_HEADER = ["verdict", "mac", "vendor", "ch", "dBm", "up kbit/s", "score", "why"]
+DEVICES_HEADER = ["other transmitters", "vendor", "ch", "dBm", "up kbit/s", "score", "role"]
 
 
-def _wifi_rows(findings, devices, limit: int = 12):
-    rows = []
-    for f in findings:
-        rows.append([f["verdict"].upper(), f["mac"], (f["vendor"] or "?")[:24], f["channel"] or "",
-                     "" if f["rssi_dbm"] is None else f"{f['rssi_dbm']:.0f}", f"{f['uplink_kbps']:.0f}",
-                     f"{f['score']:.2f}", "; ".join(f["reasons"][:3])])
-    for d in devices[:limit]:
-        rows.append(["", d["mac"], (d["vendor"] or ("randomised" if d["locally_administered"] else "?"))[:24],
-                     d["channel"] or "", "" if d["rssi_dbm"] is None else f"{d['rssi_dbm']:.0f}",
-                     f"{d['uplink_kbps']:.0f}", f"{d['score']:.2f}", d["role"]])
-    return rows
+def _device_rows(devices):
+    return [[d["mac"], (d["vendor"] or ("randomised" if d["locally_administered"] else "?"))[:24],
+             d["channel"] or "", "" if d["rssi_dbm"] is None else f"{d['rssi_dbm']:.0f}",
+             f"{d['uplink_kbps']:.0f}", f"{d['score']:.2f}", d["role"]] for d in devices]
 
 
-def print_wifi(rep: dict, out: TextIO, title: str) -> None:
+def print_wifi(rep: dict, out: TextIO, title: str, limit: int = 12) -> None:
     """A Wi-Fi analysis or sweep: findings first, then the busiest other devices."""
     fr = rep["frames"]
     skipped = fr["truncated"] + fr["malformed"] + fr["bad_fcs"]
     out.write(f"{title}: {fr['parsed']} frames from {len(rep['findings']) + len(rep['devices'])} "
               f"transmitters" + (f" ({skipped} damaged frames skipped)" if skipped else "") + "\n\n")
-    rows = _wifi_rows(rep["findings"], rep["devices"])
-    if rows:
-        _table(rows, out, WIFI_HEADER)
-        hidden = len(rep["devices"]) - 12
+    print_findings(rep["findings"], out)
+    if rep["devices"]:
+        _table(_device_rows(rep["devices"][:limit]), out, DEVICES_HEADER)
+        hidden = len(rep["devices"]) - limit
         if hidden > 0:
             out.write(f"... and {hidden} more quiet devices (--json lists all)\n")
         out.write("\n")

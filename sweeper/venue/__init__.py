@@ -5,7 +5,7 @@ Staff who sweep many rooms on a schedule own Wi-Fi access points and IoT devices
 sweep of the device into a *sweep record*, compares what it heard with the room's
 baseline, keeps the record in a local SQLite history, and sends it to a fleet broker.
 
-    SweepOutcome (device)  --observations.py-->  observations (pure: keys, labels, power)
+    SweepResult (findings)--observations.py-->  observations (pure: keys, labels, power)
                            --baseline.py------>  new / changed / known (pure comparison)
                            --history.py------->  SQLite: sweeps, spectra, sightings
                            --report.py-------->  JSON, CSV, HTML for managers

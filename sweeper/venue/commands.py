@@ -11,6 +11,7 @@ import sys
 from typing import Optional
 
 from sweeper import kinds
+from sweeper.findings import as_finding
 from sweeper.errors import InputError
 from sweeper.venue.history import HistoryStore, Retention, history_path, parse_time
 from sweeper.venue.privacy import MacPrivacy
@@ -161,6 +162,7 @@ def _print_sweep(r: dict) -> None:
 
 
 def _finding_what(f: dict) -> str:
+    f = as_finding(f)
     return kinds.of(f).name(f)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Callable, Dict, List, Optional
 
 from sweeper import kinds
+from sweeper.findings import as_finding
 from sweeper import verdicts
 from sweeper.rf.classifiers import KEYED, LABELS
 
@@ -74,7 +75,7 @@ def observe(parts: Dict[str, Optional[dict]], ident: Callable[[str], str] = lamb
     out: List[dict] = []
     for part in parts.values():
         part = part or {}
-        for f in part.get("findings", []):
+        for f in map(as_finding, part.get("findings", [])):
             out.append(kinds.of(f).observation(f, ident))
         for e in part.get("emitters", []):  # an RF report's other emitters
             out.append(rf_observation(e, "clear"))
@@ -90,8 +91,9 @@ def observe(parts: Dict[str, Optional[dict]], ident: Callable[[str], str] = lamb
     return unique
 
 
-def finding_key(finding: dict) -> str:
+def finding_key(finding) -> str:
     """The observation key of a detector finding (its kind says how it is keyed)."""
+    finding = as_finding(finding)
     return kinds.of(finding).key(finding)
 
 

@@ -12,6 +12,8 @@ import hashlib
 import socket
 from typing import Callable, Dict, Optional
 
+from sweeper import verdicts
+from sweeper.findings import ranked, sweep_verdict
 from sweeper.venue import baseline as bl
 from sweeper.venue.history import HistoryStore, Retention, history_path, iso
 from sweeper.venue.observations import finding_key, observe
@@ -89,42 +91,41 @@ class Venue:
 
     # ------------------------------------------------------------------ sweeps
 
-    def record(self, outcome, room: str, trigger: str, hardware: Dict[str, str],
+    def record(self, result, room: str, trigger: str, hardware: Dict[str, str],
                started_at: float, finished_at: float) -> dict:
-        """Compare ``outcome`` (a daemon SweepOutcome) with the room's baseline, annotate
-        its findings, store and publish it; returns the sweep record."""
+        """Compare ``result`` (a :class:`sweeper.findings.SweepResult`) with the room's
+        baseline, annotate its findings, store and publish it; returns the sweep record."""
         now = iso(finished_at)
-        observations = observe(outcome.parts, self.privacy.mac)
+        observations = observe(result.reports, self.privacy.mac)
         sightings = self.store.sightings(room, [o["key"] for o in observations]) if self.store is not None else {}
         compared = bl.compare(observations, sightings, self.rules, now)
         by_key = {o["key"]: o["baseline"] for o in compared}
-        for f in outcome.findings:
+        annotated = []
+        for f in result.findings:
             key = self.privacy.scrub({"key": finding_key(f)})["key"]
-            f["baseline"] = by_key.get(key) or {"status": "new", "note": None, "key": key, "label": None,
-                                                "first_seen": now, "last_seen": now, "count": 1}
-        raw = bl.verdict([{**f, "baseline": {"status": "new"}} for f in outcome.findings])
-        outcome.findings = bl.news_first(outcome.findings)
-        outcome.verdict = bl.verdict(outcome.findings)
-        swept = {k for k, part in (("rf", "RF"), ("wifi", "Wi-Fi")) if outcome.parts.get(part) is not None}
+            annotated.append(f.with_baseline(by_key.get(key) or {
+                "status": "new", "note": None, "key": key, "label": None,
+                "first_seen": now, "last_seen": now, "count": 1}))
+        result.raw_verdict = verdicts.of_findings(f.verdict for f in annotated)
+        result.findings = ranked(annotated)
+        result.verdict = sweep_verdict(result.findings)
         # news that are not findings, when there is a baseline to be news against (without
         # one, everything is "new": counted, not listed); the strongest MAX_CHANGES
         has_baseline = any(s.get("friendly") for s in sightings.values())
         changes = bl.news_first([o for o in compared if o["verdict"] == "clear" and o["baseline"]["status"] != "known"])
         changes = changes[:MAX_CHANGES] if has_baseline else []
         status = [o["baseline"]["status"] for o in compared]
-        rf = outcome.parts.get("RF") or {}
-        wifi = outcome.parts.get("Wi-Fi") or {}
         record = {
             "started_at": iso(started_at), "finished_at": now, "room": room, "device_id": self.device_id,
-            "trigger": trigger, "simulated": self.simulated, "verdict": outcome.verdict, "raw_verdict": raw,
-            "elapsed_s": round(outcome.elapsed_s, 2), "hardware": dict(hardware), "problems": dict(outcome.problems),
-            "findings": self.privacy.scrub(outcome.findings), "changes": changes,
-            "counts": {"findings": len(outcome.findings),
+            "trigger": trigger, "simulated": self.simulated, "verdict": result.verdict,
+            "raw_verdict": result.raw_verdict, "elapsed_s": round(result.elapsed_s, 2), "hardware": dict(hardware),
+            "problems": dict(result.problems),
+            "findings": self.privacy.scrub([f.to_json() for f in result.findings]), "changes": changes,
+            "counts": {"findings": len(result.findings),
                        "new": status.count("new"), "changed": status.count("changed"), "known": status.count("known"),
-                       "missing": len(bl.missing_friendly(compared, sightings, swept)),
-                       "rf_emitters": len(rf.get("findings", [])) + len(rf.get("emitters", [])),
-                       "wifi_devices": len(wifi.get("findings", [])) + len(wifi.get("devices", []))},
-            "spectra": rf.get("spectra") or [],
+                       "missing": len(bl.missing_friendly(compared, sightings, set(result.swept))),
+                       **result.heard},
+            **result.record_fields,
         }
         if self.store is not None:
             try:

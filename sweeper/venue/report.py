@@ -24,6 +24,7 @@ from html import escape
 from typing import Any, Dict, Iterable, List, Optional
 
 from sweeper import kinds
+from sweeper.findings import as_finding
 from sweeper.venue.jsonable import plain
 
 STATUS_ORDER = {"new": 0, "changed": 1, "known": 2}
@@ -73,7 +74,8 @@ def _mhz(hz: Any) -> Optional[float]:
 def _what(item: dict) -> str:
     """A human label for a finding (its kind says) or an observation (its label)."""
     if item.get("type"):
-        text = kinds.of(item).describe(item)
+        f = as_finding(item)
+        text = kinds.of(f).describe(f)
     else:
         text = str(item.get("label") or item.get("key") or item.get("kind") or "transmitter")
     name = (item.get("baseline") or {}).get("label")
@@ -81,15 +83,17 @@ def _what(item: dict) -> str:
 
 
 def _where(item: dict) -> str:
-    return kinds.of(item).where(item)
+    f = as_finding(item)  # an observation has no type: the generic kind reads its fields
+    return kinds.of(f).where(f)
 
 
 def _signal(item: dict) -> str:
     if item.get("type"):
-        return kinds.of(item).signal(item)
+        f = as_finding(item)
+        return kinds.of(f).signal(f)
     if item.get("kind") == "wifi" and isinstance(item.get("power_db"), (int, float)):
         return f"{item['power_db']:.0f} dBm"  # an observation of a Wi-Fi device: its RSSI
-    return kinds.GENERIC.signal(item)
+    return kinds.GENERIC.signal(as_finding(item))
 
 
 def _when(iso: Any) -> str:
