@@ -87,6 +87,11 @@ class Part:
     def stop(self) -> None:
         """Cut a running sweep short (it still reports what it heard)."""
 
+    def probes(self, cfg) -> list:
+        """The self-test's checks of its hardware: ``(name, probe)`` pairs, each probe
+        returning a :class:`sweeper.probe.Check` without opening anything."""
+        return []
+
     def heard(self, report: dict) -> int:
         """How many transmitters its report heard, findings included."""
         return len(report.get("findings", []))
@@ -124,6 +129,11 @@ class RfPart(Part):
         if self._running is not None:
             self._running.stop()
 
+    def probes(self, cfg) -> list:
+        from sweeper.rf.sources import factory, rtlsdr_local
+
+        return [(rtlsdr_local.SDR_CHECK, lambda: factory.probe(cfg.rf))]
+
     def heard(self, report: dict) -> int:
         return len(report.get("findings", [])) + len(report.get("emitters", []))
 
@@ -144,6 +154,12 @@ class WifiPart(Part):
                 progress(p.fraction, f"Wi-Fi ch {p.channel}")
 
         return wifi_sweep(cfg, source, progress=hop).run(stop_event)
+
+    def probes(self, cfg) -> list:
+        from sweeper.wifi import factory, monitor, oui
+
+        return [(factory.WIFI_CHECK, lambda: factory.probe(cfg.wifi)), (monitor.IW_CHECK, monitor.probe_iw),
+                (monitor.CAPS_CHECK, monitor.probe_capabilities), (oui.VENDORS_CHECK, oui.probe)]
 
     def heard(self, report: dict) -> int:
         return len(report.get("findings", [])) + len(report.get("devices", []))

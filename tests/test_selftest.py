@@ -13,17 +13,59 @@ import pytest
 
 from sweeper import selftest
 from sweeper.config import default_config, parse_config
-from sweeper.selftest import (CAPS, CONFIG, DISPLAY, GPIO, HISTORY, IW, MQTT, SDR, VENDORS, WIFI, Check,
-                              check_capabilities, check_history, check_mqtt, exit_code, format_report,
-                              missing_caps, parse_capeff, run_selftest)
+from sweeper.device import display, pins
+from sweeper.device.display import DISPLAY_CHECK as DISPLAY
+from sweeper.device.pins import GPIO_CHECK as GPIO
+from sweeper.probe import Check
+from sweeper.rf.sources import factory as rf_factory
+from sweeper.rf.sources import rtlsdr_local
+from sweeper.rf.sources.rtlsdr_local import SDR_CHECK as SDR
+from sweeper.selftest import CONFIG, exit_code, format_report, run_selftest
+from sweeper.venue import history, mqtt
+from sweeper.venue.history import HISTORY_CHECK as HISTORY
+from sweeper.venue.mqtt import MQTT_CHECK as MQTT
+from sweeper.wifi import factory as wifi_factory
+from sweeper.wifi import monitor
+from sweeper.wifi.factory import WIFI_CHECK as WIFI
+from sweeper.wifi.monitor import CAPS_CHECK as CAPS
+from sweeper.wifi.monitor import IW_CHECK as IW
+from sweeper.wifi.monitor import missing_caps, parse_capeff
+from sweeper.wifi.oui import VENDORS_CHECK as VENDORS
 
 ALL = [CONFIG, SDR, WIFI, IW, CAPS, VENDORS, DISPLAY, GPIO, HISTORY, MQTT]
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+# each subsystem's own probe, as the self-test runs it
+def check_sdr(cfg):
+    return rf_factory.probe(cfg.rf)
+
+
+def check_wifi(cfg):
+    return wifi_factory.probe(cfg.wifi)
+
+
+def check_display(cfg):
+    return display.probe(cfg.display)
+
+
+def check_history(cfg):
+    return history.probe(cfg)
+
+
+def check_mqtt(cfg):
+    return next(fn() for name, fn in selftest.probes(cfg) if name == MQTT)
+
+
+check_capabilities = monitor.probe_capabilities
+
+
 def _dongles() -> int:
-    lib, _ = selftest._load_librtlsdr()
-    return int(lib.rtlsdr_get_device_count()) if lib is not None else 0
+    try:
+        from rtlsdr.librtlsdr import librtlsdr
+    except Exception:  # noqa: BLE001 (no library: no dongle)
+        return 0
+    return int(librtlsdr.rtlsdr_get_device_count())
 
 
 BARE = not (os.path.exists("/dev/i2c-1") or glob.glob("/dev/gpiochip*")
@@ -135,36 +177,36 @@ def _free_port() -> int:
 def test_rtl_tcp_source_checks_the_server():
     port = _serve_once(b"RTL0" + struct.pack(">II", 5, 29))
     cfg = parse_config(f"rf:\n  source: rtl_tcp\n  rtl_tcp: {{host: 127.0.0.1, port: {port}}}\n")
-    check = selftest.check_sdr(cfg)
+    check = check_sdr(cfg)
     assert check.ok and "127.0.0.1" in check.detail and "R820T" in check.detail
     assert exit_code([check]) == 0
 
     port = _serve_once(b"HTTP/1.0 200 OK\r\n")
     cfg = parse_config(f"rf:\n  source: rtl_tcp\n  rtl_tcp: {{host: 127.0.0.1, port: {port}}}\n")
-    check = selftest.check_sdr(cfg)
+    check = check_sdr(cfg)
     assert not check.ok and "is not rtl_tcp" in check.detail
 
     cfg = parse_config(f"rf:\n  source: rtl_tcp\n  rtl_tcp: {{port: {_free_port()}}}\n")
-    check = selftest.check_sdr(cfg)
+    check = check_sdr(cfg)
     assert not check.ok and "no rtl_tcp server" in check.detail and "rtl_tcp -a" in check.fix
 
 
 def test_configured_away_paths_are_missing():
     cfg = parse_config("rf: {source: simulator}\nwifi: {enabled: false}\ndisplay: {enabled: false}\n")
-    assert not selftest.check_sdr(cfg).ok and "simulated" in selftest.check_sdr(cfg).detail
-    assert not selftest.check_wifi(cfg).ok and "wifi.enabled" in selftest.check_wifi(cfg).fix
-    assert selftest.check_display(cfg).ok  # a device without a display is fine
+    assert not check_sdr(cfg).ok and "simulated" in check_sdr(cfg).detail
+    assert not check_wifi(cfg).ok and "wifi.enabled" in check_wifi(cfg).fix
+    assert check_display(cfg).ok  # a device without a display is fine
 
 
 def test_named_wifi_interface_that_is_not_there():
     cfg = parse_config("wifi: {interface: wlan9}\n")
-    check = selftest.check_wifi(cfg)
+    check = check_wifi(cfg)
     assert not check.ok and "wlan9" in check.detail and "iw dev" in check.fix
 
 
 def test_mock_pin_factory_is_reported(monkeypatch):
     monkeypatch.setenv("GPIOZERO_PIN_FACTORY", "mock")
-    check = selftest.check_gpio()
+    check = pins.probe()
     assert not check.ok and "unset GPIOZERO_PIN_FACTORY" in check.fix
 
 
@@ -174,8 +216,8 @@ def test_a_failing_check_never_raises(monkeypatch, no_mock_gpio):
 
     import sweeper.wifi.monitor
     monkeypatch.setattr(sweeper.wifi.monitor, "find_adapters", boom)
-    monkeypatch.setattr(selftest, "_load_librtlsdr", boom)
-    monkeypatch.setattr(selftest, "check_gpio", lambda: 1 / 0)
+    monkeypatch.setattr(rtlsdr_local, "_import_rtlsdr", boom)
+    monkeypatch.setattr(pins, "probe", lambda: 1 / 0)
     checks = run_selftest(default_config())
     got = by_name(checks)
     assert [c.name for c in checks] == ALL
@@ -219,7 +261,12 @@ def test_capability_check_reads_a_status_file(tmp_path):
 
 
 def test_exit_code_needs_one_detection_path():
-    ok, missing = (lambda n: Check(n, True, "here")), (lambda n: Check(n, False, "gone", "fix it"))
+    def ok(name):
+        return Check(name, True, "here", detects={SDR: "RF sweep", WIFI: "Wi-Fi sweep"}.get(name))
+
+    def missing(name):
+        return Check(name, False, "gone", "fix it")
+
     others = [ok(CONFIG), ok(IW), ok(CAPS), missing(DISPLAY), missing(GPIO)]
     assert exit_code(others + [ok(SDR), missing(WIFI)]) == 0
     assert exit_code(others + [missing(SDR), ok(WIFI)]) == 0
@@ -257,10 +304,10 @@ def fake_i2c(monkeypatch):
 
 def test_display_probe_without_initialising_the_panel(fake_i2c):
     fake_i2c.answers = {0x3C}
-    check = selftest.check_display(default_config())
+    check = check_display(default_config())
     assert check.ok and check.detail == "ssd1306 128x64 answers at 0x3C on /dev/i2c-1"
     fake_i2c.answers = {0x3D}  # panel strapped to the other address
-    check = selftest.check_display(default_config())
+    check = check_display(default_config())
     assert not check.ok and "nothing answers at 0x3C" in check.detail
     assert "i2cdetect -y 1" in check.fix and "display.i2c_address" in check.fix
 
@@ -272,7 +319,7 @@ def test_display_permission_problem(monkeypatch, fake_i2c):
         raise PermissionError(13, "Permission denied", f"/dev/i2c-{port}")
 
     monkeypatch.setattr(smbus2, "SMBus", denied)
-    check = selftest.check_display(default_config())
+    check = check_display(default_config())
     assert not check.ok and "group i2c" in check.fix
 
 
@@ -312,3 +359,10 @@ def test_mqtt_check_logs_in_like_the_daemon(tmp_path):
     finally:
         broker.stop()
 
+
+
+def test_a_wired_mirror_port_is_checked_as_the_wifi_path():
+    check = check_wifi(parse_config("wifi: {source: wired, interface: lo}\n"))
+    assert check.ok and check.detail.startswith("wired port lo") and check.detects
+    check = check_wifi(parse_config("wifi: {source: wired, interface: eth9}\n"))
+    assert not check.ok and "'eth9'" in check.detail and "ip link" in check.fix

@@ -11,7 +11,7 @@ example data; ``--terminal`` prints them as text art.
 
 Why one module of over 400 lines: every screen draws on the same 128x64 canvas helpers
 and shipped fonts, and the example screens that render the docs' images must be the same
-code.
+code; the self-test's probe of the panel sits beside the code that opens it.
 """
 from __future__ import annotations
 
@@ -514,6 +514,61 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(f"{name}:")
             print(frame_to_text(display.image))
     return 0
+
+
+DISPLAY_CHECK = "display (I2C)"
+
+
+def probe(d):
+    """Self-test of the OLED (``d`` is the config's ``display`` section): the I2C bus
+    exists, is ours to open, and something answers at its address. The panel is only
+    addressed, the way i2cdetect does: luma's constructor would clear the screen the
+    daemon is drawing, and its exit hook would switch the panel off."""
+    import errno
+
+    from sweeper.probe import Check
+
+    if not d.enabled:
+        return Check(DISPLAY_CHECK, True, "not used (display.enabled: false)")
+    node = f"/dev/i2c-{d.i2c_port}"
+    addr = f"0x{d.i2c_address:02X}"
+    wiring = (f"check the wiring (SDA to GPIO2, SCL to GPIO3, 3.3 V, GND) and the address with "
+              f"`i2cdetect -y {d.i2c_port}`; set display.i2c_address to what it shows (0x3C or 0x3D)")
+    if not os.path.exists(node):
+        return Check(DISPLAY_CHECK, False, f"{node} not found: I2C is off, or this is not a Raspberry Pi",
+                     "enable I2C: add dtparam=i2c_arm=on to /boot/firmware/config.txt (or "
+                     "`sudo raspi-config nonint do_i2c 0`) and reboot; then " + wiring)
+    try:
+        import luma.oled.device
+        import smbus2
+        from luma.core.interface.serial import i2c
+    except ImportError as exc:
+        return Check(DISPLAY_CHECK, False, f"luma.oled is not installed ({exc})", "pip install luma.oled")
+    if not hasattr(luma.oled.device, d.driver):
+        return Check(DISPLAY_CHECK, False, f"luma.oled has no {d.driver} driver",
+                     "upgrade luma.oled (pip install -U luma.oled) or pick another display.driver")
+    try:
+        bus = smbus2.SMBus(d.i2c_port)
+    except PermissionError:
+        return Check(DISPLAY_CHECK, False, f"no permission to open {node}",
+                     "add the user to group i2c (sudo usermod -aG i2c $USER, then log in again)")
+    except OSError as exc:
+        return Check(DISPLAY_CHECK, False, f"cannot open {node}: {exc}", wiring)
+    try:
+        i2c(bus=bus, address=d.i2c_address)  # luma's own checks on the configured panel
+        try:
+            bus.write_quick(d.i2c_address)
+        except OSError as exc:
+            if exc.errno not in (errno.EOPNOTSUPP, errno.ENOTSUP):
+                raise
+            bus.read_byte(d.i2c_address)  # an adapter without SMBus quick: read instead
+    except OSError as exc:
+        if exc.errno in (errno.EREMOTEIO, errno.EIO, errno.ENXIO):
+            return Check(DISPLAY_CHECK, False, f"nothing answers at {addr} on {node}", wiring)
+        return Check(DISPLAY_CHECK, False, f"probing {addr} on {node} failed: {exc}", wiring)
+    finally:
+        bus.close()
+    return Check(DISPLAY_CHECK, True, f"{d.driver} {d.width}x{d.height} answers at {addr} on {node}")
 
 
 if __name__ == "__main__":

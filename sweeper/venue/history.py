@@ -502,3 +502,36 @@ def _give_back_to_owner(path: str) -> None:
             os.chown(path + suffix, st.st_uid, st.st_gid)
         except OSError:
             pass
+
+
+HISTORY_CHECK = "sweep history"
+
+
+def probe(cfg):
+    """Self-test: where sweeps are recorded, readable if there, or creatable. Read-only:
+    the daemon may be writing it."""
+    from sweeper.probe import Check
+
+    if not cfg.history.enabled:
+        return Check(HISTORY_CHECK, True, "disabled (history.enabled: false): sweeps are not recorded")
+    path = history_path(cfg)
+    fix = ("run as the sweeper user (`sudo -u sweeper sweeper ...`), or set history.path to a "
+           "writable place")
+    if os.path.exists(path):
+        try:
+            db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+            try:
+                n, = db.execute("SELECT count(*) FROM sweeps").fetchone()
+            finally:
+                db.close()
+        except sqlite3.Error as exc:
+            return Check(HISTORY_CHECK, False, f"{path} cannot be read: {exc}", fix)
+        writable = os.access(path, os.W_OK) and os.access(os.path.dirname(path), os.W_OK)
+        return Check(HISTORY_CHECK, writable, f"{path}: {n} sweeps, {os.path.getsize(path) / 1e6:.1f} MB"
+                     + ("" if writable else "; not writable by this user"), None if writable else fix)
+    folder = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(folder):
+        folder = os.path.dirname(folder)
+    if os.access(folder, os.W_OK | os.X_OK):
+        return Check(HISTORY_CHECK, True, f"{path} will be created by the first sweep")
+    return Check(HISTORY_CHECK, False, f"{path} cannot be created ({folder} is not writable by this user)", fix)

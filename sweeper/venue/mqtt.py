@@ -19,7 +19,7 @@ Topics (``base`` = settings.base_topic)::
 
 Why one module of over 400 lines: the publisher, its durable outbox and the Home
 Assistant discovery messages are one protocol client whose reconnect and ordering rules
-span all three.
+span all three; the self-test logs in with the same client settings.
 """
 from __future__ import annotations
 
@@ -218,6 +218,69 @@ def _check_readable(kind: str, path: str | None) -> None:
                           f"(mqtt.{kind}_file in the config)")
 
 
+def make_client(settings: MqttSettings, client_id: str) -> mqtt.Client:
+    """A paho client logged in as the settings say (TLS, user); ConfigError for TLS files
+    that cannot be read or are not PEM. The publisher and the self-test both use it."""
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
+    if settings.tls:
+        for kind in ("ca", "cert", "key"):
+            _check_readable(kind, getattr(settings, f"{kind}_file"))
+        if settings.key_file and not settings.cert_file:
+            raise ConfigError("MQTT TLS key_file is set without cert_file")
+        try:
+            client.tls_set(ca_certs=settings.ca_file, certfile=settings.cert_file,
+                           keyfile=settings.key_file)
+        except (ssl.SSLError, OSError) as e:
+            names = ", ".join(p for p in (settings.ca_file, settings.cert_file,
+                                          settings.key_file) if p)
+            raise ConfigError(f"MQTT TLS files ({names}) are not valid PEM: {e}") from e
+        if settings.tls_insecure:
+            client.tls_insecure_set(True)
+    if settings.username is not None:
+        client.username_pw_set(settings.username, settings.password)
+    return client
+
+
+MQTT_CHECK = "MQTT broker"
+
+
+def probe(settings: MqttSettings, timeout: float = 5.0):
+    """Self-test: log in to the fleet broker the way the daemon will, under a client id
+    of its own so the daemon's session is not kicked off."""
+    from sweeper.probe import Check
+
+    where = f"{settings.host}:{settings.port}"
+    try:
+        client = make_client(settings, f"sweeper-selftest-{os.getpid()}")
+    except ConfigError as exc:
+        return Check(MQTT_CHECK, False, str(exc), "check the file named, its path and its permissions")
+    answered, result = threading.Event(), {}
+
+    def on_connect(c, userdata, flags, reason, properties):
+        result["reason"] = reason
+        answered.set()
+    client.on_connect = on_connect
+    try:
+        client.connect(settings.host, settings.port, keepalive=10)
+        client.loop_start()
+        answered.wait(timeout)
+    except (OSError, ValueError) as exc:  # refused, unreachable, TLS handshake
+        return Check(MQTT_CHECK, False, f"no MQTT broker at {where} ({exc})",
+                     "check mqtt.host, mqtt.port and the network; results wait in the outbox meanwhile")
+    finally:
+        client.loop_stop()
+        client.disconnect()
+    reason = result.get("reason")
+    if reason is None:
+        return Check(MQTT_CHECK, False, f"{where} accepted a connection but did not answer as MQTT in {timeout:g} s",
+                     "is mqtt.port the broker's MQTT port (1883, or 8883 with TLS)?")
+    if reason.is_failure:
+        return Check(MQTT_CHECK, False, f"{where} refused the login: {reason}",
+                     "check mqtt.username and mqtt.password, and the broker's ACL")
+    return Check(MQTT_CHECK, True, f"logged in to {where}" + (" over TLS" if settings.tls else "")
+                 + (f" as {settings.username}" if settings.username else ""))
+
+
 class FleetPublisher:
     """Publishes sweep results and device state to the fleet broker; see the module doc."""
 
@@ -245,24 +308,7 @@ class FleetPublisher:
         self._stop = threading.Event()
         self._closed = False
 
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
-                             client_id=settings.client_id or f"sweeper-{device_id}")
-        if settings.tls:
-            for kind in ("ca", "cert", "key"):
-                _check_readable(kind, getattr(settings, f"{kind}_file"))
-            if settings.key_file and not settings.cert_file:
-                raise ConfigError("MQTT TLS key_file is set without cert_file")
-            try:
-                client.tls_set(ca_certs=settings.ca_file, certfile=settings.cert_file,
-                               keyfile=settings.key_file)
-            except (ssl.SSLError, OSError) as e:
-                names = ", ".join(p for p in (settings.ca_file, settings.cert_file,
-                                              settings.key_file) if p)
-                raise ConfigError(f"MQTT TLS files ({names}) are not valid PEM: {e}") from e
-            if settings.tls_insecure:
-                client.tls_insecure_set(True)
-        if settings.username is not None:
-            client.username_pw_set(settings.username, settings.password)
+        client = make_client(settings, settings.client_id or f"sweeper-{device_id}")
         client.will_set(self.availability_topic, "offline", qos=1, retain=True)
         client.reconnect_delay_set(1, 30)
         client.suppress_exceptions = True

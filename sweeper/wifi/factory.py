@@ -47,3 +47,58 @@ def open_wifi_source(wifi_cfg, warn: Callable[[str], None]):
         warn(f"{exc}; sweeping the simulated room instead")
         return open_wifi_simulator(wifi_cfg.simulator.scene, realtime=wifi_cfg.simulator.realtime,
                                    snaplen=wifi_cfg.snaplen)
+
+
+WIFI_CHECK = "Wi-Fi adapter"
+ADAPTER_FIX = ("plug in a USB Wi-Fi adapter whose driver does monitor mode (mt76 family: mt7612u, "
+               "mt7921au; or rt2800usb); the Raspberry Pi's built-in Wi-Fi (brcmfmac) cannot")
+
+
+def probe(w):
+    """Self-test of the Wi-Fi path the config asks for (``w`` is its ``wifi`` section):
+    an adapter whose driver does monitor mode, or the wired port. Nothing is taken over."""
+    from sweeper.probe import Check
+    from sweeper.wifi.monitor import find_adapters
+
+    if not w.enabled:
+        return Check(WIFI_CHECK, False, "wifi.enabled is false: no Wi-Fi sweep", "set wifi.enabled: true")
+    if w.source == "simulator":
+        return Check(WIFI_CHECK, False, "wifi.source is simulator: Wi-Fi sweeps are simulated",
+                     "set wifi.source: auto to use an adapter")
+    if w.source == "wired":
+        return _probe_wired(w.interface)
+    try:
+        adapters = find_adapters()
+    except HardwareError as exc:
+        return Check(WIFI_CHECK, False, f"cannot list Wi-Fi adapters: {exc}", str(exc))
+    seen = ", ".join(f"{a.name} ({a.driver}{', monitor mode' if a.supports_monitor else ', no monitor mode'})"
+                     for a in adapters)
+    if w.interface != "auto":
+        adapters = [a for a in adapters if a.name == w.interface]
+        if not adapters:
+            return Check(WIFI_CHECK, False, f"wifi.interface {w.interface} is not a wireless interface "
+                         f"here (found: {seen or 'none'})",
+                         "plug the adapter in, or set wifi.interface to a name from `iw dev` (or auto)")
+    if any(a.supports_monitor for a in adapters):
+        return Check(WIFI_CHECK, True, seen, detects="Wi-Fi sweep")
+    return Check(WIFI_CHECK, False, seen or "no wireless adapter", ADAPTER_FIX)
+
+
+def _probe_wired(interface: str):
+    import os
+
+    from sweeper.probe import Check
+
+    node = f"/sys/class/net/{interface}"
+    if interface in ("", "auto") or not os.path.isdir(node):
+        return Check(WIFI_CHECK, False, f"wifi.source is wired but there is no network port {interface!r}",
+                     "set wifi.interface to the port cabled to the mirror port (see `ip link`)")
+    try:
+        with open(f"{node}/operstate") as f:
+            state = f.read().strip()
+    except OSError:
+        state = "unknown"
+    if state == "down":
+        return Check(WIFI_CHECK, False, f"wired port {interface} is down",
+                     f"cable it to the switch's mirror port and `ip link set {interface} up`")
+    return Check(WIFI_CHECK, True, f"wired port {interface} ({state})", detects="Wi-Fi sweep (wired)")

@@ -267,3 +267,76 @@ class MonitorInterface:
         if self._open:
             return f"{what} already in monitor mode"
         return f"{what} (closed)"
+
+
+IW_CHECK = "iw"
+CAPS_CHECK = "capabilities"
+#: capability numbers from linux/capability.h
+CAP_NET_ADMIN = 12
+CAP_NET_RAW = 13
+_CAP_NAMES = {CAP_NET_ADMIN: "CAP_NET_ADMIN", CAP_NET_RAW: "CAP_NET_RAW"}
+
+
+def probe_iw():
+    """Self-test: ``iw`` puts the adapter in monitor mode; the daemon runs it by name."""
+    import shutil
+
+    from sweeper.probe import Check
+
+    path = shutil.which("iw")
+    off_path = None
+    if path is None:
+        off_path = next((p for p in ("/usr/sbin/iw", "/sbin/iw") if os.access(p, os.X_OK)), None)
+    exe = path or off_path
+    if exe is None:
+        return Check(IW_CHECK, False, "iw is not installed: monitor mode cannot be set up", "sudo apt install iw")
+    version = ""
+    try:
+        out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=10).stdout
+        version = " (" + out.strip() + ")" if out.strip() else ""
+    except (OSError, subprocess.SubprocessError):
+        pass
+    if off_path:  # a user's PATH often lacks /usr/sbin; systemd's and root's have it
+        return Check(IW_CHECK, True, f"{exe}{version}, not on this shell's PATH (the service's PATH has it)")
+    return Check(IW_CHECK, True, f"{exe}{version}")
+
+
+def parse_capeff(status_text: str) -> Optional[int]:
+    """The effective capability mask from /proc/PID/status text (``CapEff:`` in hex)."""
+    for line in status_text.splitlines():
+        key, _, rest = line.partition(":")
+        if key.strip() == "CapEff":
+            try:
+                return int(rest.strip(), 16)
+            except ValueError:
+                return None
+    return None
+
+
+def missing_caps(capeff: int, needed=(CAP_NET_ADMIN, CAP_NET_RAW)) -> List[str]:
+    """Names of the ``needed`` capabilities absent from the mask ``capeff``."""
+    return [_CAP_NAMES.get(c, f"CAP_{c}") for c in needed if not (capeff >> c) & 1]
+
+
+def probe_capabilities(status_path: str = "/proc/self/status"):
+    """Self-test: monitor mode needs CAP_NET_ADMIN and capture CAP_NET_RAW (root has
+    them; so does the service)."""
+    from sweeper.probe import Check
+
+    try:
+        with open(status_path) as f:
+            capeff = parse_capeff(f.read())
+    except OSError:
+        capeff = None
+    root = os.geteuid() == 0
+    if capeff is None:  # no /proc: trust uid 0
+        missing = [] if root else list(_CAP_NAMES.values())
+    else:
+        missing = missing_caps(capeff)
+    who = "root" if root else f"uid {os.geteuid()}"
+    if not missing:
+        return Check(CAPS_CHECK, True, f"CAP_NET_ADMIN and CAP_NET_RAW (running as {who})")
+    return Check(CAPS_CHECK, False, f"running as {who} without {' and '.join(missing)}: Wi-Fi monitor "
+                 "mode and capture would be refused (the RF sweep does not need them)",
+                 "run the self-test as root (sudo sweeper selftest); the sweeper service gets both "
+                 "from AmbientCapabilities=")

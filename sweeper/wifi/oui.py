@@ -78,3 +78,17 @@ def _scan(prefixes: set) -> Dict[int, str]:
     except OSError:
         return {}
     return found
+
+
+VENDORS_CHECK = "vendor database"
+
+
+def probe():
+    """Self-test: MAC vendor names (a hint in Wi-Fi findings, never proof)."""
+    from sweeper.probe import Check
+
+    path = database_path()
+    if path is None:
+        return Check(VENDORS_CHECK, False, "no IEEE OUI registry: Wi-Fi findings will lack vendor names",
+                     "sudo apt install ieee-data")
+    return Check(VENDORS_CHECK, True, path)

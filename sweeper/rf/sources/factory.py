@@ -37,3 +37,18 @@ def open_source(rf, warn: Callable[[str], None] = lambda msg: None) -> IQSource:
 
         return RtlTcpSource(rf.rtl_tcp.host, rf.rtl_tcp.port, timeout=rf.rtl_tcp.timeout_s)
     return open_simulator(rf.simulator.scene, rf.simulator.realtime)
+
+
+def probe(rf):
+    """Self-test of the RF path the config asks for (``rf`` is its ``rf`` section)."""
+    from sweeper.probe import Check
+    from sweeper.rf.sources import rtlsdr_local, rtltcp
+
+    if not rf.enabled:
+        return Check(rtlsdr_local.SDR_CHECK, False, "rf.enabled is false: no RF sweep", "set rf.enabled: true")
+    if rf.source == "simulator":
+        return Check(rtlsdr_local.SDR_CHECK, False, "rf.source is simulator: RF sweeps are simulated",
+                     "set rf.source: auto to use the dongle")
+    if rf.source == "rtl_tcp":
+        return rtltcp.probe(rf.rtl_tcp.host, rf.rtl_tcp.port, min(rf.rtl_tcp.timeout_s, 3.0))
+    return rtlsdr_local.probe(rf.rtlsdr.device_index, rf.rtlsdr.serial)

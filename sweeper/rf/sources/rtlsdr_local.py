@@ -266,3 +266,36 @@ class RtlSdrSource(IQSource):
                 sdr.close()
             except IOError:
                 pass
+
+
+SDR_CHECK = "RTL-SDR"
+DVB_BLACKLIST = ("echo 'blacklist dvb_usb_rtl28xxu' | sudo tee /etc/modprobe.d/blacklist-rtlsdr.conf"
+                 " && sudo rmmod dvb_usb_rtl28xxu")
+
+
+def probe(device_index: int = 0, serial=None):
+    """Self-test: librtlsdr (through pyrtlsdr, as the daemon loads it) sees a dongle.
+    The dongles are only counted and named, never opened: the daemon may be using one."""
+    import os
+
+    from sweeper.probe import Check
+
+    try:
+        _import_rtlsdr()
+        from rtlsdr.librtlsdr import librtlsdr as lib  # pyrtlsdr's binding, argument types set
+    except HardwareError as exc:
+        return Check(SDR_CHECK, False, "pyrtlsdr or librtlsdr cannot be loaded", str(exc))
+    count = int(lib.rtlsdr_get_device_count())
+    if count == 0:
+        return Check(SDR_CHECK, False, "no RTL-SDR dongle on USB (librtlsdr is installed)",
+                     "plug the dongle in (a powered USB hub helps) and check with `rtl_test`; if "
+                     "the kernel's DVB-T driver grabs it, blacklist dvb_usb_rtl28xxu: " + DVB_BLACKLIST)
+    names = [(lib.rtlsdr_get_device_name(i) or b"unknown").decode("utf-8", "replace") for i in range(count)]
+    found = f"{count} dongle{'s' if count > 1 else ''}: " + ", ".join(f"#{i} {n}" for i, n in enumerate(names))
+    if serial is None and device_index >= count:
+        return Check(SDR_CHECK, False, f"{found}; rf.rtlsdr.device_index is {device_index}",
+                     f"set rf.rtlsdr.device_index to 0-{count - 1}")
+    if os.path.isdir("/sys/module/dvb_usb_rtl28xxu"):
+        return Check(SDR_CHECK, True, f"{found} (the kernel DVB-T driver dvb_usb_rtl28xxu is loaded: "
+                     "librtlsdr detaches it, but if opening fails blacklist it)", DVB_BLACKLIST, "RF sweep")
+    return Check(SDR_CHECK, True, found, detects="RF sweep")

@@ -310,3 +310,32 @@ class RtlTcpSource(IQSource):
             f"lost the rtl_tcp connection to {self._where} ({exc}): check the server and "
             "network, then reconnect"
         )
+
+
+def probe(host: str, port: int, timeout: float):
+    """Self-test: the rtl_tcp server answers with its greeting (and is not taken)."""
+    import socket
+
+    from sweeper.probe import Check
+    from sweeper.rf.sources.rtlsdr_local import SDR_CHECK, tuner_info_for
+
+    where = f"rtl_tcp server {host}:{port}"
+    fix = (f"start `rtl_tcp -a {host} -p {port}` on the machine with the dongle, or set "
+           "rf.source: auto for a local dongle")
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            data = b""
+            while len(data) < HEADER.size:
+                chunk = sock.recv(HEADER.size - len(data))
+                if not chunk:
+                    break
+                data += chunk
+    except socket.timeout:
+        return Check(SDR_CHECK, False, f"{where} accepted but sent no greeting in {timeout:g} s "
+                     "(rtl_tcp serves one client: is another, maybe the daemon, connected?)", fix)
+    except OSError as exc:
+        return Check(SDR_CHECK, False, f"no {where} ({exc.strerror or exc})", fix)
+    header = parse_header(data)
+    if header is None:
+        return Check(SDR_CHECK, False, f"{where} is not rtl_tcp (greeting {data!r})", fix)
+    return Check(SDR_CHECK, True, f"{where} answers ({tuner_info_for(header[0]).name})", detects="RF sweep")
