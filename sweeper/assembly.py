@@ -177,33 +177,15 @@ def device_parts(cfg, simulate: bool = False, camera: bool = True, scene: Option
 
 
 def _real_rf_opener(cfg) -> Callable:
-    rf = cfg.rf
-    if rf.source == "simulator":
-        return lambda: _rf_simulator(rf.simulator.scene)
-    if rf.source == "rtl_tcp":
-        def open_tcp():
-            from sweeper.rf.sources.rtltcp import RtlTcpSource
-            return RtlTcpSource(rf.rtl_tcp.host, rf.rtl_tcp.port, timeout=rf.rtl_tcp.timeout_s)
-        return open_tcp
+    from sweeper.rf.sources.factory import open_source
 
-    def open_local():
-        from sweeper.rf.sources.rtlsdr_local import RtlSdrSource
-        return RtlSdrSource(device_index=rf.rtlsdr.device_index, serial=rf.rtlsdr.serial,
-                            ppm=rf.rtlsdr.ppm, bias_tee=rf.rtlsdr.bias_tee)
-    return open_local
+    return lambda: open_source(cfg.rf)
 
 
 def _real_wifi_opener(cfg) -> Callable:
-    w = cfg.wifi
-    if w.source == "simulator":
-        return lambda: _wifi_simulator(w.simulator.scene, True, w.snaplen)
-    if w.source == "wired":
-        return lambda: open_wired(w.interface, w.snaplen)
+    from sweeper.wifi.factory import open_wifi_source
 
-    def open_adapter():
-        from sweeper.wifi.factory import open_adapter as _open
-        return _open(w.interface, w.snaplen)
-    return open_adapter
+    return lambda: open_wifi_source(cfg.wifi)
 
 
 def open_wired(interface: str, snaplen: int):

@@ -17,7 +17,7 @@ import sys
 from typing import List, Optional
 
 from sweeper import __version__
-from sweeper.errors import InputError, SweeperError
+from sweeper.errors import HardwareError, InputError, SweeperError
 
 #: a recording is analysed up to this many samples (0.2 s at 20 MS/s, 1.7 s at 2.4 MS/s):
 #: enough for the line search, and bounded memory on a 512 MB Pi
@@ -103,7 +103,19 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _one_line_warnings() -> None:
+    """Library warnings (gpiozero's pin factory fallbacks, numpy's) as one line each on
+    stderr, never a traceback-like block."""
+    import warnings
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"sweeper: warning: {category.__name__}: {' '.join(str(message).split())}", file=sys.stderr)
+
+    warnings.showwarning = show
+
+
 def main(argv: Optional[List[str]] = None) -> int:
+    _one_line_warnings()
     args = _parser().parse_args(argv)
     if not args.command:
         _parser().print_help()
@@ -136,11 +148,6 @@ def cmd_rf(args) -> int:
     from sweeper.rf.sources.factory import open_simulator, open_source
 
     notes: List[str] = []
-
-    def warn(msg: str) -> None:
-        notes.append(msg)
-        _warn(msg)
-
     if args.scene:
         source = open_simulator(args.scene)
     elif args.rtl_tcp:
@@ -156,7 +163,7 @@ def cmd_rf(args) -> int:
             import dataclasses
 
             rf = dataclasses.replace(rf, source=args.source)
-        source = open_source(rf, warn)
+        source = open_source(rf)
     return _run_sweep(cfg, source, args, notes)
 
 
@@ -209,6 +216,7 @@ def _run_wifi(cfg, source, args, warnings: List[str], show_progress: bool = True
         if recorder is not None:
             recorder.close()
     rep["source"] = source.name
+    rep["simulated"] = source.simulated
     rep["warnings"] = list(warnings)
     return rep
 
@@ -219,11 +227,6 @@ def cmd_wifi(args) -> int:
     from sweeper.wifi.factory import open_wifi_simulator, open_wifi_source
 
     notes: List[str] = []
-
-    def warn(msg: str) -> None:
-        notes.append(msg)
-        _warn(msg)
-
     w = _wifi_settings(cfg, args)
     if args.wired:
         from sweeper.assembly import open_wired
@@ -232,7 +235,7 @@ def cmd_wifi(args) -> int:
     elif args.scene:
         source = open_wifi_simulator(args.scene, snaplen=w.snaplen)
     else:
-        source = open_wifi_source(w, warn)
+        source = open_wifi_source(w)
     rep = _run_wifi(cfg, source, args, notes)
     if args.json:
         print(json.dumps(rep, indent=2))
@@ -246,7 +249,7 @@ def cmd_run(args) -> int:
     cfg = _config(args)
     from sweeper.device import notify
     from sweeper.device.app import build_device, install_signals
-    from sweeper.ui.terminal import print_findings
+    from sweeper.ui.terminal import print_findings, verdict_line
 
     if (args.clear or args.scene or args.png_dir or args.terminal) and not args.simulate:
         raise InputError("--clear, --scene, --png-dir and --terminal need --simulate")
@@ -269,10 +272,14 @@ def cmd_run(args) -> int:
             _warn(f"{exc}; `sweeper trigger` (per-room timers) will not reach this daemon")
     try:
         outcome = dev.daemon.run(once=args.once)
+        hardware = dev.hardware.status()
     finally:
         if control is not None:
             control.close()
         dev.close()
+    if args.once and outcome is None:
+        missing = "; ".join(f"{n}: {r}" for n, r in hardware.items() if r != "ok")
+        raise HardwareError(f"nothing to sweep with ({missing})")
     if args.once and outcome is not None:
         if args.json:
             print(json.dumps(outcome.to_json(), indent=2))
@@ -281,7 +288,7 @@ def cmd_run(args) -> int:
             missing = {n: r for n, r in outcome.hardware.items() if r != "ok"}
             for name, reason in missing.items():
                 print(f"missing: {name}: {reason}")
-            print(outcome.verdict)
+            print(verdict_line(outcome.verdict, outcome.simulated))
     return 0
 
 
@@ -341,20 +348,22 @@ def _run_sweep(cfg, source, args, warnings: Optional[List[str]] = None, wifi_rep
     if args.json:
         out = result.to_dict()
         out["source"] = source.name
+        out["simulated"] = source.simulated
         out["warnings"] = list(warnings or [])
         if wifi_rep is not None:
             out["wifi"] = wifi_rep
             out["overall_verdict"] = worst(result.verdict, wifi_rep["verdict"])
         print(json.dumps(out, indent=2))
     else:
-        print_sweep(result, source.name, sys.stdout)
+        print_sweep(result, source.name, sys.stdout, simulated=source.simulated)
         if wifi_rep is not None:
             from sweeper.ui.terminal import print_wifi
 
             sys.stdout.write("\n")
             print_wifi(wifi_rep, sys.stdout, f"Wi-Fi sweep of {len(wifi_rep['channels_visited'])} channels "
                        f"({wifi_rep['source']})")
-            sys.stdout.write(f"\nOverall: {worst(result.verdict, wifi_rep['verdict'])}\n")
+            overall = worst(result.verdict, wifi_rep["verdict"])
+            sys.stdout.write(f"\nOverall: {'SIMULATED ' if source.simulated else ''}{overall}\n")
     return 0
 
 

@@ -103,13 +103,14 @@ class RfConfig(_Section):
     """The RF sweep with an RTL-SDR."""
 
     enabled: bool = setting(True, "Sweep RF for analog video transmitters.")
-    source: str = setting("auto", "Where samples come from. auto: the local dongle if one is "
-                          "plugged in, else the simulator (with a warning).",
+    source: str = setting("auto", "Where samples come from. auto or rtlsdr: the local dongle "
+                          "(without it the sweep stops and says so); rtl_tcp: a dongle served over "
+                          "the network; simulator: the simulated room, and every result says "
+                          "SIMULATED.",
                           choices=["auto", "rtlsdr", "rtl_tcp", "simulator"])
     rtlsdr: RtlSdrConfig = section(RtlSdrConfig, "Local dongle (source: rtlsdr or auto).")
     rtl_tcp: RtlTcpConfig = section(RtlTcpConfig, "Network dongle (source: rtl_tcp).")
-    simulator: SimulatorConfig = section(SimulatorConfig, "Simulator (source: simulator, or auto "
-                                         "without a dongle).")
+    simulator: SimulatorConfig = section(SimulatorConfig, "Simulator (source: simulator).")
     sample_rate: float = setting(2.4e6, "Samples per second, in a range librtlsdr accepts. Above "
                                  "2560000 a Raspberry Pi's USB may drop samples.",
                                  ranges=[(225001, 300000), (900001, 3200000)])
@@ -167,10 +168,11 @@ class WifiConfig(_Section):
     """Wi-Fi sniffing in monitor mode for cameras uploading video."""
 
     enabled: bool = setting(True, "Sniff Wi-Fi for camera uploads.")
-    source: str = setting("auto", "Where frames come from. auto: a monitor-capable USB adapter if "
-                          "one is plugged in, else the simulator (with a warning). wired: the "
+    source: str = setting("auto", "Where frames come from. auto or adapter: a monitor-capable USB "
+                          "adapter (without it the sweep stops and says so). wired: the "
                           "Ethernet port named by interface, cabled to a switch's mirror (SPAN) "
-                          "port: no monitor mode, no channel hopping.",
+                          "port: no monitor mode, no channel hopping. simulator: the simulated "
+                          "room, and every result says SIMULATED.",
                           choices=["auto", "adapter", "wired", "simulator"])
     interface: str = setting("auto", "Wireless interface to put in monitor mode, e.g. wlan1; "
                              "auto = the first adapter whose driver supports monitor mode. "
@@ -186,8 +188,7 @@ class WifiConfig(_Section):
     snaplen: int = setting(256, "Bytes of each frame copied from the kernel, enough for its "
                            "headers; payloads are never stored (--write saves headers only).",
                            ranges=[(64, 65535)])
-    simulator: WifiSimulatorConfig = section(WifiSimulatorConfig, "Simulator (source: simulator, "
-                                             "or auto without an adapter).")
+    simulator: WifiSimulatorConfig = section(WifiSimulatorConfig, "Simulator (source: simulator).")
 
     def __post_init__(self):
         from sweeper.wifi.channels import channel_to_mhz

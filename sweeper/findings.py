@@ -139,6 +139,8 @@ class SweepResult:
     record_fields: Dict[str, Any] = field(default_factory=dict)
     elapsed_s: float = 0.0
     room: str = ""
+    #: made from a simulator's samples or frames, not heard in this room
+    simulated: bool = False
     #: the verdict before the baseline, when the venue compared it
     raw_verdict: Optional[str] = None
     record: Optional[dict] = None  # the venue's sweep record (history id, baseline counts)
@@ -154,7 +156,8 @@ class SweepResult:
 
     def to_json(self) -> dict:
         """The ``sweeper run --once --json`` contract."""
-        out = {"verdict": self.verdict, "room": self.room, "findings": [f.to_json() for f in self.findings],
+        out = {"verdict": self.verdict, "simulated": self.simulated, "room": self.room,
+               "findings": [f.to_json() for f in self.findings],
                **self.reports, "hardware": self.hardware, "problems": self.problems, "elapsed_s": round(self.elapsed_s, 2)}
         if self.record is not None:
             out.update(history_id=self.record.get("id"), raw_verdict=self.record["raw_verdict"],

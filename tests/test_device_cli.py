@@ -15,12 +15,29 @@ def test_run_once_simulated_sweeps_both_halves(cli_json):
 def test_run_once_clear_room_and_saved_screens(cli, tmp_path):
     rc, out, err = cli("run", "--simulate", "--clear", "--once", "--png-dir", str(tmp_path))
     assert rc == 0, err
-    assert out.strip().splitlines()[-1] == "CLEAR"
+    assert out.strip().splitlines()[-1] == "SIMULATED CLEAR (in the simulated room, not this one)"
     names = sorted(os.listdir(tmp_path))
     assert names[0].endswith("_boot.png") and names[1].endswith("_ready.png")
     assert names[-1].endswith("_result.png") and any("_sweeping" in n for n in names)
     img = Image.open(tmp_path / names[-1])
     assert img.size == (512, 256)  # 128x64 scaled 4x for people to look at
+
+
+def test_run_once_without_any_radio_stops_at_once_and_says_why(cli):
+    """No dongle, no adapter (this machine has neither): exit 3 in seconds with one
+    error line naming both; library warnings are one line each, never a traceback."""
+    if any(os.path.isdir(f"/sys/class/net/{n}/phy80211") for n in os.listdir("/sys/class/net")):
+        import pytest
+        pytest.skip("this machine has a Wi-Fi adapter")
+    import time
+
+    t0 = time.monotonic()
+    rc, out, err = cli("run", "--once")
+    assert rc == 3 and time.monotonic() - t0 < 10 and out == ""
+    errors = [line for line in err.splitlines() if line.startswith("sweeper: error:")]
+    assert len(errors) == 1 and "RF: no RTL-SDR dongle" in errors[0] and "Wi-Fi: no Wi-Fi adapter" in errors[0]
+    assert all(line.startswith("sweeper: ") for line in err.splitlines()), err
+    assert "Traceback" not in err
 
 
 def test_simulation_options_need_simulate(cli):

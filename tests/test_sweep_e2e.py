@@ -1,5 +1,6 @@
 """Whole sweeps as a user runs them: the demo room, and 2.4 GHz through rtl_tcp
 against the simulator's rtl_tcp server in its own process."""
+import json
 import os
 import socket
 import subprocess
@@ -89,14 +90,23 @@ def test_terminal_output_shows_progress_and_verdict(cli):
     assert rc == 0, err
     assert "100%" in err  # the progress bar reached the end
     lines = out.strip().splitlines()
-    assert "CAMERA: analog video transmitter found" in lines
-    assert "CAMERA: a Wi-Fi transmitter uploads like a streaming camera" in lines
-    assert lines[-1] == "Overall: CAMERA"
+    simulated = " (in the simulated room, not this one)"
+    assert "SIMULATED CAMERA: analog video transmitter found" + simulated in lines
+    assert "SIMULATED CAMERA: a Wi-Fi transmitter uploads like a streaming camera" + simulated in lines
+    assert lines[-1] == "Overall: SIMULATED CAMERA"
 
 
-def test_rf_without_a_dongle_says_so_and_sweeps_the_simulator(cli_json):
-    # source auto, no dongle on this machine: the sweeper keeps working and says why
-    out = cli_json("rf", "--band", "2.4GHz", "--json")
-    assert out["source"].startswith("simulated")
-    assert any("no RTL-SDR dongle" in w for w in out["warnings"]), out["warnings"]
-    assert out["verdict"] == "CAMERA"
+def test_rf_without_a_dongle_stops_and_names_the_fix(cli):
+    """No dongle, source auto: no verdict at all (the built-in simulated room holds a
+    camera: falling back to it was a fake alarm), one line, exit 3."""
+    rc, out, err = cli("rf", "--band", "2.4GHz", "--json")
+    assert rc == 3 and out == ""
+    assert err.strip().splitlines() == [err.strip()] and "no RTL-SDR dongle" in err and "rtl_test" in err
+
+
+def test_a_simulated_sweep_says_so_in_its_verdict(cli):
+    rc, out, err = cli("rf", "--source", "simulator", "--band", "2.4GHz")
+    assert rc == 0, err
+    assert out.strip().splitlines()[-1].startswith("SIMULATED CAMERA: ")
+    rc, out, err = cli("rf", "--source", "simulator", "--band", "2.4GHz", "--json")
+    assert json.loads(out)["simulated"] is True

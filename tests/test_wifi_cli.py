@@ -41,13 +41,13 @@ def test_simulated_room_without_camera_is_clear(cli_json):
     assert len(out["devices"]) >= 5
 
 
-def test_auto_without_adapter_says_so_and_uses_the_simulator(cli):
+def test_auto_without_adapter_stops_and_names_the_fix(cli):
+    """No adapter, source auto: no verdict from the simulated room, one line, exit 3."""
     if HAS_WIFI:
         pytest.skip("this machine has a Wi-Fi adapter")
     rc, out, err = cli("wifi", "--json", "--duration", "5")
-    assert rc == 0, err
-    rep = json.loads(out)
-    assert "no Wi-Fi adapter found" in err and rep["warnings"] and "simulated" in rep["warnings"][0]
+    assert rc == 3 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "no Wi-Fi adapter found" in err
 
 
 def test_adapter_required_but_missing_exits_3_with_the_fix(cli):

@@ -126,7 +126,7 @@ class Daemon:
             if self.notify is not None and interval:
                 self.notify.watchdog()
             self.handle(event, payload)
-            if once and event == "swept":
+            if once and event in ("swept", "no_detector"):
                 break
         if self.notify is not None:
             self.notify.stopping()
@@ -226,6 +226,7 @@ class Daemon:
         if not self.hardware.sources:
             self.display.error("No detector: " + "; ".join(f"{n}: {r}" for n, r in status.items()))
             self.state = "ready"
+            self.post("no_detector", status)  # `run --once` stops here and says why
             return
         self._current = {"room": self.room if room is None else room, "trigger": trigger,
                          "started": time.time(), "hardware": status}

@@ -128,6 +128,7 @@ class CombinedSweep:
         for t in threads:
             t.join()
         merged = merge(self.hardware.parts, result.reports, result.problems)
+        merged.simulated = any(getattr(src, "simulated", False) for src in self.hardware.sources.values())
         merged.elapsed_s = time.monotonic() - t0
         return merged
 

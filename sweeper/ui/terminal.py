@@ -90,10 +90,15 @@ def _print_rf(findings, emitters, out: TextIO) -> None:
         out.write("\n")
 
 
-def print_sweep(result, source_name: str, out: TextIO) -> None:
+def verdict_line(text: str, simulated: bool) -> str:
+    """A verdict line; a simulated room's says so first, so it never passes for this room's."""
+    return ("SIMULATED " + text + " (in the simulated room, not this one)") if simulated else text
+
+
+def print_sweep(result, source_name: str, out: TextIO, simulated: bool = False) -> None:
     out.write(f"Swept {result.hops} hops in {result.elapsed_s:.1f} s from {source_name}\n\n")
     _print_rf(result.findings, result.emitters, out)
-    out.write(_VERDICT_TEXT[result.verdict] + "\n")
+    out.write(verdict_line(_VERDICT_TEXT[result.verdict], simulated) + "\n")
 
 
 def print_analysis(rep: dict, out: TextIO) -> None:
@@ -130,7 +135,7 @@ def print_wifi(rep: dict, out: TextIO, title: str, limit: int = 12) -> None:
         if hidden > 0:
             out.write(f"... and {hidden} more quiet devices (--json lists all)\n")
         out.write("\n")
-    out.write(_WIFI_VERDICT_TEXT[rep["verdict"]] + "\n")
+    out.write(verdict_line(_WIFI_VERDICT_TEXT[rep["verdict"]], bool(rep.get("simulated"))) + "\n")
 
 
 class WifiProgressBar:

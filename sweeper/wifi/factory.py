@@ -1,12 +1,12 @@
-"""Choose the Wi-Fi frame source from the configuration, degrading gracefully.
+"""Open the Wi-Fi frame source the configuration asks for.
 
-``auto`` uses a monitor-capable adapter when one is plugged in and otherwise the traffic
-simulator, with a warning that says what is missing and how to fix it, so a sweeper
-without its adapter still runs (and says so) instead of failing.
+``auto`` means a monitor-capable adapter: without one, opening fails with a message
+naming the missing part and the fix. The traffic simulator is used only when asked for
+(``source: simulator``, ``--scene``, ``demo``, ``run --simulate``).
 """
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Optional
 
 from sweeper.errors import HardwareError
 
@@ -34,19 +34,17 @@ def open_wifi_simulator(scene_path: Optional[str] = None, camera: bool = True, r
     return src
 
 
-def open_wifi_source(wifi_cfg, warn: Callable[[str], None]):
-    """The source ``wifi.source`` asks for; ``auto`` falls back to the simulator."""
+def open_wifi_source(wifi_cfg):
+    """The source ``wifi.source`` asks for: HardwareError when its hardware is missing,
+    never a silent simulator."""
     if wifi_cfg.source == "simulator":
         return open_wifi_simulator(wifi_cfg.simulator.scene, realtime=wifi_cfg.simulator.realtime,
                                    snaplen=wifi_cfg.snaplen)
-    try:
-        return open_adapter(wifi_cfg.interface, wifi_cfg.snaplen)
-    except HardwareError as exc:
-        if wifi_cfg.source == "adapter":
-            raise
-        warn(f"{exc}; sweeping the simulated room instead")
-        return open_wifi_simulator(wifi_cfg.simulator.scene, realtime=wifi_cfg.simulator.realtime,
-                                   snaplen=wifi_cfg.snaplen)
+    if wifi_cfg.source == "wired":
+        from sweeper.assembly import open_wired
+
+        return open_wired(wifi_cfg.interface, wifi_cfg.snaplen)
+    return open_adapter(wifi_cfg.interface, wifi_cfg.snaplen)
 
 
 WIFI_CHECK = "Wi-Fi adapter"

@@ -85,6 +85,8 @@ class FrameSource(abc.ABC):
 
     #: human-readable description for logs and the ready screen
     name: str = "frames"
+    #: frames made up by the simulator, not heard: every result from it says so
+    simulated: bool = False
     #: the link type of every batch this source returns
     linktype: int = LINKTYPE_IEEE802_11_RADIOTAP
 

@@ -35,6 +35,8 @@ class IQSource(abc.ABC):
 
     #: human-readable description for logs and the ready screen
     name: str = "source"
+    #: samples made up by the simulator, not heard: every result from it says so
+    simulated: bool = False
 
     @property
     @abc.abstractmethod

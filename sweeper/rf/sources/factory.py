@@ -1,11 +1,13 @@
 """Open the IQ source the configuration asks for.
 
-``auto`` prefers a local dongle and falls back to the simulator with a warning, so a
-sweeper with its dongle unplugged still starts and says what is missing.
+``auto`` means the local dongle: without one, opening fails with a message naming the
+missing part and the fix. The simulator is used only when asked for (``source:
+simulator``, ``--scene``, ``demo``, ``run --simulate``): a sweep of a simulated room
+that holds a camera must never pass for a sweep of this one.
 """
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Optional
 
 from sweeper.errors import HardwareError
 from sweeper.rf.sources.base import IQSource
@@ -19,24 +21,19 @@ def open_simulator(scene_path: Optional[str] = None, realtime: bool = False) -> 
     return SimulatedSource(scene, realtime=realtime)
 
 
-def open_source(rf, warn: Callable[[str], None] = lambda msg: None) -> IQSource:
-    """``rf`` is the config's ``rf`` section."""
-    kind = rf.source
-    if kind in ("rtlsdr", "auto"):
-        try:
-            from sweeper.rf.sources.rtlsdr_local import RtlSdrSource
-
-            return RtlSdrSource(device_index=rf.rtlsdr.device_index, serial=rf.rtlsdr.serial,
-                                ppm=rf.rtlsdr.ppm, bias_tee=rf.rtlsdr.bias_tee)
-        except HardwareError as exc:
-            if kind == "rtlsdr":
-                raise
-            warn(f"{exc} -- using the simulated room instead")
-    if kind == "rtl_tcp":
+def open_source(rf) -> IQSource:
+    """The source ``rf`` (the config's ``rf`` section) asks for: HardwareError when its
+    hardware is missing, never a silent simulator."""
+    if rf.source == "simulator":
+        return open_simulator(rf.simulator.scene, rf.simulator.realtime)
+    if rf.source == "rtl_tcp":
         from sweeper.rf.sources.rtltcp import RtlTcpSource
 
         return RtlTcpSource(rf.rtl_tcp.host, rf.rtl_tcp.port, timeout=rf.rtl_tcp.timeout_s)
-    return open_simulator(rf.simulator.scene, rf.simulator.realtime)
+    from sweeper.rf.sources.rtlsdr_local import RtlSdrSource
+
+    return RtlSdrSource(device_index=rf.rtlsdr.device_index, serial=rf.rtlsdr.serial,
+                        ppm=rf.rtlsdr.ppm, bias_tee=rf.rtlsdr.bias_tee)
 
 
 def probe(rf):

@@ -39,6 +39,7 @@ class SimulatedSource(IQSource):
         self.realtime = bool(realtime)
         self._tuner = tuner
         self.name = f"simulated ({scene.name})"
+        self.simulated = True
         self._dc = _SCENE
         self._center: Optional[float] = None
         self._fs = 2.048e6

@@ -40,6 +40,7 @@ class SimulatedWifiSource(FrameSource):
         self.realtime = bool(realtime)
         self.duration_s = duration_s
         self.name = f"simulated Wi-Fi ({scene.name})"
+        self.simulated = True
         self._rng = np.random.default_rng(seed)
         self._run = scene.build()
         self._t = 0.0
