@@ -13,9 +13,10 @@ the daemon's target is <= 120 MB. The sweep must go through the code the device 
 the field, with no simulator inside the daemon's process:
 
 * RF: ``rf.source: rtl_tcp``, the network dongle client (sweeper/rf/sources/rtltcp.py),
-  against ``sweeper sim rtl-tcp`` serving the simulated scene from ANOTHER process. That
-  simulator does not model the 2.4/5.8 GHz downconverters, so the bands are the ones the
-  tuner reaches directly (900MHz and 1.2GHz: about 250 hops at 2.4 MS/s, ~30 s).
+  against ``sweeper sim rtl-tcp`` serving the simulated scene from ANOTHER process, both
+  with an antenna directly on the dongle (``--front-end direct``, ``rf.front_end:
+  direct``), so the bands are the ones the tuner reaches directly (900MHz and 1.2GHz:
+  about 250 hops at 2.4 MS/s, ~30 s).
 * Wi-Fi: ``wifi.source: wired`` on one end of a veth pair: the AF_PACKET live capture
   (sweeper/wifi/capture.py) of a mirror port. The other end sits alone in a network
   namespace, where a sender process (this file with ``--send``) writes Ethernet frames
@@ -253,7 +254,7 @@ def read_line(proc, stream, timeout, what):
 def start_rtltcp(scene, log_path):
     """``sweeper sim rtl-tcp`` on a free port in its own process (its messages to a file);
     returns (proc, port) once it serves."""
-    cmd = [PY, "-m", "sweeper", "sim", "rtl-tcp", "--host", "127.0.0.1", "--port", "0"]
+    cmd = [PY, "-m", "sweeper", "sim", "rtl-tcp", "--host", "127.0.0.1", "--port", "0", "--front-end", "direct"]
     if scene:
         cmd += ["--scene", os.path.abspath(scene)]
     with open(log_path, "w") as log:
@@ -277,7 +278,7 @@ def write_config(path, port, interface, wifi_s, bands, history):
     """The daemon's YAML (JSON is YAML): only what differs from the built-in defaults."""
     cfg = {
         "rf": {"source": "rtl_tcp", "rtl_tcp": {"host": "127.0.0.1", "port": port, "timeout_s": 10},
-               "bands": bands},
+               "bands": bands, "front_end": "direct"},
         "wifi": {"source": "wired", "interface": interface, "duration_s": wifi_s},
         "display": {"enabled": False},
         "buzzer": {"enabled": False},

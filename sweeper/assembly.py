@@ -33,9 +33,20 @@ def select_bands(cfg, names: Optional[Sequence[str]] = None) -> list:
     return plan
 
 
-def rf_sweep(cfg, source, bands: Optional[list] = None, progress=None):
-    """The RF sweep of ``bands`` (default: all configured) as far as the source's tuner
-    reaches. ``source`` must be open."""
+def not_heard_why(band, front_end: str) -> str:
+    """Why ``band`` is not heard with ``front_end`` on the dongle, and the fix."""
+    now = "an antenna is on the dongle" if front_end == "direct" else f"the {front_end} converter is in line"
+    if band.path == "direct":
+        return (f"not heard: it needs an antenna on the dongle, and {now} (rf.front_end); put the antenna "
+                f"on the dongle and sweep with --front-end direct")
+    return (f"not heard: it needs the {band.path} converter in line, and {now} (rf.front_end); put it in "
+            f"line and sweep with --front-end {band.path}")
+
+
+def rf_sweep(cfg, source, bands: Optional[list] = None, progress=None, front_end: Optional[str] = None):
+    """The RF sweep of ``bands`` (default: all configured) that the receive path on the
+    dongle hears (``front_end``, default rf.front_end; a simulator hears every path):
+    the others are reported as not covered, not swept. ``source`` must be open."""
     from sweeper.rf.bands import plan_sweep
     from sweeper.rf.engine import Sweep, SweepSettings
 
@@ -45,9 +56,12 @@ def rf_sweep(cfg, source, bands: Optional[list] = None, progress=None):
                              video_camera_score=cfg.detection.video.camera_score,
                              video_suspect_score=cfg.detection.video.suspect_score)
     tuner = source.tuner
-    hops = plan_sweep(bands if bands is not None else select_bands(cfg), rf.sample_rate, rf.crop,
-                      (tuner.min_hz, tuner.max_hz))
-    return Sweep(source, hops, settings, progress)
+    front = front_end or rf.front_end
+    plan = bands if bands is not None else select_bands(cfg)
+    heard = [b for b in plan if source.simulated or b.path == front]
+    not_heard = [(b.name, b.path, not_heard_why(b, front)) for b in plan if b not in heard]
+    hops = plan_sweep(heard, rf.sample_rate, rf.crop, (tuner.min_hz, tuner.max_hz))
+    return Sweep(source, hops, settings, progress, not_heard)
 
 
 def wifi_sweep(cfg, source, wifi=None, progress=None, recorder=None):

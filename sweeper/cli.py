@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
                     help="override rf.source")
     rf.add_argument("--rtl-tcp", metavar="HOST:PORT", help="use an rtl_tcp server (implies --source rtl_tcp)")
     rf.add_argument("--scene", metavar="FILE", help="simulated scene (implies --source simulator)")
+    rf.add_argument("--front-end", metavar="PATH",
+                    help="what is on the dongle's input now: direct, or a downconverter's name (rf.front_end)")
 
     wifi = sub.add_parser("wifi", help="hop Wi-Fi channels and find transmitters that upload "
                           "like a camera")
@@ -68,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--scene", metavar="FILE", help="with --simulate: another scene file")
     run.add_argument("--png-dir", metavar="DIR", help="with --simulate: save every screen shown as a PNG")
     run.add_argument("--room", metavar="LABEL", help="label sweeps with this room (default: venue.room)")
+    run.add_argument("--front-end", metavar="PATH",
+                     help="what is on the dongle's input now: direct, or a downconverter's name (rf.front_end)")
     run.add_argument("--terminal", action="store_true",
                      help="with --simulate: also draw every screen shown in the terminal (stderr)")
 
@@ -95,6 +99,9 @@ def _parser() -> argparse.ArgumentParser:
     srv.add_argument("--host", default="127.0.0.1")
     srv.add_argument("--port", type=int, default=1234)
     srv.add_argument("--no-realtime", action="store_true", help="stream as fast as possible")
+    srv.add_argument("--front-end", metavar="PATH",
+                     help="the simulated dongle's input: direct, or a downconverter's name (default: the "
+                     "scene's converter, else rf.front_end, as the device's default hardware)")
 
     sub.add_parser("config", help="print the effective configuration as YAML")
     from sweeper.venue.commands import add_parsers
@@ -136,7 +143,19 @@ def main(argv: Optional[List[str]] = None) -> int:
 def _config(args):
     from sweeper.config import load_config
 
-    return load_config(args.config)
+    return _with_front_end(load_config(args.config), getattr(args, "front_end", None))
+
+
+def _with_front_end(cfg, front_end: Optional[str]):
+    """``cfg`` with ``--front-end`` applied (InputError naming the choices)."""
+    if front_end is None:
+        return cfg
+    import dataclasses
+
+    choices = ["direct", *cfg.rf.downconverters]
+    if front_end not in choices:
+        raise InputError(f"--front-end {front_end!r}: not direct nor a downconverter (choices: {', '.join(choices)})")
+    return dataclasses.replace(cfg, rf=dataclasses.replace(cfg.rf, front_end=front_end))
 
 
 def _warn(msg: str) -> None:
@@ -249,7 +268,7 @@ def cmd_run(args) -> int:
     cfg = _config(args)
     from sweeper.device import notify
     from sweeper.device.app import build_device, install_signals
-    from sweeper.ui.terminal import print_findings, verdict_line
+    from sweeper.ui.terminal import print_findings, print_gaps, verdict_line
 
     if (args.clear or args.scene or args.png_dir or args.terminal) and not args.simulate:
         raise InputError("--clear, --scene, --png-dir and --terminal need --simulate")
@@ -289,6 +308,7 @@ def cmd_run(args) -> int:
             for name, reason in missing.items():
                 print(f"missing: {name}: {reason}")
             print(verdict_line(outcome.verdict, outcome.simulated))
+            print_gaps(outcome.gaps, sys.stdout)
     return 0
 
 
@@ -442,6 +462,15 @@ def cmd_sim(args) -> int:
     from sweeper.rf.sources.simulated import render_cu8
 
     scene = load_scene(args.scene) if args.scene else default_scene()
+    if args.front_end is not None or scene.downconverter is None:
+        # the device's receive path: its converter's input filter passes only its own
+        # band, so a client tuning the IF hears the converted band and nothing direct
+        import dataclasses
+
+        from sweeper.config import converter_for
+
+        cfg = _config(args)
+        scene = dataclasses.replace(scene, downconverter=converter_for(cfg, cfg.rf.front_end))
     server = RtlTcpServer(render_cu8(scene), host=args.host, port=args.port,
                           realtime=not args.no_realtime)
     print(f"sweeper: serving scene {scene.name!r} over rtl_tcp on {args.host}:{server.port}",

@@ -139,8 +139,20 @@ class RfConfig(_Section):
             "5.8GHz": DownconverterConfig(5000.0, "low"),
         }))
 
+    front_end: str = setting(
+        "2.4GHz", "What is on the dongle's antenna input: direct (an antenna on the dongle: the "
+        "bands without a downconverter are heard) or the name of the rf.downconverters entry in "
+        "line (only the bands through it are heard). A converter's input filter passes little but "
+        "its own band, so the other bands are reported as not covered and a sweep without a "
+        "finding is INCOMPLETE, not CLEAR. --front-end changes it for one command.",
+        example="front_end: direct")
+
     def __post_init__(self):
         _resolve_bands(self)
+        if self.front_end != "direct" and self.front_end not in self.downconverters:
+            raise ConfigProblem(("front_end",), f"front_end {self.front_end!r} is neither direct nor a "
+                                "downconverter", ", ".join(["direct", *self.downconverters]),
+                                _closest(self.front_end, ["direct", *self.downconverters]))
 
     @property
     def tuner_gain_db(self) -> Optional[float]:
@@ -430,6 +442,14 @@ def default_config() -> Config:
     return Config()
 
 
+def converter_for(cfg: Config, front_end: str) -> Optional[Downconverter]:
+    """The downconverter a receive path puts in line (None for direct)."""
+    if front_end == "direct":
+        return None
+    c = cfg.rf.downconverters[front_end]
+    return Downconverter(c.lo_mhz * MHZ, c.injection)
+
+
 def config_bands(cfg: Config) -> List[Band]:
     """``cfg.rf.bands`` as :class:`Band` objects with their downconverters."""
     return _resolve_bands(cfg.rf)
@@ -460,6 +480,7 @@ def _resolve_bands(rf: RfConfig) -> List[Band]:
                         f"band {name} needs a downconverter: add rf.downconverters.{name} "
                         f"(e.g. \"{name}\": {{lo_mhz: {_example_lo(name)}, injection: low}})")
                 dc = converter(name)
+            path = name if needs else "direct"
         else:
             name = entry.name
             if not entry.stop_mhz > entry.start_mhz:
@@ -476,10 +497,11 @@ def _resolve_bands(rf: RfConfig) -> List[Band]:
                         ", ".join(list(converters) + ["null"]),
                         _closest(entry.downconverter, converters))
                 dc = converter(entry.downconverter)
+            path = entry.downconverter if entry.downconverter is not None else "direct"
         if name in seen:
             raise ConfigProblem(key, f"band {name} is listed twice; remove one")
         seen.add(name)
-        bands.append(Band(name, start, stop, dc))
+        bands.append(Band(name, start, stop, dc, path))
     return bands
 
 

@@ -116,9 +116,10 @@ def ranked(findings: List[Finding]) -> List[Finding]:
     return sorted(findings, key=lambda f: (f.known, -verdicts.rank(f.verdict), -f.score))
 
 
-def sweep_verdict(findings: List[Finding]) -> str:
-    """CAMERA / SUSPECT / CLEAR over the findings that are not known friendly ones."""
-    return verdicts.of_findings(f.verdict for f in findings if not f.known)
+def sweep_verdict(findings: List[Finding], gaps=()) -> str:
+    """CAMERA / SUSPECT over the findings that are not known friendly ones; else CLEAR,
+    or INCOMPLETE when the sweep has ``gaps``."""
+    return verdicts.covered(verdicts.of_findings(f.verdict for f in findings if not f.known), gaps)
 
 
 @dataclass
@@ -131,6 +132,8 @@ class SweepResult:
     reports: Dict[str, Optional[dict]] = field(default_factory=dict)
     #: part name -> "ok" or why its hardware is missing, as the sweep started
     hardware: Dict[str, str] = field(default_factory=dict)
+    #: what the sweep could not cover, one line each naming the fix (CLEAR needs none)
+    gaps: List[str] = field(default_factory=list)
     #: part name -> what went wrong with its hardware during the sweep
     problems: Dict[str, str] = field(default_factory=dict)
     #: part count key ("rf_emitters", ...) -> how many it heard
@@ -158,7 +161,7 @@ class SweepResult:
         """The ``sweeper run --once --json`` contract."""
         out = {"verdict": self.verdict, "simulated": self.simulated, "room": self.room,
                "findings": [f.to_json() for f in self.findings],
-               **self.reports, "hardware": self.hardware, "problems": self.problems, "elapsed_s": round(self.elapsed_s, 2)}
+               **self.reports, "hardware": self.hardware, "gaps": self.gaps, "problems": self.problems, "elapsed_s": round(self.elapsed_s, 2)}
         if self.record is not None:
             out.update(history_id=self.record.get("id"), raw_verdict=self.record["raw_verdict"],
                        counts=self.record["counts"], changes=self.record["changes"])

@@ -1,8 +1,11 @@
 """The verdict words, in one place.
 
 A finding's verdict is a :class:`Verdict`: ``camera`` or ``suspect`` (a score below the
-suspect threshold is no finding: ``None``). A sweep's verdict is upper case: ``CAMERA``,
-``SUSPECT`` or ``CLEAR``, the most alarming of its findings'. Observations of what was
+suspect threshold is no finding: ``None``). A sweep's verdict is upper case: ``CAMERA``
+or ``SUSPECT`` (the most alarming of its findings', whatever was covered), else
+``CLEAR`` only when the sweep heard everything it was set to hear, and ``INCOMPLETE``
+when it did not (a band no receive path reaches, a channel that would not tune, a
+capture that heard nothing, a sweep stopped early). Observations of what was
 heard but is no finding say ``clear``. These words are the JSON contracts of
 ``analyze``, ``history`` and MQTT; :class:`Verdict` is a ``StrEnum``, so it is written
 and compared as the plain word.
@@ -32,8 +35,9 @@ class Verdict(enum.StrEnum):
 
 
 CAMERA, SUSPECT, CLEAR = Verdict.CAMERA, Verdict.SUSPECT, Verdict.CLEAR
-#: sweep-level words, mildest first
-SWEEP_ORDER = tuple(v.word for v in Verdict)
+INCOMPLETE = "INCOMPLETE"
+#: sweep-level words, mildest first: a finding outranks missing coverage
+SWEEP_ORDER = ("CLEAR", INCOMPLETE, "SUSPECT", "CAMERA")
 
 
 def for_score(score: float, camera_score: float, suspect_score: float) -> Optional[Verdict]:
@@ -46,7 +50,7 @@ def for_score(score: float, camera_score: float, suspect_score: float) -> Option
 
 
 def rank(verdict: Optional[str]) -> int:
-    """0 for clear (or none), 1 suspect, 2 camera; either case."""
+    """Higher is more alarming: clear (or none), incomplete, suspect, camera; either case."""
     return SWEEP_ORDER.index(verdict.upper()) if verdict and verdict.upper() in SWEEP_ORDER else 0
 
 
@@ -58,3 +62,9 @@ def of_findings(verdicts: Iterable[Optional[str]]) -> str:
 def worst(*sweep_verdicts: str) -> str:
     """The most alarming of sweep verdicts (CLEAR when there are none)."""
     return of_findings(sweep_verdicts)
+
+
+def covered(verdict: str, gaps) -> str:
+    """A sweep verdict from its findings' and what it could not cover: CLEAR becomes
+    INCOMPLETE when anything is missing; CAMERA and SUSPECT stand either way."""
+    return INCOMPLETE if verdict == "CLEAR" and gaps else verdict

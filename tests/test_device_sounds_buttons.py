@@ -11,8 +11,8 @@ from sweeper.device.buttons import Controls
 from sweeper.device.sounds import Annunciator
 from sweeper.errors import HardwareError
 
-SOUNDS = ("start", "clear", "suspect", "camera")
-PULSES = {"start": 1, "clear": 2, "suspect": 3, "camera": 11}
+SOUNDS = ("start", "clear", "incomplete", "suspect", "camera")
+PULSES = {"start": 1, "clear": 2, "incomplete": 2, "suspect": 3, "camera": 11}
 
 
 @pytest.fixture

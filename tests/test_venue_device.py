@@ -115,7 +115,7 @@ def test_staff_commands_history_baseline_report(tmp_path, cli):
     listed = json.loads(out)
     assert any(s["key"] == "wifi:aa:bb:cc:dd:ee:01" and s["name"] == "manager's laptop" for s in listed)
     rc, out, err = cli("--config", conf, "run", "--once", "--simulate", "--room", "Room 7")
-    assert rc == 0 and out.strip().endswith("CAMERA") and "NEW" in out
+    assert rc == 0 and out.strip().endswith("SIMULATED CAMERA (in the simulated room, not this one)") and "NEW" in out
 
     rc, out, _ = cli("--config", conf, "history")
     lines = out.splitlines()

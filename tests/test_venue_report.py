@@ -273,7 +273,7 @@ def test_header_summary_and_rooms(venue):
     assert venue.title == TITLE
     stats = js(venue, "return Object.fromEntries([...document.querySelectorAll('.stat')]"
                       ".map(s => [s.dataset.stat, s.querySelector('.num').textContent]))")
-    assert stats == {"sweeps": "6", "rooms": "4", "camera": "1", "suspect": "2", "clear": "3",
+    assert stats == {"sweeps": "6", "rooms": "4", "camera": "1", "suspect": "2", "incomplete": "0", "clear": "3",
                      "hardware": "2"}
     header = venue.find_element("css selector", "header").text
     assert "sweeper-3fa9c2, sweeper-77b001" in header and "2026-11-20 00:00 UTC" in header
@@ -429,7 +429,8 @@ def test_the_report_command_on_a_recorded_history_renders(browser, tmp_path):
             {"band": "2.4GHz", "start_hz": 2.35e9, "stop_hz": 2.53e9, "snr_db": snr}],
             "emitters": [{"class": "carrier", "freq_hz": 2.401e9, "bandwidth_hz": 2e4, "snr_db": 25.0,
                           "score": 0.9}]}}
-        result = merge([RfPart(None), WifiPart(None)], reports)
+        # the Wi-Fi part is configured but its adapter is missing: a gap of every sweep
+        result = merge([RfPart(None), WifiPart(lambda: None)], reports, missing={"Wi-Fi": "no adapter"})
         result.elapsed_s = 40.0
         return result
 
@@ -453,7 +454,7 @@ def test_the_report_command_on_a_recorded_history_renders(browser, tmp_path):
     browser.set_window_size(1280, 1000)
     browser.get(page.as_uri())
     text = browser.find_element("tag name", "body").text
-    assert "Room 7" in text and "CAMERA" in text and "Wi-Fi: no adapter" in text
+    assert "Room 7" in text and "CAMERA" in text and "Wi-Fi: not swept (no adapter)" in text
     assert len(browser.find_elements("css selector", "svg.spectrum")) == 1
     assert len(browser.find_elements("css selector", "svg.spectrum .marker line")) == 1
     statuses = [b.text for b in browser.find_elements("css selector", "table.findings .badge")]

@@ -18,4 +18,9 @@ def test_a_sweep_is_as_alarming_as_its_worst_finding():
     assert verdicts.of_findings(["suspect", None, "suspect"]) == "SUSPECT"
     assert verdicts.of_findings(["suspect", "camera"]) == "CAMERA"
     assert verdicts.worst("CLEAR", "SUSPECT") == "SUSPECT" and verdicts.worst() == "CLEAR"
-    assert [verdicts.rank(v) for v in ("clear", "SUSPECT", "camera", None, "odd")] == [0, 1, 2, 0, 0]
+    ranks = [verdicts.rank(v) for v in ("clear", "INCOMPLETE", "SUSPECT", "camera", None, "odd")]
+    assert ranks == [0, 1, 2, 3, 0, 0]
+    # missing coverage turns CLEAR into INCOMPLETE and never hides a finding
+    assert verdicts.worst("CLEAR", "INCOMPLETE") == "INCOMPLETE" and verdicts.worst("INCOMPLETE", "SUSPECT") == "SUSPECT"
+    assert verdicts.covered("CLEAR", ["900MHz"]) == "INCOMPLETE" and verdicts.covered("CLEAR", []) == "CLEAR"
+    assert verdicts.covered("CAMERA", ["900MHz"]) == "CAMERA"

@@ -254,8 +254,11 @@ class Daemon:
         self.index = 0
         self.state = "result"
         # known (baselined, unchanged) findings stay browsable with NEXT but are not counted
-        self.display.result(outcome.verdict, outcome.news())
-        {"CLEAR": self.sound.clear, "SUSPECT": self.sound.suspect, "CAMERA": self.sound.camera}[outcome.verdict]()
+        self.display.result(outcome.verdict, outcome.news(), outcome.gaps)
+        {"CLEAR": self.sound.clear, "INCOMPLETE": self.sound.incomplete, "SUSPECT": self.sound.suspect,
+         "CAMERA": self.sound.camera}[outcome.verdict]()
+        for gap in outcome.gaps:
+            self.log(f"not covered: {gap}")
         self._fleet_status("result")
         if self.notify is not None:
             self.notify.status(f"last sweep: {outcome.verdict}, {len(outcome.findings)} findings")

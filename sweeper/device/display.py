@@ -21,7 +21,7 @@ import math
 import os
 import sys
 import threading
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -241,21 +241,27 @@ class Display:
         c.centered(54, "SELECT: stop", font(9))
         self._show("sweeping", c)
 
-    def result(self, verdict: str, n_findings: int) -> None:
-        """The verdict, huge; an alarm verdict is a solid white block."""
+    def result(self, verdict: str, n_findings: int, missing: Sequence[str] = ()) -> None:
+        """The verdict, huge; an alarm verdict is a solid white block, an incomplete one
+        a frame, with what was not heard under it (``missing``: the sweep's gaps)."""
         c = _Canvas()
         verdict = str(verdict).upper()
         alarm = verdict in ALARM_VERDICTS
         vf = _fitting_font(verdict, W - 6, 28, 12)
         if alarm:
             c.draw.rectangle((0, 0, W - 1, 33), fill=LIT)
+        elif verdict == "INCOMPLETE":
+            c.draw.rectangle((0, 0, W - 1, 33), outline=LIT, width=2)
         _, top, _, bottom = vf.getbbox(verdict, mode="1")
         c.centered(17 - (top + bottom) // 2, verdict, vf, fill=DARK if alarm else LIT)
         if n_findings:
             count = f"{n_findings} finding" + ("" if n_findings == 1 else "s")
+        elif missing:  # "900MHz: ..." -> "900MHz": the subjects fit, the reasons go to the log
+            count = "not heard: " + ", ".join(dict.fromkeys(g.split(":")[0] for g in missing))
         else:
             count = "nothing found"
-        c.centered(36, count, font(12))
+        cf = font(12) if _text_width(count, font(12)) <= W - 2 else font(10)
+        c.centered(36, _clip(count, cf, W - 2), cf)
         hint = "NEXT: details" if n_findings else "SELECT: sweep again"
         c.centered(52, hint, font(10))
         self._show("result", c)
@@ -399,7 +405,7 @@ class NullDisplay:
     def sweeping(self, fraction: float, label: str) -> None:
         self.screen = "sweeping"
 
-    def result(self, verdict: str, n_findings: int) -> None:
+    def result(self, verdict: str, n_findings: int, missing: Sequence[str] = ()) -> None:
         self.screen = "result"
 
     def finding(self, index: int, total: int, finding: dict) -> None:
@@ -470,6 +476,8 @@ EXAMPLE_SCREENS: Dict[str, Callable[[Display], None]] = {
     "sweeping": lambda d: d.sweeping(0.43, "2.4GHz 2432 MHz"),
     "result_clear": lambda d: d.result("CLEAR", 0),
     "result_camera": lambda d: d.result("CAMERA", 2),
+    "result_incomplete": lambda d: d.result("INCOMPLETE", 0, ["900MHz: not heard through the 2.4GHz converter",
+                                                              "1.2GHz: not heard through the 2.4GHz converter"]),
     # one finding screen per registered kind, from the example its module declares
     **{f"finding_{k.type}": (lambda d, i=i, k=k: d.finding(i, len(kinds.REGISTRY), k.example))
        for i, k in enumerate(kinds.REGISTRY.values())},

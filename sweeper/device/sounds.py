@@ -30,6 +30,7 @@ Step = Tuple[float, float]
 BUZZER_PATTERNS = {
     "start": [(2700, 0.06)],
     "clear": [(2000, 0.07), (0, 0.07), (3000, 0.07)],
+    "incomplete": [(1500, 0.25), (0, 0.12), (1000, 0.35)],
     "suspect": [(2500, 0.18), (0, 0.14), (2500, 0.18), (0, 0.14), (2500, 0.18)],
     "camera": [(3500, 0.1), (0, 0.05), (2500, 0.1), (0, 0.05)] * 5 + [(3500, 0.8)],
 }
@@ -37,6 +38,7 @@ BUZZER_PATTERNS = {
 VIBRATION_PATTERNS = {
     "start": [(1, 0.15)],
     "clear": [(1, 0.12), (0, 0.15), (1, 0.12)],
+    "incomplete": [(1, 0.5), (0, 0.2), (1, 0.5)],
     "suspect": [(1, 0.3), (0, 0.2), (1, 0.3), (0, 0.2), (1, 0.3)],
     "camera": [(1, 0.15), (0, 0.1)] * 5 + [(1, 1.0)],
 }
@@ -214,6 +216,10 @@ class Annunciator:
     def clear(self) -> None:
         """The sweep found nothing."""
         self._play("clear")
+
+    def incomplete(self) -> None:
+        """Nothing found, but the sweep could not hear everything it was set to: not a CLEAR."""
+        self._play("incomplete")
 
     def suspect(self) -> None:
         """Something looks like a camera."""

@@ -17,6 +17,7 @@ from typing import Callable, Dict, List, Optional
 from sweeper.assembly import Part
 from sweeper.errors import HardwareError
 from sweeper.findings import Finding, SweepResult, ranked
+from sweeper import verdicts
 from sweeper.verdicts import worst
 
 
@@ -73,11 +74,21 @@ class Hardware:
             self.sources.clear()
 
 
-def merge(parts: List[Part], reports: Dict[str, dict], problems: Optional[Dict[str, str]] = None) -> SweepResult:
+def merge(parts: List[Part], reports: Dict[str, dict], problems: Optional[Dict[str, str]] = None,
+          missing: Optional[Dict[str, str]] = None) -> SweepResult:
     """One sweep result from the parts' reports (``{part.key: report}``; a part that did
-    not sweep has none): every finding ranked, the worst verdict, what each part heard."""
+    not sweep has none): every finding ranked, the worst verdict, what each part heard,
+    and the gaps: a configured part whose hardware was ``missing`` or failed mid-sweep
+    (``problems``) covered nothing, and each report names its own."""
     result = SweepResult("CLEAR", [], reports={p.key: reports.get(p.key) for p in parts},
                          problems=dict(problems or {}))
+    for part in parts:
+        rep = reports.get(part.key)
+        if part.name in result.problems:
+            result.gaps.append(f"{part.name}: failed during the sweep ({result.problems[part.name]})")
+        elif rep is None and part.opener is not None:
+            result.gaps.append(f"{part.name}: not swept ({(missing or {}).get(part.name, 'no hardware')})")
+        result.gaps += list((rep or {}).get("gaps", []))
     findings: List[Finding] = []
     for part in parts:
         rep = reports.get(part.key)
@@ -85,7 +96,8 @@ def merge(parts: List[Part], reports: Dict[str, dict], problems: Optional[Dict[s
         result.record_fields.update(part.record_fields(rep or {}))
         findings += [Finding.from_json(f) for f in (rep or {}).get("findings", [])]
     result.findings = ranked(findings)
-    result.verdict = worst(*[rep["verdict"] for rep in reports.values() if rep is not None])
+    result.verdict = verdicts.covered(worst(*[rep["verdict"] for rep in reports.values() if rep is not None]),
+                                      result.gaps)
     return result
 
 
@@ -127,7 +139,7 @@ class CombinedSweep:
             t.start()
         for t in threads:
             t.join()
-        merged = merge(self.hardware.parts, result.reports, result.problems)
+        merged = merge(self.hardware.parts, result.reports, result.problems, dict(self.hardware.missing))
         merged.simulated = any(getattr(src, "simulated", False) for src in self.hardware.sources.values())
         merged.elapsed_s = time.monotonic() - t0
         return merged

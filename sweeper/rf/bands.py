@@ -51,6 +51,9 @@ class Band:
     start_hz: float
     stop_hz: float
     downconverter: Optional[Downconverter] = None
+    #: the receive path that hears it: "direct" (an antenna on the dongle) or the name
+    #: of the downconverter that must be in line (rf.front_end says which one is)
+    path: str = "direct"
 
     def __post_init__(self):
         if not (0 < self.start_hz < self.stop_hz):

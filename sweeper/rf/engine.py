@@ -101,13 +101,18 @@ def summarise_spectrum(spectrum: "BandSpectrum", points: int = SPECTRUM_POINTS) 
 
 
 @dataclass
-class SweepResult:
-    verdict: str  # "CLEAR", "SUSPECT" or "CAMERA"
+class RfSweepResult:
+    verdict: str  # "CLEAR", "INCOMPLETE", "SUSPECT" or "CAMERA"
     findings: List[dict]
     emitters: List[dict]
     spectra: List[BandSpectrum]
     hops: int
     elapsed_s: float
+    #: per band: its receive path, hops swept of planned, dwell seconds, whether
+    #: anything rose above the floor, and whether it counts as covered (and why not)
+    coverage: List[dict] = dataclasses.field(default_factory=list)
+    #: what was not covered, one line each, naming the fix
+    gaps: List[str] = dataclasses.field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -116,20 +121,53 @@ class SweepResult:
             "emitters": self.emitters,
             "hops": self.hops,
             "elapsed_s": round(self.elapsed_s, 3),
+            "coverage": self.coverage,
+            "gaps": self.gaps,
         }
 
 
-def overall_verdict(findings: List[dict]) -> str:
-    return verdicts.of_findings(f["verdict"] for f in findings)
+#: a band whose every hop stays this close to its floor heard nothing at all: with a
+#: real antenna a room's band almost always holds something, so it is said (a dead
+#: antenna or an unplugged converter looks exactly like this), but a quiet band is
+#: possible, so it does not by itself make the sweep incomplete
+FLAT_SNR_DB = 6.0
+
+
+def band_coverage(planned: List[Hop], windows, spectra: List[BandSpectrum], dwell_s: float,
+                  not_heard=()) -> tuple:
+    """Coverage of a sweep: a row per band planned (hops done of planned, dwell, heard)
+    plus one per band no receive path reached; and the gaps, one line each."""
+    rows, gaps = [], []
+    done = {}
+    for hop, _ in windows:
+        done[hop.band.name] = done.get(hop.band.name, 0) + 1
+    peak = {sp.name: float(np.nanmax(sp.snr_db)) if np.size(sp.snr_db) else float("-inf") for sp in spectra}
+    for band in dict.fromkeys(h.band for h in planned):
+        want = sum(1 for h in planned if h.band.name == band.name)
+        got = done.get(band.name, 0)
+        heard = "signals" if peak.get(band.name, float("-inf")) >= FLAT_SNR_DB else "flat"
+        row = {"band": band.name, "path": band.path, "hops": got, "planned_hops": want,
+               "dwell_s": round(got * dwell_s, 3), "heard": heard, "covered": got == want, "why": None}
+        if got < want:
+            row["why"] = f"swept {got} of {want} hops (the sweep was stopped or failed)"
+            gaps.append(f"{band.name}: {row['why']}")
+        rows.append(row)
+    for band_name, path, why in not_heard:
+        rows.append({"band": band_name, "path": path, "hops": 0, "planned_hops": 0, "dwell_s": 0.0,
+                     "heard": None, "covered": False, "why": why})
+        gaps.append(f"{band_name}: {why}")
+    return rows, gaps
 
 
 class Sweep:
     """One sweep of ``hops`` through ``source``. Call :meth:`run`."""
 
     def __init__(self, source: IQSource, hops: List[Hop], settings: SweepSettings,
-                 on_progress: Optional[Callable[[Progress], None]] = None):
+                 on_progress: Optional[Callable[[Progress], None]] = None, not_heard=()):
         self.source = source
         self.hops = hops
+        #: (band, path, why) of the bands no receive path reaches: reported, not swept
+        self.not_heard = list(not_heard)
         self.settings = settings
         self.on_progress = on_progress or (lambda p: None)
         self._stop = threading.Event()
@@ -160,7 +198,7 @@ class Sweep:
             out.put(None)
 
     # -- analysis side ------------------------------------------------------------------
-    def run(self) -> SweepResult:
+    def run(self) -> RfSweepResult:
         s = self.settings
         start = time.monotonic()
         total = len(self.hops)
@@ -190,7 +228,7 @@ class Sweep:
         self.on_progress(Progress("done", total, total, message=result.verdict))
         return result
 
-    def _combine(self, windows, elapsed: float) -> SweepResult:
+    def _combine(self, windows, elapsed: float) -> RfSweepResult:
         s = self.settings
         spectra, emitters = [], []
         for band_name in dict.fromkeys(h.band.name for h, _ in windows):
@@ -201,8 +239,10 @@ class Sweep:
         ctx = Context(bin_hz=s.sample_rate / NFFT, window_hz=s.sample_rate, rf_known=True,
                       video_suspect_score=s.video_suspect_score)
         rep = report(emitters, ctx, s.video_camera_score, s.video_suspect_score)
-        return SweepResult(overall_verdict(rep["findings"]), rep["findings"], rep["emitters"],
-                           spectra, len(windows), elapsed)
+        coverage, gaps = band_coverage(self.hops, windows, spectra, s.dwell_s, self.not_heard)
+        verdict = verdicts.covered(verdicts.of_findings(f["verdict"] for f in rep["findings"]), gaps)
+        return RfSweepResult(verdict, rep["findings"], rep["emitters"], spectra, len(windows), elapsed,
+                             coverage, gaps)
 
 
 @dataclass

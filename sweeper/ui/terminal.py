@@ -10,6 +10,8 @@ from sweeper.findings import as_finding
 MHZ = 1e6
 _VERDICT_TEXT = {
     "CLEAR": "CLEAR: no analog video transmitter found",
+    "INCOMPLETE": "INCOMPLETE: no analog video transmitter found where the sweep listened, but it could "
+                  "not listen everywhere (not a CLEAR):",
     "SUSPECT": "SUSPECT: something looks like an analog video transmitter",
     "CAMERA": "CAMERA: analog video transmitter found",
 }
@@ -95,10 +97,17 @@ def verdict_line(text: str, simulated: bool) -> str:
     return ("SIMULATED " + text + " (in the simulated room, not this one)") if simulated else text
 
 
+def print_gaps(gaps, out: TextIO) -> None:
+    """What a sweep did not cover, one indented line each (after its verdict)."""
+    for gap in gaps:
+        out.write(f"  not covered: {gap}\n")
+
+
 def print_sweep(result, source_name: str, out: TextIO, simulated: bool = False) -> None:
     out.write(f"Swept {result.hops} hops in {result.elapsed_s:.1f} s from {source_name}\n\n")
     _print_rf(result.findings, result.emitters, out)
     out.write(verdict_line(_VERDICT_TEXT[result.verdict], simulated) + "\n")
+    print_gaps(result.gaps, out)
 
 
 def print_analysis(rep: dict, out: TextIO) -> None:
@@ -110,6 +119,8 @@ def print_analysis(rep: dict, out: TextIO) -> None:
 
 _WIFI_VERDICT_TEXT = {
     "CLEAR": "CLEAR: no Wi-Fi transmitter uploads like a camera",
+    "INCOMPLETE": "INCOMPLETE: no Wi-Fi transmitter uploads like a camera, but the sweep did not hear "
+                  "everything (not a CLEAR):",
     "SUSPECT": "SUSPECT: a Wi-Fi transmitter uploads somewhat like a camera",
     "CAMERA": "CAMERA: a Wi-Fi transmitter uploads like a streaming camera",
 }
@@ -136,6 +147,7 @@ def print_wifi(rep: dict, out: TextIO, title: str, limit: int = 12) -> None:
             out.write(f"... and {hidden} more quiet devices (--json lists all)\n")
         out.write("\n")
     out.write(verdict_line(_WIFI_VERDICT_TEXT[rep["verdict"]], bool(rep.get("simulated"))) + "\n")
+    print_gaps(rep.get("gaps", []), out)
 
 
 class WifiProgressBar:

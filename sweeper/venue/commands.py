@@ -148,6 +148,8 @@ def _print_sweep(r: dict) -> None:
         print(f"  {name}: {status}")
     for name, problem in r["problems"].items():
         print(f"  {name} lost during the sweep: {problem}")
+    for gap in r.get("gaps") or []:
+        print(f"  not covered: {gap}")
     c = r["counts"]
     print(f"  heard {c['rf_emitters']} RF emitters and {c['wifi_devices']} Wi-Fi devices: {c['new']} new, "
           f"{c['changed']} changed, {c['known']} known, {c.get('missing', 0)} friendly ones not heard")

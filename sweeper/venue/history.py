@@ -54,7 +54,7 @@ CREATE TABLE IF NOT EXISTS sweeps(
     simulated INTEGER NOT NULL, verdict TEXT NOT NULL, raw_verdict TEXT NOT NULL,
     elapsed_s REAL, hardware TEXT NOT NULL, problems TEXT NOT NULL,
     findings TEXT NOT NULL, changes BLOB NOT NULL, counts TEXT NOT NULL,
-    observations BLOB);
+    observations BLOB, gaps TEXT NOT NULL DEFAULT '[]');
 CREATE INDEX IF NOT EXISTS sweeps_by_time ON sweeps(finished_at);
 CREATE INDEX IF NOT EXISTS sweeps_by_room ON sweeps(room, finished_at);
 CREATE TABLE IF NOT EXISTS spectra(
@@ -185,6 +185,9 @@ class HistoryStore:
             db.execute("INSERT INTO meta VALUES('schema', ?)", (str(SCHEMA_VERSION),))
         elif int(version[0]) > SCHEMA_VERSION:
             raise InputError(f"the history {self.path} was written by a newer Sweeper (schema {version[0]})")
+        columns = {row[1] for row in db.execute("PRAGMA table_info(sweeps)")}
+        if "gaps" not in columns:  # a history from before coverage was recorded: nothing was said missing
+            db.execute("ALTER TABLE sweeps ADD COLUMN gaps TEXT NOT NULL DEFAULT '[]'")
         return db
 
     def close(self) -> None:
@@ -218,13 +221,13 @@ class HistoryStore:
         with self._lock, _transaction(self._db) as db:
             cur = db.execute(
                 "INSERT INTO sweeps(started_at, finished_at, room, device_id, trigger, simulated, verdict,"
-                " raw_verdict, elapsed_s, hardware, problems, findings, changes, counts, observations)"
-                " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " raw_verdict, elapsed_s, hardware, problems, findings, changes, counts, observations, gaps)"
+                " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (started, finished, record["room"], record["device_id"], record["trigger"],
                  int(bool(record["simulated"])), record["verdict"], record["raw_verdict"],
                  record.get("elapsed_s"), _js(record["hardware"]), _js(record["problems"]),
                  _js(record["findings"]), zlib.compress(_js(record["changes"]).encode(), 6), _js(record["counts"]),
-                 zlib.compress(_js(observations).encode(), 6)))
+                 zlib.compress(_js(observations).encode(), 6), _js(record.get("gaps") or [])))
             sweep_id = cur.lastrowid
             for sp in record.get("spectra") or []:
                 snr = np.asarray([np.nan if v is None else v for v in sp["snr_db"]], dtype="<f2")
@@ -468,7 +471,8 @@ def _record(r: sqlite3.Row, changes: bool = True) -> dict:
             "room": r["room"], "device_id": r["device_id"], "trigger": r["trigger"],
             "simulated": bool(r["simulated"]), "verdict": r["verdict"], "raw_verdict": r["raw_verdict"],
             "elapsed_s": r["elapsed_s"], "hardware": json.loads(r["hardware"]),
-            "problems": json.loads(r["problems"]), "findings": json.loads(r["findings"]),
+            "gaps": json.loads(r["gaps"]), "problems": json.loads(r["problems"]),
+            "findings": json.loads(r["findings"]),
             "changes": json.loads(zlib.decompress(r["changes"])) if changes else [],
             "counts": json.loads(r["counts"])}
 

@@ -106,9 +106,9 @@ class Venue:
             annotated.append(f.with_baseline(by_key.get(key) or {
                 "status": "new", "note": None, "key": key, "label": None,
                 "first_seen": now, "last_seen": now, "count": 1}))
-        result.raw_verdict = verdicts.of_findings(f.verdict for f in annotated)
+        result.raw_verdict = verdicts.covered(verdicts.of_findings(f.verdict for f in annotated), result.gaps)
         result.findings = ranked(annotated)
-        result.verdict = sweep_verdict(result.findings)
+        result.verdict = sweep_verdict(result.findings, result.gaps)
         # news that are not findings, when there is a baseline to be news against (without
         # one, everything is "new": counted, not listed); the strongest MAX_CHANGES
         has_baseline = any(s.get("friendly") for s in sightings.values())
@@ -119,7 +119,7 @@ class Venue:
             "started_at": iso(started_at), "finished_at": now, "room": room, "device_id": self.device_id,
             "trigger": trigger, "simulated": self.simulated, "verdict": result.verdict,
             "raw_verdict": result.raw_verdict, "elapsed_s": round(result.elapsed_s, 2), "hardware": dict(hardware),
-            "problems": dict(result.problems),
+            "gaps": list(result.gaps), "problems": dict(result.problems),
             "findings": self.privacy.scrub([f.to_json() for f in result.findings]), "changes": changes,
             "counts": {"findings": len(result.findings),
                        "new": status.count("new"), "changed": status.count("changed"), "known": status.count("known"),

@@ -28,7 +28,7 @@ from sweeper.findings import as_finding
 from sweeper.venue.jsonable import plain
 
 STATUS_ORDER = {"new": 0, "changed": 1, "known": 2}
-VERDICTS = ("CAMERA", "SUSPECT", "CLEAR")
+VERDICTS = ("CAMERA", "SUSPECT", "INCOMPLETE", "CLEAR")
 MAX_PLOT_POINTS = 600
 
 FINDING_COLUMNS = ["sweep_id", "started_at", "room", "device_id", "sweep_verdict", "row_kind",
@@ -108,6 +108,10 @@ def _when(iso: Any) -> str:
 
 
 def _hw_issues(rec: dict) -> List[str]:
+    """What a sweep did not cover: its gaps (missing or failed hardware included); for
+    records from before coverage was recorded, its missing and failed hardware."""
+    if "gaps" in rec:
+        return [str(g) for g in rec.get("gaps") or []]
     out = [f"{k}: {v}" for k, v in (rec.get("hardware") or {}).items() if v != "ok"]
     out += [f"{k}: {v}" for k, v in (rec.get("problems") or {}).items()]
     return out
@@ -291,7 +295,7 @@ h1{font-size:26px;margin:0 0 4px}h2{font-size:21px;margin:28px 0 8px}h3{font-siz
 .verdict{display:inline-block;font-weight:700;border-radius:6px;padding:2px 8px}
 .verdict.big{font-size:30px;padding:6px 18px;margin:6px 12px 6px 0}
 .v-camera{background:#c62828;color:#fff}.v-suspect{background:#f9a825;color:#1a1a1a}
-.v-clear{background:#2e7d32;color:#fff}.v-unknown{background:#757575;color:#fff}
+.v-clear{background:#2e7d32;color:#fff}.v-incomplete{background:#5d4037;color:#fff}.v-unknown{background:#757575;color:#fff}
 .badge{display:inline-block;font-size:12px;font-weight:700;border-radius:4px;padding:1px 6px;border:1px solid}
 .b-new{background:#fde0e0;color:#8e0000}.b-changed{background:#fff1c9;color:#6d4c00}
 .b-known{background:#eee;color:#444}
@@ -434,7 +438,7 @@ def render_html(records: List[dict], meta: dict) -> str:
         verdicts = [str(r.get("verdict") or "").upper() for r in records]
         stats = [("sweeps", len(records), "sweeps"), ("rooms", len(rooms), "rooms")]
         stats += [(v.lower(), verdicts.count(v), f"{v} sweeps") for v in VERDICTS]
-        stats.append(("hardware", sum(1 for r in records if _hw_issues(r)), "with missing hardware"))
+        stats.append(("hardware", sum(1 for r in records if _hw_issues(r)), "not fully swept"))
         head.append('<div class="summary">' + "".join(
             f'<div class="stat" data-stat="{k}"><span class="num">{n}</span>{label}</div>'
             for k, n, label in stats) + "</div>")
@@ -448,4 +452,6 @@ def render_html(records: List[dict], meta: dict) -> str:
             f'<header>{"".join(head)}</header><main>{body}</main>'
             f'<footer class="limits"><h2>What a sweep cannot find</h2><ul>{limits}</ul>'
             "<p>A CLEAR verdict means nothing camera-like was heard on the bands and channels "
-            "swept; it is not proof that a room has no camera.</p></footer></body></html>\n")
+            "swept, and every one configured was swept; it is not proof that a room has no camera. "
+            "INCOMPLETE means nothing was found where the sweep could listen, but it could not "
+            "listen everywhere (each sweep says where not).</p></footer></body></html>\n")

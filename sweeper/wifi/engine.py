@@ -15,6 +15,7 @@ from typing import Callable, Dict, Optional
 
 import numpy as np
 
+from sweeper import verdicts
 from sweeper.wifi.analysis import TrafficAnalyzer
 from sweeper.wifi.features import LARGE_L3, WindowConfig
 from sweeper.wifi.frames import FC_RETRY, FTYPE_DATA, is_group, strip_payloads
@@ -71,7 +72,16 @@ class WifiSweep:
         t0 = time.monotonic()
         self.progress(WifiProgress("start", 0.0, 0, 0, 0))
         last_update = -1.0
+        dwell: Dict[int, float] = {}  # seconds and frames per channel (0: a source that does not tune)
+        heard: Dict[int, int] = {}
+        current, since = None, self.clock()
         for channel, batch, new_visit in hopper.run(self.duration_s, stop_event):
+            if new_visit or current is None:
+                now = self.clock()
+                if current is not None:
+                    dwell[current] = dwell.get(current, 0.0) + now - since
+                current, since = channel, now
+            heard[channel] = heard.get(channel, 0) + len(batch)
             if new_visit:
                 an.start_segment(float(batch.ts[0]) if len(batch) else None, channel)
                 self._uploading_since = {}
@@ -87,6 +97,8 @@ class WifiSweep:
                 last_update = now
                 self.progress(WifiProgress("hop", hopper.progress.fraction, channel,
                                            len(an.devices), self._n_findings()))
+        if current is not None:
+            dwell[current] = dwell.get(current, 0.0) + self.clock() - since
         an.finish()
         self.elapsed_s = time.monotonic() - t0
         self.progress(WifiProgress("done", 1.0, hopper.channel, len(an.devices), self._n_findings()))
@@ -94,7 +106,35 @@ class WifiSweep:
         rep["channels_visited"] = {str(k): v for k, v in sorted(self.visits.items())}
         rep["channel_errors"] = {str(k): v for k, v in hopper.errors.items()}
         rep["elapsed_s"] = round(self.elapsed_s, 2)
+        stopped = stop_event is not None and stop_event.is_set()
+        rep["coverage"], rep["gaps"] = self._coverage(dwell, heard, hopper.errors, rep["frames"]["parsed"], stopped)
+        rep["verdict"] = verdicts.covered(rep["verdict"], rep["gaps"])
         return rep
+
+    def _coverage(self, dwell: Dict[int, float], heard: Dict[int, int], errors: Dict[int, str],
+                  parsed: int, stopped: bool) -> tuple:
+        """Per channel: seconds listened, frames heard, the tuning error if any; and what
+        was not covered, one line each. A capture that heard no frame at all covered
+        nothing: a dead adapter, a driver that drops monitor mode or a mirror port that
+        carries nothing looks exactly like an empty room."""
+        tunes = getattr(self.source, "can_tune", False)
+        rows = [{"channel": ch or None, "dwell_s": round(dwell.get(ch, 0.0), 2), "frames": heard.get(ch, 0),
+                 "error": errors.get(ch)} for ch in sorted(set(dwell) | set(heard) | set(errors))]
+        gaps = []
+        if parsed == 0:
+            where = "the port carries no traffic: check it is cabled to the switch's mirror port" if not tunes \
+                else "the adapter may have left monitor mode, or its antenna is off: run `sweeper selftest`"
+            gaps.append(f"Wi-Fi: heard no frame at all in {self.elapsed_s:.0f} s ({where})")
+        for ch, why in sorted(errors.items()):
+            gaps.append(f"Wi-Fi channel {ch}: would not tune ({why})")
+        if tunes:
+            missed = [ch for ch in self.policy.channels if ch not in dwell and ch not in errors]
+            if missed:
+                gaps.append(f"Wi-Fi channels {', '.join(map(str, missed))}: not visited "
+                            + ("(the sweep was stopped)" if stopped else "(raise wifi.duration_s)"))
+        elif stopped:
+            gaps.append(f"Wi-Fi: stopped after {self.elapsed_s:.0f} of {self.duration_s:.0f} s")
+        return rows, gaps
 
     def _n_findings(self) -> int:
         an = self.analyzer

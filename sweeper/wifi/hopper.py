@@ -73,6 +73,8 @@ class Hopper:
         self.policy = policy
         self.clock = clock
         self.errors: Dict[int, str] = {}
+        #: channels tuned to at least once in this run (lingering leaves time for the rest)
+        self.visited: set = set()
         self.channel = 0
         self._start = self._visit_start = 0.0
         self._duration: Optional[float] = None
@@ -93,6 +95,7 @@ class Hopper:
         """Yield ``(channel, batch, new_visit)`` until ``duration_s`` passes, ``stop_event``
         is set or the source ends; ``new_visit`` marks the first batch after a retune."""
         self.errors = {}
+        self.visited: set = set()
         self.channel = 0
         self._start = self.clock()
         self._duration = duration_s
@@ -107,6 +110,10 @@ class Hopper:
             wait = MAX_WAIT_S if end is None else min(MAX_WAIT_S, end - now)
             if tuning:
                 visit_end = self.policy.visit_end(self._visit_start, self._last_linger)
+                if end is not None:  # lingering never starves a channel not yet visited
+                    unvisited = set(self.policy.channels) - self.visited - set(self.errors)
+                    reserve = len(unvisited) * self.policy.dwell_s
+                    visit_end = min(visit_end, max(self._visit_start + self.policy.dwell_s, end - reserve))
                 if now >= visit_end:
                     previous = self.channel
                     index = self._tune(index)
@@ -138,6 +145,7 @@ class Hopper:
                 self.errors[channel] = str(e)
                 index = nxt
         self.channel = channel
+        self.visited.add(channel)
         self._visit_start = self.clock()
         self._last_linger = None
         return nxt
