@@ -185,7 +185,7 @@ def test_discovery_state_and_sweep_as_home_assistant_sees_them(broker, make_pub,
     state = last_json(live, state_topic)
     assert state["last_sweep"] == {"id": 17, "finished_at": "2026-11-25T13:00:44Z",
                                    "verdict": "CAMERA", "room": "Room 101", "findings": 1,
-                                   "new": 5, "changed": 1}
+                                   "new": 5, "changed": 1, "not_covered": []}
     assert expected_ha_states(state) == {
         "verdict": "CAMERA", "last_sweep": "2026-11-25T13:00:44Z", "findings": "1",
         "room": "Room 101", "status": "ready", "camera": "ON", "rf": "ON", "wifi": "OFF"}

@@ -145,7 +145,8 @@ def last_sweep_summary(record: dict[str, Any]) -> dict[str, Any]:
     return {"id": record.get("id"), "finished_at": record.get("finished_at"),
             "verdict": record.get("verdict"), "room": record.get("room", ""),
             "findings": counts.get("findings", len(record.get("findings") or [])),
-            "new": counts.get("new", 0), "changed": counts.get("changed", 0)}
+            "new": counts.get("new", 0), "changed": counts.get("changed", 0),
+            "not_covered": list(record.get("gaps") or [])}  # why a verdict is INCOMPLETE
 
 
 _LAST = "value_json.last_sweep"
