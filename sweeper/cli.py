@@ -276,10 +276,20 @@ def cmd_run(args) -> int:
 
     shutdown = (lambda: print("sweeper: (simulated) power off", file=sys.stderr)) if args.simulate else None
     cfg = _with_room(cfg, args.room)
+    hardware = None
+    if args.once:  # nothing to sweep with: say so before opening the display and pins
+        from sweeper.assembly import device_parts
+        from sweeper.device.sweeping import Hardware
+
+        hardware = Hardware(device_parts(cfg, args.simulate, not args.clear, args.scene))
+        status = hardware.probe()
+        if not hardware.sources:
+            missing = "; ".join(f"{n}: {r}" for n, r in status.items() if r != "ok")
+            raise HardwareError(f"nothing to sweep with ({missing})")
     venue = Venue.open(cfg, simulated=args.simulate, warn=_warn)
     dev = build_device(cfg, simulate=args.simulate, camera=not args.clear, scene=args.scene, warn=_warn,
                        shutdown=shutdown, notify=None if args.once else notify, venue=venue,
-                       png_dir=args.png_dir, screens_to=sys.stderr if args.terminal else None)
+                       png_dir=args.png_dir, screens_to=sys.stderr if args.terminal else None, hardware=hardware)
     install_signals(dev.daemon)
     control = None
     if not args.once:
@@ -291,13 +301,13 @@ def cmd_run(args) -> int:
             _warn(f"{exc}; `sweeper trigger` (per-room timers) will not reach this daemon")
     try:
         outcome = dev.daemon.run(once=args.once)
-        hardware = dev.hardware.status()
+        status_after = dev.hardware.status()
     finally:
         if control is not None:
             control.close()
         dev.close()
-    if args.once and outcome is None:
-        missing = "; ".join(f"{n}: {r}" for n, r in hardware.items() if r != "ok")
+    if args.once and outcome is None:  # the radios went away between the two looks
+        missing = "; ".join(f"{n}: {r}" for n, r in status_after.items() if r != "ok")
         raise HardwareError(f"nothing to sweep with ({missing})")
     if args.once and outcome is not None:
         if args.json:

@@ -44,13 +44,14 @@ def build_device(cfg, simulate: bool = False, camera: bool = True, scene: Option
                  warn: Callable[[str], None] = lambda msg: None, pin_factory=None,
                  shutdown: Optional[Callable[[], None]] = None, notify=None, venue=None,
                  extra_parts: Sequence[Part] = (), png_dir: Optional[str] = None, screens_to=None,
-                 display=None) -> Device:
+                 display=None, hardware: Optional[Hardware] = None) -> Device:
     """Every part of the device; ``simulate`` swaps in simulated radios, mock pins and a
     dummy display. Parts that fail to open are reported through ``warn`` and left out.
     ``extra_parts``: more detectors (sweeper.assembly.Part) beside the RF and Wi-Fi ones.
     ``png_dir`` / ``screens_to``: save every screen as a PNG / draw it as text on that
     stream (:class:`RecordingDisplay`). ``display``: the panel to draw on (default: the
-    configured one, or a dummy when simulating), like ``pin_factory`` for the pins."""
+    configured one, or a dummy when simulating), like ``pin_factory`` for the pins.
+    ``hardware``: the detector parts' hardware, already probed (default: built here)."""
     from sweeper.device.buttons import Controls
     from sweeper.device.display import Display, NullDisplay, open_display
     from sweeper.device.sounds import Annunciator
@@ -59,7 +60,8 @@ def build_device(cfg, simulate: bool = False, camera: bool = True, scene: Option
         from gpiozero.pins.mock import MockFactory, MockPWMPin
         pin_factory = MockFactory(pin_class=MockPWMPin)
 
-    hardware = Hardware(list(device_parts(cfg, simulate, camera, scene)) + list(extra_parts))
+    if hardware is None:
+        hardware = Hardware(list(device_parts(cfg, simulate, camera, scene)) + list(extra_parts))
     if display is not None:
         pass
     elif simulate:
