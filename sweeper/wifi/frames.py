@@ -141,6 +141,9 @@ def parse_batch(batch: RawBatch) -> Tuple[np.ndarray, ParseStats, Dict[int, str]
         return np.zeros(0, FRAME_DTYPE), stats, {}
     if batch.linktype == LINKTYPE_ETHERNET:
         frames, ok = _parse_ethernet(batch, stats)
+        bad = ok & (_bad_time(batch.ts) | (batch.origlen.astype(np.int64) > MAX_WIRED_LEN))
+        stats.malformed += int(bad.sum())
+        ok &= ~bad
         stats.parsed = int(ok.sum())
         return frames[ok], stats, {}
     if batch.linktype not in (LINKTYPE_IEEE802_11, LINKTYPE_IEEE802_11_RADIOTAP):
@@ -199,8 +202,9 @@ def parse_batch(batch: RawBatch) -> Tuple[np.ndarray, ParseStats, Dict[int, str]
     short = ok & (avail < need)
     stats.truncated += int(short.sum())
     ok &= ~short
-    # the frame on the air must at least hold the header it has
-    bad_len = ok & (air < need)
+    # the frame on the air must at least hold the header it has, and no more than the
+    # longest frame there is; and it must have been captured at a possible time
+    bad_len = ok & ((air < need) | (air > MAX_80211_LEN) | _bad_time(batch.ts))
     stats.malformed += int(bad_len.sum())
     ok &= ~bad_len
     stats.bad_fcs += int((ok & bad_fcs).sum())
@@ -314,6 +318,18 @@ def _parse_ethernet(batch: RawBatch, stats: ParseStats):
 
 
 _I4_MAX = np.iinfo(np.int32).max
+#: the longest 802.11 MPDU (VHT: 11454 bytes) and the longest frame libpcap captures on a
+#: wire (262144: segmentation offload hands whole 64 KiB TCP bursts to the capture); a
+#: record claiming more is damaged or hostile, and would count as a multi-Gbit/s upload
+MAX_80211_LEN = 11454
+MAX_WIRED_LEN = 262144
+#: capture times outside 1970..2106 (what pcap's 32-bit seconds hold) are damage: one
+#: frame dated in the year 300000 would stretch a batch's time axis past any index
+MAX_TS_S = float(2 ** 32)
+
+
+def _bad_time(ts: np.ndarray) -> np.ndarray:
+    return ~np.isfinite(ts) | (ts < 0) | (ts >= MAX_TS_S)
 
 
 def _is_lan_ip(ip: np.ndarray) -> np.ndarray:
