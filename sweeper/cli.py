@@ -24,12 +24,43 @@ from sweeper.errors import HardwareError, InputError, SweeperError
 ANALYZE_MAX_SAMPLES = 1 << 22
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (exit 2) like every other error of the command."""
+
+    def error(self, message):
+        print(f"{self.prog}: error: {terminal_safe(message)} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with control characters (escape sequences from a file name or a YAML
+    key) shown as codes, so an error message cannot drive the terminal."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
+def _numbers_as_values(argv: List[str]) -> List[str]:
+    """``--sample-rate -inf`` is an option's value, not an option: argparse takes any
+    word that starts with "-" and is not a plain negative number for an option."""
+    out: List[str] = []
+    for arg in argv:
+        if out and out[-1].startswith("--") and "=" not in out[-1] and arg.startswith("-"):
+            try:
+                float(arg)
+            except ValueError:
+                pass
+            else:
+                out[-1] = f"{out[-1]}={arg}"
+                continue
+        out.append(arg)
+    return out
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="sweeper", description="Find hidden cameras by their radio emissions.")
+    p = _Parser(prog="sweeper", description="Find hidden cameras by their radio emissions.")
     p.add_argument("--version", action="version", version=f"sweeper {__version__}")
     p.add_argument("--config", metavar="FILE",
                    help="YAML configuration (default: /etc/sweeper/config.yaml when it exists)")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def sweep_args(sp):
         sp.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
@@ -123,14 +154,14 @@ def _one_line_warnings() -> None:
 
 def main(argv: Optional[List[str]] = None) -> int:
     _one_line_warnings()
-    args = _parser().parse_args(argv)
+    args = _parser().parse_args(_numbers_as_values(list(sys.argv[1:] if argv is None else argv)))
     if not args.command:
         _parser().print_help()
         return 64
     try:
         return COMMANDS[args.command](args)
     except SweeperError as exc:
-        print(f"sweeper: error: {exc}", file=sys.stderr)
+        print(f"sweeper: error: {terminal_safe(exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("sweeper: interrupted", file=sys.stderr)

@@ -199,6 +199,8 @@ class _Reader:
             return self.constructor.construct_object(node, deep=True)
         except yaml.YAMLError:
             raise _Mismatch(f"{_show(node)} cannot be read") from None
+        except (ValueError, OverflowError):  # e.g. an integer of thousands of digits
+            raise _Mismatch(f"{_show(node)[:20]}... is not a number that can be read") from None
 
     def _pairs(self, node: MappingNode, path: str) -> Dict[str, Tuple[Node, Node]]:
         """Key -> (key node, value node), rejecting duplicate keys and applying ``<<`` merges."""
