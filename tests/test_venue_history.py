@@ -190,3 +190,35 @@ def test_damage_found_while_recording_sets_the_file_aside_and_records_anyway(tmp
         sid = store.add(*make_record(1.7e9 + 9999))
         assert store.moved_aside is not None and "damaged" in warnings[-1]
         assert [r["id"] for r in store.sweeps()] == [sid]
+
+
+@pytest.mark.parametrize("spoil", [
+    lambda rec: rec.update(room=None),  # NOT NULL: an IntegrityError
+    lambda rec: rec.update(elapsed_s={"not": "a number"}),  # cannot bind: a ProgrammingError
+])
+def test_one_bad_record_is_refused_and_the_healthy_history_kept(tmp_path, spoil):
+    """Every DatabaseError once counted as damage: one bad record moved a healthy history aside."""
+    path = str(tmp_path / "h.db")
+    warnings = []
+    with HistoryStore(path, warn=warnings.append) as store:
+        first = store.add(*make_record(1.7e9))
+        record, observations = make_record(1.7e9 + 60, seed=1)
+        spoil(record)
+        with pytest.raises(InputError, match="refused a sweep record"):
+            store.add(record, observations)
+        assert store.moved_aside is None and warnings == []
+        assert not [f for f in os.listdir(tmp_path) if "damaged" in f]
+        again = store.add(*make_record(1.7e9 + 120, seed=2))  # the store is still open and writing
+        assert [r["id"] for r in store.sweeps()] == [again, first]
+
+
+def test_two_set_asides_in_one_second_keep_both_copies(tmp_path):
+    path = tmp_path / "h.db"
+    kept = []
+    for i in range(2):
+        path.write_bytes(b"this is not a database, copy %d" % i * 200)
+        with HistoryStore(str(path)) as store:
+            kept.append(store.moved_aside)
+    assert kept[0] != kept[1]
+    assert sorted(open(k, "rb").read()[:40] for k in kept) == [b"this is not a database, copy 0this is no",
+                                                              b"this is not a database, copy 1this is no"]

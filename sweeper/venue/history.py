@@ -160,8 +160,13 @@ class HistoryStore:
         return self._set_aside(problem)
 
     def _set_aside(self, problem: str) -> sqlite3.Connection:
-        """Keep a damaged file for recovery under another name; start a new history."""
-        aside = f"{self.path}.damaged-{time.strftime('%Y%m%dT%H%M%S')}"
+        """Keep a damaged file for recovery under another name (never one already
+        taken: two set-asides in one second keep both); start a new history."""
+        stem = f"{self.path}.damaged-{time.strftime('%Y%m%dT%H%M%S')}"
+        aside, n = stem, 1
+        while any(os.path.lexists(aside + suffix) for suffix in ("", "-wal", "-shm")):
+            n += 1
+            aside = f"{stem}-{n}"
         for suffix in ("", "-wal", "-shm"):
             if os.path.exists(self.path + suffix):
                 os.replace(self.path + suffix, aside + suffix)
@@ -210,7 +215,11 @@ class HistoryStore:
             return self._add(record, observations)
         except sqlite3.OperationalError:
             raise
-        except sqlite3.DatabaseError as exc:  # damage found mid-use: set aside, record in a new file
+        except sqlite3.DatabaseError as exc:
+            if not _is_damage(exc):  # one bad record (a constraint, a value of the wrong type):
+                # refused, and the history stays as it was (the transaction rolled back)
+                raise InputError(f"the history refused a sweep record: {exc}") from None
+            # damage found mid-use: set aside, record in a new file
             with self._lock:
                 self._db.close()
                 self._db = self._set_aside(str(exc))
@@ -464,6 +473,14 @@ class _transaction:
     def __exit__(self, exc_type, exc, tb):
         self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
         return False
+
+
+def _is_damage(exc: sqlite3.DatabaseError) -> bool:
+    """The file is damaged (corrupt, or not a database), not just one record refused."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+    return type(exc) is sqlite3.DatabaseError and any(w in str(exc) for w in ("malformed", "not a database"))
 
 
 def _record(r: sqlite3.Row, changes: bool = True) -> dict:
