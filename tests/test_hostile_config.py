@@ -68,3 +68,52 @@ def test_a_negative_number_is_an_options_value_not_an_option(value, tmp_path):
     rc, out, err = run_cli("analyze", str(rec), "--sample-rate", value)
     assert "expected one argument" not in err and "unrecognized" not in err
     one_line_error(rc, out, err)
+
+
+def test_the_control_socket_refuses_a_folder_planted_in_tmp(tmp_path):
+    """Outside systemd the socket lives under /tmp: another user can create the name
+    first (here, a symlink to a folder of theirs); the daemon must not follow it."""
+    from sweeper.device.control import ControlServer
+    from sweeper.errors import HardwareError
+
+    import shutil
+    import uuid
+
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    planted = f"/tmp/sweeper-test-{uuid.uuid4().hex[:8]}"  # what /tmp/sweeper-UID would be
+    mine = f"/tmp/sweeper-test-{uuid.uuid4().hex[:8]}"
+    os.symlink(theirs, planted)
+    try:
+        with pytest.raises(HardwareError, match="not a private folder"):
+            ControlServer(f"{planted}/sweeper/control.sock", lambda *a: None)
+        assert os.listdir(theirs) == []  # nothing was created in their folder
+        ok = ControlServer(f"{mine}/sweeper/control.sock", lambda *a: None)
+        assert oct(os.stat(mine).st_mode & 0o777) == "0o700"
+        ok.close()
+    finally:
+        os.unlink(planted)
+        shutil.rmtree(mine, ignore_errors=True)
+
+
+def test_a_flood_of_malformed_requests_is_one_log_line():
+    import socket as sk
+    import tempfile
+    import time
+
+    from sweeper.device.control import ControlServer
+
+    lines, requests = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "control.sock")
+        server = ControlServer(path, lambda *a: requests.append(a), lines.append)
+        s = sk.socket(sk.AF_UNIX, sk.SOCK_DGRAM)
+        for _ in range(2000):
+            s.sendto(b"{not json", path)
+        s.sendto(b'{"sweep": {"room": "Room 1"}}', path)
+        deadline = time.monotonic() + 10
+        while not requests and time.monotonic() < deadline:
+            time.sleep(0.01)
+        server.close()
+    assert requests and server.dropped == 2000
+    assert len(lines) == 1 and "dropped 1 malformed" in lines[0]

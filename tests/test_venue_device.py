@@ -211,7 +211,7 @@ def test_timers_ask_the_running_daemon_for_labelled_sweeps(daemon):
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 0
     _, err = proc.communicate()
-    assert "dropped a malformed request (4 so far)" in err
+    assert err.count("control socket: dropped") == 1  # a flood is one line a minute, not one each
     assert not os.path.exists(sock)  # cleaned up
 
 

@@ -16,13 +16,34 @@ from __future__ import annotations
 import json
 import os
 import socket
+import stat
 import threading
+import time
 from typing import Callable, Optional
 
 from sweeper.errors import HardwareError, InputError
 
 MAX_DATAGRAM = 1024
 MAX_ROOM_CHARS = 64
+
+
+#: at most one log line per this many seconds about malformed requests
+LOG_EVERY_S = 60.0
+
+
+def _private_dir(folder: str) -> None:
+    """``folder`` as a directory of this user's own, mode 0700: created so, or refused
+    when something else is there (another user's directory, a planted symlink)."""
+    try:
+        os.mkdir(folder, 0o700)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise HardwareError(f"cannot create the control socket's folder {folder}: {exc.strerror}") from None
+    st = os.lstat(folder)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o077:
+        raise HardwareError(f"{folder} exists and is not a private folder of this user (a symlink or someone "
+                            "else's?): remove it, or run under systemd (RuntimeDirectory)")
 
 
 def socket_path(environ=os.environ) -> str:
@@ -54,10 +75,15 @@ class ControlServer:
         self.post = post
         self.log = log
         self.dropped = 0
+        self._logged_at = float("-inf")
+        self._dropped_logged = 0
         folder = os.path.dirname(path)
-        os.makedirs(folder, mode=0o750, exist_ok=True)
-        st = os.stat(folder)
-        if st.st_uid != os.geteuid() or st.st_mode & 0o002:  # e.g. a /tmp folder someone else made
+        shared = next((t for t in ("/tmp/", "/var/tmp/") if folder.startswith(t)), None)
+        if shared:  # anyone may create names there first: its entry there must be ours alone
+            _private_dir(shared + folder[len(shared):].split("/")[0])
+        os.makedirs(folder, mode=0o700 if shared else 0o750, exist_ok=True)
+        st = os.lstat(folder)
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o002:
             raise HardwareError(f"the control socket's folder {folder} is not this user's own, or anyone "
                                 "may write to it")
         try:
@@ -84,7 +110,11 @@ class ControlServer:
             request = self.parse(data)
             if request is None:
                 self.dropped += 1
-                self.log(f"control socket: dropped a malformed request ({self.dropped} so far)")
+                now = time.monotonic()
+                if now - self._logged_at >= LOG_EVERY_S:  # a flood is a line a minute, not a line each
+                    self.log(f"control socket: dropped {self.dropped - self._dropped_logged} malformed "
+                             f"request(s) ({self.dropped} so far)")
+                    self._logged_at, self._dropped_logged = now, self.dropped
                 continue
             self.post("sweep", request)
 
