@@ -48,3 +48,15 @@ def test_an_impossible_frame_length_is_damage_not_a_ten_gigabit_upload():
     assert rep["frames"]["malformed"] >= origlen.size // 3
     fastest = max(d.get("uplink_kbps") or 0 for d in rep["devices"] + rep["findings"])
     assert fastest < 100_000  # nothing near 10 Gbit/s
+
+
+def test_a_flood_of_made_up_addresses_does_not_grow_the_vendor_caches():
+    from sweeper.wifi import oui
+
+    an = TrafficAnalyzer()
+    rng = np.random.default_rng(1)
+    for _ in range(3):  # 3 x 5000 globally administered addresses with random makers
+        macs = (rng.integers(0, 1 << 48, 5000) & ~(1 << 41)).astype(np.uint64)  # not locally administered
+        hints = an._module_hints(macs)
+        assert len(hints) == len(np.unique(macs))
+    assert len(an._vendor_hint) <= oui.CACHE_MAX and len(oui._cache) <= oui.CACHE_MAX

@@ -264,11 +264,14 @@ class TrafficAnalyzer:
                     d.suspect_at, d.suspect_after = ev[-1].end, ev[-1].end - ev[0].start
 
     def _module_hints(self, macs) -> Dict[int, bool]:
+        """Whether each MAC's maker makes Wi-Fi modules for cameras. Remembered for at
+        most oui.CACHE_MAX addresses: a flood of random addresses must not grow it."""
         missing = [int(m) for m in macs if int(m) not in self._vendor_hint]
         if missing:
             for mac, vendor in oui.lookup_many(missing).items():
                 self._vendor_hint[mac] = classify.is_module_vendor(vendor)
-        return self._vendor_hint
+            oui.trim(self._vendor_hint)
+        return {int(m): self._vendor_hint.get(int(m), False) for m in macs}
 
     # ------------------------------------------------------------------ report
 

@@ -8,12 +8,22 @@ Lookups scan the file for just the prefixes asked for and cache the answers, so 
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 from typing import Dict, Iterable, Optional
 
 #: where the registry may be, first found wins (SWEEPER_OUI_DB overrides)
 SEARCH_PATHS = ("/usr/share/ieee-data/oui.csv", "/usr/share/wireshark/manuf")
 _cache: Dict[int, Optional[str]] = {}
+#: entries kept by the vendor caches (oldest dropped first): a flood of made-up
+#: addresses must not grow memory over the months a device runs
+CACHE_MAX = 4096
+
+
+def trim(cache: dict, limit: int = CACHE_MAX) -> None:
+    """Drop the oldest entries of an insertion-ordered cache beyond ``limit``."""
+    for key in list(itertools.islice(cache, max(0, len(cache) - limit))):
+        del cache[key]
 
 
 def database_path() -> Optional[str]:
@@ -48,6 +58,7 @@ def lookup_many(macs: Iterable[int]) -> Dict[int, Optional[str]]:
             _cache[prefix] = found.get(prefix)
             for mac in group:
                 out[mac] = _cache[prefix]
+        trim(_cache)
     return out
 
 
