@@ -161,7 +161,8 @@ class SweepResult:
         """The ``sweeper run --once --json`` contract."""
         out = {"verdict": self.verdict, "simulated": self.simulated, "room": self.room,
                "findings": [f.to_json() for f in self.findings],
-               **self.reports, "hardware": self.hardware, "gaps": self.gaps, "problems": self.problems, "elapsed_s": round(self.elapsed_s, 2)}
+               **self.reports, "hardware": self.hardware, "gaps": self.gaps, "problems": self.problems,
+               "elapsed_s": round(self.elapsed_s, 2)}
         if self.record is not None:
             out.update(history_id=self.record.get("id"), raw_verdict=self.record["raw_verdict"],
                        counts=self.record["counts"], changes=self.record["changes"])

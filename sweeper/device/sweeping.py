@@ -16,8 +16,8 @@ from typing import Callable, Dict, List, Optional
 
 from sweeper.assembly import Part
 from sweeper.errors import HardwareError
-from sweeper.findings import Finding, SweepResult, ranked
 from sweeper import verdicts
+from sweeper.findings import Finding, SweepResult, ranked
 from sweeper.verdicts import worst
 
 
@@ -82,6 +82,7 @@ def merge(parts: List[Part], reports: Dict[str, dict], problems: Optional[Dict[s
     (``problems``) covered nothing, and each report names its own."""
     result = SweepResult("CLEAR", [], reports={p.key: reports.get(p.key) for p in parts},
                          problems=dict(problems or {}))
+    findings: List[Finding] = []
     for part in parts:
         rep = reports.get(part.key)
         if part.name in result.problems:
@@ -89,9 +90,6 @@ def merge(parts: List[Part], reports: Dict[str, dict], problems: Optional[Dict[s
         elif rep is None and part.opener is not None:
             result.gaps.append(f"{part.name}: not swept ({(missing or {}).get(part.name, 'no hardware')})")
         result.gaps += list((rep or {}).get("gaps", []))
-    findings: List[Finding] = []
-    for part in parts:
-        rep = reports.get(part.key)
         result.heard[part.heard_key] = part.heard(rep or {})
         result.record_fields.update(part.record_fields(rep or {}))
         findings += [Finding.from_json(f) for f in (rep or {}).get("findings", [])]
