@@ -41,8 +41,9 @@ from sweeper.rf.video import detect_video
 
 #: a recording is analysed in windows this long: a camera on for a second fills one
 WINDOW_S = 1.0
-#: ... of at most this many samples (0.21 s at 20 MS/s): 32 MB of complex64
-MAX_WINDOW_SAMPLES = 1 << 22
+#: ... of at most this many samples (an RTL-SDR's 2.4-2.5 MS/s in 1 s, 0.125 s at 20 MS/s):
+#: 20 MB of complex64, and two windows are held (the previous one for a camera's edges)
+MAX_WINDOW_SAMPLES = 2_500_000
 #: two windows' emitters are one transmitter when their bands overlap this much
 #: (intersection over union)
 SAME_EMITTER_OVERLAP = 0.5

@@ -9,6 +9,9 @@ capture at all raises :class:`InputError`.
 
 The writer builds all record headers of a batch with NumPy, so the traffic simulator
 and ``sweeper wifi --write`` can save long captures quickly.
+
+Why one module of over 400 lines: both formats (and classic pcap's variants), read and
+written, share the chunked reader, the batches of records and the one-line errors.
 """
 from __future__ import annotations
 
