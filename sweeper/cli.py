@@ -19,6 +19,7 @@ from typing import List, Optional
 from sweeper import __version__
 from sweeper.errors import InputError, SweeperError
 
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="sweeper", description="Find hidden cameras by their radio emissions.")
     p.add_argument("--version", action="version", version=f"sweeper {__version__}")

@@ -302,7 +302,8 @@ class RecordingFile:
                         raw = np.memmap(lay.data_path, dtype=lay.component, mode="r",
                                         offset=lay.offset + (start + a) * lay.sample_bytes, shape=(2 * n,))
                     except (OSError, ValueError) as exc:
-                        raise _fail(lay.data_path, f"cannot read it ({getattr(exc, 'strerror', None) or exc})") from None
+                        why = getattr(exc, "strerror", None) or exc
+                        raise _fail(lay.data_path, f"cannot read it ({why})") from None
                     _decode(raw, dst, lay)
                     del raw  # unmapped: the pages read leave this process
                 else:
