@@ -19,10 +19,6 @@ from typing import List, Optional
 from sweeper import __version__
 from sweeper.errors import HardwareError, InputError, SweeperError
 
-#: a recording is analysed up to this many samples (0.2 s at 20 MS/s, 1.7 s at 2.4 MS/s):
-#: enough for the line search, and bounded memory on a 512 MB Pi
-ANALYZE_MAX_SAMPLES = 1 << 22
-
 
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors (exit 2) like every other error of the command."""
@@ -447,31 +443,42 @@ def cmd_analyze(args) -> int:
     capture = _capture_format(args.file) if args.format is None else None
     if capture:
         return _analyze_capture(args, cfg, capture)
-    from sweeper.rf.analysis import analyze_window, report
-    from sweeper.rf.classifiers import Context
-    from sweeper.rf.sources.recording import load_recording
-    from sweeper.ui.terminal import print_analysis
+    from sweeper.rf.sources.recording import open_recording
+    from sweeper.rf.timeline import analyze_windows, window_samples
+    from sweeper.ui.terminal import AnalyzeProgressBar, print_analysis
 
-    rec = load_recording(args.file, fmt=args.format, sample_rate=args.sample_rate,
-                         center_hz=args.center_freq, max_samples=ANALYZE_MAX_SAMPLES)
-    center = rec.center_hz or 0.0
-    w = analyze_window(rec.captures, rec.sample_rate, center)
-    ctx = Context(bin_hz=w.bin_hz, window_hz=rec.sample_rate, rf_known=rec.center_hz is not None,
-                  video_suspect_score=cfg.detection.video.suspect_score)
-    rep = report(w.emitters, ctx, cfg.detection.video.camera_score, cfg.detection.video.suspect_score)
+    rec = open_recording(args.file, fmt=args.format, sample_rate=args.sample_rate, center_hz=args.center_freq)
+    for warning in rec.warnings:
+        _warn(warning)
+    rate = rec.sample_rate
+    per_window = window_samples(rate)
+    progress = None
+    if (not args.json and not cfg.output.quiet and rec.n_samples > per_window
+            and hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
+        progress = AnalyzeProgressBar(sys.stderr, rec.duration_s)
+    windows = ((start / rate, x) for start, x in rec.windows(per_window))
+    try:
+        timeline = analyze_windows(windows, rate, rec.center_hz, cfg.detection.video.camera_score,
+                                   cfg.detection.video.suspect_score, progress)
+    finally:
+        if progress is not None:
+            progress.close()
     out = {
         "file": args.file,
         "format": rec.fmt,
-        "sample_rate": rec.sample_rate,
+        "sample_rate": rate,
         "center_freq_hz": rec.center_hz,
-        "captures": int(rec.captures.shape[0]),
-        "samples_per_capture": int(rec.captures.shape[1]),
-        "truncated": bool(rec.truncated),
-        **rep,
+        "captures": rec.rows,
+        "samples_per_capture": rec.row_samples,
+        # the file ended part-way through a sample (which was left out); the whole of
+        # the rest is analysed, however long
+        "truncated": rec.trimmed,
+        "duration_s": round(rec.duration_s, 6),
+        "windows": timeline.windows,
+        **timeline.report(),
     }
-    if rec.truncated:
-        out["note_truncated"] = (f"analysed the first {rec.captures.size} samples "
-                                 f"({rec.captures.size / rec.sample_rate:.2f} s) of a longer recording")
+    if rec.trimmed:
+        out["note_truncated"] = "; ".join(rec.warnings)
     if not rec.center_hz:
         out["note"] = "no centre frequency given: freq_hz values are offsets from the tuned centre"
     if args.json:

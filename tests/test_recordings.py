@@ -6,7 +6,7 @@ import pytest
 
 from sweeper.errors import InputError
 from sweeper.rf.convert import complex64_to_cu8
-from sweeper.rf.sources.recording import Recording, RecordingSource, load_recording
+from sweeper.rf.sources.recording import Recording, RecordingSource, load_recording, open_recording
 
 RATE = 2.048e6
 CENTER = 1.2e9
@@ -111,9 +111,91 @@ def test_missing_and_unreadable_files(tmp_path):
     with pytest.raises(InputError) as e:
         load_recording(tmp_path / "nope.cu8", sample_rate=RATE)
     one_line_error(e, "no such file")
+    # a missing file is named as missing before anything else is asked of it
+    for name in ("nope", "nope.wav", "nope.sigmf-meta", "nope.npy"):
+        with pytest.raises(InputError) as e:
+            open_recording(tmp_path / name)
+        one_line_error(e, "no such file", name)
     with pytest.raises(InputError) as e:
         load_recording(tmp_path, fmt="cu8", sample_rate=RATE)  # a directory
-    one_line_error(e, "not a regular file")
+    one_line_error(e, "not a regular file", "directory")
+    with pytest.raises(InputError) as e:
+        open_recording(tmp_path)
+    one_line_error(e, "directory")
+
+
+@pytest.mark.parametrize("fmt", ["cu8", "cs8"])
+def test_an_odd_byte_count_loses_only_the_torn_last_sample(tmp_path, fmt):
+    """A recorder stopped between an I and its Q: the whole samples are kept and the
+    file is flagged, with a warning that names it."""
+    x = tone(1001)
+    raw = complex64_to_cu8(x) if fmt == "cu8" else np.round(x.view(np.float32) * 127).astype(np.int8)
+    path = tmp_path / f"cap.{fmt}"
+    path.write_bytes(raw.tobytes() + b"\x80")
+    rec = open_recording(path, sample_rate=RATE)
+    assert rec.n_samples == 1001 and rec.trimmed
+    assert len(rec.warnings) == 1 and str(path) in rec.warnings[0] and "odd" in rec.warnings[0]
+    loaded = load_recording(path, sample_rate=RATE)
+    assert loaded.trimmed and not loaded.truncated and loaded.captures.shape == (1, 1001)
+    assert np.max(np.abs(loaded.captures[0] - x)) < 1.5 / 127
+    path.write_bytes(b"\x80")  # not even one whole sample
+    with pytest.raises(InputError) as e:
+        open_recording(path, sample_rate=RATE)
+    one_line_error(e, "no whole", str(path))
+
+
+def _everything(rec, max_samples):
+    """The windows of a recording, checked for order and size, joined."""
+    got, expect = [], 0
+    for start, x in rec.windows(max_samples):
+        assert start == expect and x.ndim == 2 and x.size <= max_samples
+        expect += x.size
+        got.append(x.reshape(-1).copy())
+    assert expect == rec.n_samples
+    return np.concatenate(got)
+
+
+@pytest.mark.parametrize("make", [
+    lambda p, x: (complex64_to_cu8(x).tofile(p.with_suffix(".cu8")), p.with_suffix(".cu8"))[1],
+    lambda p, x: (x.tofile(p.with_suffix(".cf32")), p.with_suffix(".cf32"))[1],
+    lambda p, x: (np.save(p.with_suffix(".npy"), x), p.with_suffix(".npy"))[1],
+    lambda p, x: (np.save(p.with_suffix(".npy"), x.astype(">c16")), p.with_suffix(".npy"))[1],
+    lambda p, x: (np.save(p.with_suffix(".npy"), np.stack([x.real, x.imag], -1)), p.with_suffix(".npy"))[1],
+], ids=["cu8", "cf32", "npy", "npy-c16-big-endian", "npy-pairs"])
+def test_windows_read_a_long_capture_in_order_a_piece_at_a_time(tmp_path, monkeypatch, make):
+    """A recording of any length is read window by window (and each window a piece of
+    the file at a time), never whole: the pieces join up to exactly what a whole load
+    gives."""
+    import sweeper.rf.sources.recording as recording
+
+    monkeypatch.setattr(recording, "PIECE_BYTES", 4096)
+    monkeypatch.setattr(recording, "MAP_BYTES", 8192)
+    x = tone(30_011, cycles=517.3)
+    path = make(tmp_path / "long", x)
+    rec = open_recording(path, sample_rate=RATE)
+    whole = load_recording(path, sample_rate=RATE).captures.reshape(-1)
+    for max_samples in (30_011, 7_000, 4_096):
+        np.testing.assert_array_equal(_everything(rec, max_samples), whole)
+    assert [m for _, _, m in rec.spans(7_000)] == [6002, 6002, 6002, 6002, 6003]  # equal pieces
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_windows_of_many_captures_are_groups_of_whole_captures(tmp_path, order):
+    caps = np.stack([tone(1000, c) for c in range(1, 12)])
+    np.save(tmp_path / "caps.npy", np.asarray(caps, order=order))
+    rec = open_recording(tmp_path / "caps.npy", sample_rate=RATE)
+    assert (rec.rows, rec.row_samples) == (11, 1000)
+    shapes = [x.shape for _, x in rec.windows(3000)]
+    assert shapes == [(3, 1000)] * 3 + [(2, 1000)]
+    np.testing.assert_array_equal(_everything(rec, 3000), caps.reshape(-1))
+    np.testing.assert_array_equal(_everything(rec, 600), caps.reshape(-1))  # a capture in pieces
+
+
+def test_sigmf_windows(tmp_path):
+    x = tone(5000, cycles=91.0)
+    base = write_sigmf(tmp_path, ci16(x, ">"), "ci16_be")
+    rec = open_recording(base)
+    np.testing.assert_allclose(_everything(rec, 1024), x, atol=1e-4)
 
 
 def test_unknown_format_name(tmp_path):

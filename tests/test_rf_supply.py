@@ -12,7 +12,9 @@ from detection_suite import make_case
 from sweeper.rf import video
 from sweeper.rf.analysis import analyze_window, report
 from sweeper.rf.classifiers import Context
+from sweeper.rf.convert import cu8_to_complex64
 from sweeper.sim.emitters import EMITTERS
+from sweeper.sim.frontend import RtlFrontEnd
 
 RATES = [0.25e6, 1.024e6, 2.048e6, 2.4e6, 3.2e6, 20e6]
 
@@ -121,3 +123,17 @@ def test_supply_blocks_join():
     b = e.render(400e6 + 1e6, fs, 3.0 + n / fs, n)
     rms = np.sqrt(np.mean(np.abs(whole) ** 2))
     assert np.max(np.abs(np.concatenate([a, b]) - whole)) < 1e-3 * rms
+
+
+@pytest.mark.xfail(strict=True, reason="known weakness, found while building whole-recording analysis: the "
+                   "envelope-kurtosis gate is taken over the whole window's power, so a steady signal beside "
+                   "the supply (here a carrier 10 dB stronger) hides its impulses and the supply passes as FM video")
+def test_a_line_rate_supply_beside_a_steady_carrier_is_not_video():
+    rate, n = 2.4e6, 120_000
+    supply = EMITTERS["switching_supply"](freq_hz=2433e6, power_dbm=-100.0, seed=5, rate_hz=15625.0)
+    carrier = EMITTERS["carrier"](freq_hz=2433.6e6, power_dbm=-90.0, seed=6, modulation="cw")
+    x = supply.render(2433e6, rate, 0.0, n) + carrier.render(2433e6, rate, 0.0, n)
+    samples = cu8_to_complex64(RtlFrontEnd(gain_db=43.9, seed=1).to_cu8(x, rate))
+    w = analyze_window(samples, rate, 2433e6)
+    f = report(w.emitters, Context(w.bin_hz, rate))["findings"]
+    assert f == [], [x["reasons"][:2] for x in f]

@@ -30,13 +30,20 @@ def _flat(batches):
             for b in batches for i in range(len(b))]
 
 
-def _pcap(endian="<", nanos=False, linktype=127, records=RECORDS):
-    magic = 0xA1B23C4D if nanos else 0xA1B2C3D4
-    out = struct.pack(endian + "IHHiIII", magic, 2, 4, 0, 0, 65535, linktype)
-    for ts, data, olen in records:
+def _pcap(endian="<", nanos=False, linktype=127, records=RECORDS, modified=False, version=(2, 4), swap=False):
+    """A classic pcap; ``modified``: Kuznetzov's variant (magic a1b2cd34, 24-byte record
+    headers: interface index, protocol, packet type, pad); ``swap``: the original length
+    before the captured one (files before version 2.3 have them so)."""
+    magic = 0xA1B2CD34 if modified else 0xA1B23C4D if nanos else 0xA1B2C3D4
+    out = struct.pack(endian + "IHHiIII", magic, *version, 0, 0, 65535, linktype)
+    for i, (ts, data, olen) in enumerate(records):
         sec = int(ts)
         frac = round((ts - sec) * (1e9 if nanos else 1e6))
-        out += struct.pack(endian + "IIII", sec, frac, len(data), olen) + data
+        lengths = (olen, len(data)) if swap else (len(data), olen)
+        out += struct.pack(endian + "IIII", sec, frac, *lengths)
+        if modified:
+            out += struct.pack(endian + "IHBB", 2 + i, 0x0800, 4, 0)
+        out += data
     return out
 
 
@@ -73,6 +80,41 @@ def test_classic_pcap_both_byte_orders_and_resolutions(tmp_path, endian, nanos):
     assert [(d, o) for _, d, o, _ in got] == [(d, o) for _, d, o in RECORDS]
     assert np.allclose([t for t, *_ in got], [t for t, *_ in RECORDS], atol=1e-6)
     assert stats.records == 3 and stats.damage() == 0
+
+
+@pytest.mark.parametrize("endian", ["<", ">"])
+def test_modified_pcap_with_24_byte_record_headers_is_read_as_libpcap_reads_it(tmp_path, endian):
+    """Kuznetzov's modified format (magic a1b2cd34, which Wireshark and tcpdump open):
+    the same records, the extra 8 header bytes skipped; an FCS flag in the link type's
+    upper bits does not change the link type."""
+    p = tmp_path / "m.pcap"
+    p.write_bytes(_pcap(endian, modified=True, linktype=0x14000000 | 127))
+    batches, stats = _all(p)
+    got = _flat(batches)
+    assert [(d, o, lt) for _, d, o, lt in got] == [(d, o, 127) for _, d, o in RECORDS]
+    assert np.allclose([t for t, *_ in got], [t for t, *_ in RECORDS], atol=1e-6)
+    assert stats.records == 3 and stats.damage() == 0
+    p.write_bytes(_pcap(endian, modified=True)[:-5])  # cut short: the last record is counted
+    batches, stats = _all(p)
+    assert len(_flat(batches)) == 2 and stats.truncated_records == 1
+
+
+@pytest.mark.parametrize("version, swap", [((2, 2), True), ((2, 0), True), ((543, 0), True),
+                                           ((2, 3), True), ((2, 3), False)])
+def test_old_pcap_versions_with_the_lengths_the_other_way_round(tmp_path, version, swap):
+    """Before version 2.3 (and in DG/UX's 543.0) the original length came first; a 2.3
+    file may have either order, and the smaller is the captured length (libpcap)."""
+    p = tmp_path / "old.pcap"
+    p.write_bytes(_pcap(version=version, swap=swap))
+    got = _flat(_all(p)[0])
+    assert [(d, o) for _, d, o, _ in got] == [(d, o) for _, d, o in RECORDS]
+
+
+def test_analyze_recognises_a_modified_pcap_by_its_contents(tmp_path, cli_json):
+    p = tmp_path / "capture.dump"  # no telling name: the magic says what it is
+    p.write_bytes(_pcap(modified=True, linktype=1, records=[(1.0 + i, bytes(60), 60) for i in range(5)]))
+    out = cli_json("analyze", str(p), "--json")
+    assert out["format"] == "pcap" and out["frames"]["records"] == 5
 
 
 @pytest.mark.parametrize("endian", ["<", ">"])
@@ -134,10 +176,12 @@ def test_unreadable_inputs_raise_input_error(tmp_path):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.binary(max_size=400), st.sampled_from(["pcap", "pcapng"]))
+@given(st.binary(max_size=400), st.sampled_from(["pcap", "pcapng", "modified", "v2.3"]))
 def test_random_damage_never_crashes(tmp_path_factory, tail, kind):
     """A valid header followed by arbitrary bytes: records are delivered or counted."""
-    head = _pcap()[:24] if kind == "pcap" else _pcapng(records=[])
+    head = (_pcapng(records=[]) if kind == "pcapng" else
+            _pcap(modified=kind == "modified", version=(2, 3) if kind == "v2.3" else (2, 4))[:24])
+    kind = "pcapng" if kind == "pcapng" else "pcap"
     p = tmp_path_factory.mktemp("fuzz") / f"f.{kind}"
     p.write_bytes(head + tail)
     try:

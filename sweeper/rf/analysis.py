@@ -61,9 +61,9 @@ def analyze_window(x: np.ndarray, sample_rate: float, center_hz: float = 0.0,
     if x.ndim == 1:
         x = x[None, :]
     nfft = int(min(nfft, 1 << int(np.log2(max(x.shape[1], 64)))))
-    spec = dsp.spectrogram(x, nfft)
-    p = dsp.suppress_dc(dsp.psd(spec))
-    peak = dsp.suppress_dc(spec.max(axis=0))
+    spec, p, peak = dsp.spectrogram_stats(x, nfft)
+    p = dsp.suppress_dc(p)
+    peak = dsp.suppress_dc(peak)
     segments = spec.shape[0]
     floor = dsp.noise_floor(p, segments)
     bin_hz = sample_rate / nfft

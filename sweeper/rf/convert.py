@@ -22,17 +22,28 @@ def _bytes(buf, dtype) -> np.ndarray:
 def cu8_to_complex64(buf) -> np.ndarray:
     """Convert RTL-SDR unsigned 8-bit I/Q bytes (bytes, bytearray, memoryview or
     uint8 array) to a new complex64 array in [-1, 1]."""
-    f = _bytes(buf, np.uint8).astype(np.float32)
-    f -= np.float32(127.5)
-    f *= _SCALE_U8
-    return f.view(np.complex64)
+    raw = _bytes(buf, np.uint8)
+    return cu8_into(raw, np.empty(raw.size, np.float32)).view(np.complex64)
 
 
 def cs8_to_complex64(buf) -> np.ndarray:
     """Convert signed 8-bit I/Q (HackRF's format) to a new complex64 array in [-1, 1)."""
-    f = _bytes(buf, np.int8).astype(np.float32)
-    f *= _SCALE_S8
-    return f.view(np.complex64)
+    raw = _bytes(buf, np.int8)
+    return cs8_into(raw, np.empty(raw.size, np.float32)).view(np.complex64)
+
+
+def cu8_into(raw: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Unsigned 8-bit I/Q values (uint8) into ``out`` (float32, same length, e.g. a view
+    of a complex64 buffer), with no temporary array; returns ``out``."""
+    np.subtract(raw, np.float32(127.5), out=out, dtype=np.float32)
+    out *= _SCALE_U8
+    return out
+
+
+def cs8_into(raw: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Signed 8-bit I/Q values into ``out`` (float32, same length); returns ``out``."""
+    np.multiply(raw.view(np.int8), _SCALE_S8, out=out, dtype=np.float32)
+    return out
 
 
 def complex64_to_cu8(x: np.ndarray) -> np.ndarray:

@@ -29,6 +29,16 @@ def spectrogram(x: np.ndarray, nfft: int = NFFT, chunk: int = 128) -> np.ndarray
     -fs/2. ``x``: (M,) or (N, M) complex64 (rows are cut separately). Returns float32
     (segments, nfft) in units of |x|^2 per bin. Works ``chunk`` segments at a time so
     the temporaries stay in cache and memory stays bounded for long captures."""
+    return _spectrogram(x, nfft, chunk, False)[0]
+
+
+def spectrogram_stats(x: np.ndarray, nfft: int = NFFT, chunk: int = 128):
+    """(:func:`spectrogram`, its :func:`psd`, its max-hold per bin), the two summaries
+    taken while each chunk of segments is still in cache."""
+    return _spectrogram(x, nfft, chunk, True)
+
+
+def _spectrogram(x: np.ndarray, nfft: int, chunk: int, stats: bool):
     x = np.asarray(x, dtype=np.complex64)
     if x.ndim == 1:
         x = x[None, :]
@@ -40,14 +50,22 @@ def spectrogram(x: np.ndarray, nfft: int = NFFT, chunk: int = 128) -> np.ndarray
     window = _hann(nfft)
     scale = np.float32(1.0 / nfft)
     half = nfft // 2
+    total = np.zeros(nfft, np.float32) if stats else None
+    peak = np.zeros(nfft, np.float32) if stats else None
     for i in range(0, len(seg), chunk):
         spec = np.fft.fft(seg[i:i + chunk] * window, axis=1)
         power = np.abs(spec)
         np.square(power, out=power)
         power *= scale
-        out[i:i + chunk, :half] = power[:, half:]  # FFT shift while copying
-        out[i:i + chunk, half:] = power[:, :half]
-    return out
+        rows = out[i:i + chunk]
+        rows[:, :half] = power[:, half:]  # FFT shift while copying
+        rows[:, half:] = power[:, :half]
+        if stats:
+            total += rows.sum(axis=0)
+            np.maximum(peak, rows.max(axis=0), out=peak)
+    if not stats:
+        return out, None, None
+    return out, total / np.float32(len(seg)), peak
 
 
 def bin_offsets(sample_rate: float, nfft: int = NFFT) -> np.ndarray:
@@ -96,6 +114,14 @@ class BurstStats:
     period_s: Optional[float]  # median start-to-start interval when regular
     regularity: float  # 0..1: 1 when bursts start at a steady interval
     resolution_s: float
+    #: when, from the start of the series: the first on segment starts, the last one ends
+    first_on_s: float = 0.0
+    last_on_s: float = 0.0
+    #: how long it is on from the series' start, and up to its end (0: off there)
+    lead_on_s: float = 0.0
+    trail_on_s: float = 0.0
+    #: the time the series covers
+    span_s: float = 0.0
 
     @property
     def continuous(self) -> bool:
@@ -115,7 +141,7 @@ def burst_stats(power: np.ndarray, noise: float, resolution_s: float,
     lengths = stops - starts
     bursts = len(starts)
     if bursts == 0:
-        return BurstStats(0.0, 0, 0.0, 0.0, 0.0, None, 0.0, resolution_s)
+        return BurstStats(0.0, 0, 0.0, 0.0, 0.0, None, 0.0, resolution_s, span_s=n * resolution_s)
     gaps = starts[1:] - stops[:-1]
     period = None
     regularity = 0.0
@@ -134,4 +160,9 @@ def burst_stats(power: np.ndarray, noise: float, resolution_s: float,
         period_s=period,
         regularity=regularity,
         resolution_s=resolution_s,
+        first_on_s=float(starts[0]) * resolution_s,
+        last_on_s=float(stops[-1]) * resolution_s,
+        lead_on_s=float(lengths[0]) * resolution_s if starts[0] == 0 else 0.0,
+        trail_on_s=float(lengths[-1]) * resolution_s if stops[-1] == n else 0.0,
+        span_s=n * resolution_s,
     )

@@ -189,24 +189,44 @@ def lag_product(x: np.ndarray, decimation: int) -> np.ndarray:
     steady signal in the window puts a pure tone into the lag product, and a tone
     repeats at some period in the line search."""
     x = x - x.mean(axis=1, keepdims=True)
-    z = x[:, 1:] * np.conj(x[:, :-1])
+    z = np.conj(x[:, :-1])
+    z *= x[:, 1:]
     m = (z.shape[1] // decimation) * decimation
     if decimation == 1:
         return z[:, :m]
-    return z[:, :m].reshape(z.shape[0], -1, decimation).sum(axis=2)
+    return _block_sum(z[:, :m], decimation)
+
+
+def _block_sum(z: np.ndarray, d: int) -> np.ndarray:
+    """Sums over consecutive blocks of ``d`` samples along the rows of ``z`` (whose
+    length is a multiple of ``d``). A few strided additions: numpy's reduction over a
+    short inner axis costs several times more."""
+    if d > 8:
+        return z.reshape(z.shape[0], -1, d).sum(axis=2)
+    out = z[:, 0::d].copy()
+    for i in range(1, d):
+        out += z[:, i::d]
+    return out
 
 
 def power_envelope(x: np.ndarray, decimation: int) -> np.ndarray:
-    """In-window power ``|x|^2`` summed over blocks of ``decimation`` samples, as
-    complex64 so it shares the lag product's path. When the sender's picture noise
-    (pre-emphasised) scrambles the FM discriminator, the times the signal sweeps
-    into the window still repeat every line."""
-    p = x.real * x.real + x.imag * x.imag
+    """In-window power ``|x|^2`` summed over blocks of ``decimation`` samples (float32:
+    it takes the lag product's path at half the cost). When the sender's picture
+    noise (pre-emphasised) scrambles the FM discriminator, the times the signal
+    sweeps into the window still repeat every line."""
+    p = _power(x)
     m = ((p.shape[1] - 1) // decimation) * decimation
     p = p[:, :m]
     if decimation > 1:
-        p = p.reshape(p.shape[0], -1, decimation).sum(axis=2)
-    return p.astype(np.complex64)
+        p = _block_sum(p, decimation)
+    return p.astype(np.float32, copy=False)
+
+
+def _power(a: np.ndarray) -> np.ndarray:
+    """|a|^2, for a real or complex array."""
+    if np.iscomplexobj(a):
+        return a.real * a.real + a.imag * a.imag
+    return a * a
 
 
 def _moving_average(a: np.ndarray, width: int) -> np.ndarray:
@@ -238,11 +258,12 @@ def equalize_bursts(z: np.ndarray, width: int) -> np.ndarray:
     structure (tens of microseconds) passes untouched, and a continuous video signal
     has constant local power so the scaling does not change it."""
     hp = z - _moving_average(z, width)
-    power = _moving_average((hp.real * hp.real + hp.imag * hp.imag), width)
+    power = _moving_average(_power(hp), width)
     # stretches with (almost) nothing -- an 8-bit dongle whose noise quantises to one
     # level -- must stay quiet, not be blown up to unit power
     quiet = 1e-3 * power.mean(axis=1, keepdims=True) + 1e-30
-    return (hp / np.sqrt(power + quiet)).astype(np.complex64)
+    hp /= np.sqrt(power + quiet)
+    return hp.astype(np.complex64 if np.iscomplexobj(hp) else np.float32, copy=False)
 
 
 def _segments(x: np.ndarray, length: int) -> np.ndarray:
@@ -264,8 +285,11 @@ def feature_spectrum(z: np.ndarray, max_lag: int) -> np.ndarray:
     over rows."""
     z = z - z.mean(axis=1, keepdims=True)
     nfft = 1 << int(np.ceil(np.log2(z.shape[1] + max_lag + 1)))
-    spec = np.fft.fft(z, nfft, axis=1)
-    return (spec.real * spec.real + spec.imag * spec.imag).sum(axis=0)
+    if np.iscomplexobj(z):
+        return _power(np.fft.fft(z, nfft, axis=1)).sum(axis=0)
+    # a real feature's spectrum is symmetric: half the transform, mirrored
+    half = _power(np.fft.rfft(z, nfft, axis=1)).sum(axis=0)
+    return np.concatenate([half, half[-2:0:-1]])
 
 
 def autocorrelation(power: np.ndarray, row_length: int, max_lag: int) -> np.ndarray:
@@ -414,14 +438,14 @@ def detect_video(x: np.ndarray, sample_rate: float) -> VideoEvidence:
     floor = max(CONTRAST_FLOOR, _noise_contrast(row_length * len(segments)))
     ev.contrast = c
     ev.lines = lines
+    if c <= floor:  # (most windows: the harmonics need not be counted)
+        ev.reasons.append(f"no video line structure (line contrast {c:.2f})")
+        return ev
     ev.spread, dominant = harmonic_spread(power, row_length, feature_rate, period)
     ev.fundamental_only = dominant == 1 and ev.spread <= SPREAD_MIN
     strength = np.clip((c - floor) / (CONTRAST_FULL - CONTRAST_FLOOR), 0.0, 1.0)
     comb = 1.0 if dominant == 1 else np.clip((ev.spread - SPREAD_MIN) / (SPREAD_FULL - SPREAD_MIN), 0.0, 1.0)
     ev.score = float(strength * comb)
-    if c <= floor:
-        ev.reasons.append(f"no video line structure (line contrast {c:.2f})")
-        return ev
     if comb <= 0:
         ev.reasons.append(f"repeats every {period * 1e6:.2f} us but like a single tone, not a sync "
                           f"pulse train ({ev.spread:.1f} harmonics)")
@@ -597,7 +621,7 @@ def field_structure(x: np.ndarray, sample_rate: float, period: float) -> Optiona
         w = equalize_bursts(z, width)[0]
         h0 = int(round(0.5 * period * fr))
         h = np.real(w[h0:] * np.conj(w[:-h0]))
-        e = (w.real * w.real + w.imag * w.imag)[h0:]
+        e = _power(w)[h0:]
         nl = int(h.size / (period * fr))
         edges = np.round(np.arange(nl + 1) * period * fr).astype(np.int64)
         ch = np.concatenate([[0.0], np.cumsum(h, dtype=np.float64)])

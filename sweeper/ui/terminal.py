@@ -111,10 +111,44 @@ def print_sweep(result, source_name: str, out: TextIO, simulated: bool = False) 
 
 
 def print_analysis(rep: dict, out: TextIO) -> None:
+    """A recording's analysis: the findings (each with when it was on), the other emitters."""
+    short = rep.get("duration_s", 1.0) < 1.0
+
+    def when(s: float) -> str:
+        return f"{s * 1e3:.2f} ms" if short else f"{s:.2f} s"
+
+    length = f" ({when(rep['duration_s'])})" if "duration_s" in rep else ""
     out.write(f"{rep['file']}: {rep['captures']} x {rep['samples_per_capture']} samples at "
-              f"{rep['sample_rate'] / MHZ:g} MS/s\n\n")
+              f"{rep['sample_rate'] / MHZ:g} MS/s{length}\n\n")
     _print_rf(rep["findings"], rep["emitters"], out)
+    timed = [f for f in rep["findings"] if f.get("first_s") is not None]
+    for f in timed:
+        out.write(f"{kinds.of(as_finding(f)).name(as_finding(f))}: on {when(f['on_s'])} between "
+                  f"{when(f['first_s'])} and {when(f['last_s'])}\n")
+    if timed:
+        out.write("\n")
     out.write(_VERDICT_TEXT[verdicts.of_findings(f["verdict"] for f in rep["findings"])] + "\n")
+
+
+class AnalyzeProgressBar:
+    """Progress through a long recording, for a terminal only: called with each
+    analysed window's start and length (seconds); :meth:`close` ends the line."""
+
+    def __init__(self, stream: TextIO, duration_s: float, width: int = 30):
+        self.stream = stream
+        self.duration_s = max(float(duration_s), 1e-9)
+        self.width = width
+
+    def __call__(self, t0: float, duration: float) -> None:
+        done = min(1.0, (t0 + duration) / self.duration_s)
+        filled = int(self.width * done)
+        self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {done:4.0%} "
+                          f"{t0 + duration:8.1f} of {self.duration_s:.1f} s")
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()
 
 
 _WIFI_VERDICT_TEXT = {

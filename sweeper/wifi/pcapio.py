@@ -9,6 +9,9 @@ capture at all raises :class:`InputError`.
 
 The writer builds all record headers of a batch with NumPy, so the traffic simulator
 and ``sweeper wifi --write`` can save long captures quickly.
+
+Why one module of over 400 lines: both formats (and classic pcap's variants), read and
+written, share the chunked reader, the batches of records and the one-line errors.
 """
 from __future__ import annotations
 
@@ -24,6 +27,15 @@ from sweeper.wifi.source import SUPPORTED_LINKTYPES, FrameSource, RawBatch
 
 PCAP_MAGIC_US = 0xA1B2C3D4
 PCAP_MAGIC_NS = 0xA1B23C4D
+#: Alexey Kuznetzov's "modified" pcap (patched Linux libpcaps of the late 1990s): each
+#: record header has 8 more bytes (interface index, protocol, packet type, padding).
+#: libpcap reads it (sf-pcap.c); Wireshark writes it as "modified tcpdump".
+PCAP_MAGIC_MODIFIED = 0xA1B2CD34
+#: record header size by magic (libpcap reads these three, in either byte order)
+PCAP_RECORD_HEADER = {PCAP_MAGIC_US: 16, PCAP_MAGIC_NS: 16, PCAP_MAGIC_MODIFIED: 24}
+#: the link type is the low 26 bits of the header's field; the upper 6 say whether
+#: frames carry an FCS (libpcap's LT_LINKTYPE)
+LINKTYPE_MASK = 0x03FFFFFF
 PCAPNG_SHB = 0x0A0D0D0A
 PCAPNG_BOM = 0x1A2B3C4D
 #: largest record we accept; anything bigger is corruption (the largest 802.11 frame
@@ -64,7 +76,7 @@ def sniff_format(head: bytes) -> Optional[str]:
         return None
     le = struct.unpack("<I", head[:4])[0]
     be = struct.unpack(">I", head[:4])[0]
-    if le in (PCAP_MAGIC_US, PCAP_MAGIC_NS) or be in (PCAP_MAGIC_US, PCAP_MAGIC_NS):
+    if le in PCAP_RECORD_HEADER or be in PCAP_RECORD_HEADER:
         return "pcap"
     if le == PCAPNG_SHB:
         return "pcapng"
@@ -99,23 +111,34 @@ def _batch(linktype, ts, caplen, origlen, offset, buf, channel=0) -> RawBatch:
 
 
 def _read_pcap(f: BinaryIO, name: str, stats: ReadStats, batch_records: int) -> Iterator[RawBatch]:
+    """Classic pcap as libpcap's sf-pcap.c reads it: the standard, nanosecond and
+    Kuznetzov ("modified", 24-byte record headers) magics in either byte order, and the
+    captured and original lengths swapped in files of version 2.0-2.2 and DG/UX's 543.0
+    (and in version 2.3 when the captured length is the larger)."""
     head = f.read(24)
     if len(head) < 24:
         raise InputError(f"{name}: not a capture file (shorter than a pcap header)")
     magic = struct.unpack("<I", head[:4])[0]
-    endian = "<" if magic in (PCAP_MAGIC_US, PCAP_MAGIC_NS) else ">"
+    endian = "<" if magic in PCAP_RECORD_HEADER else ">"
     magic = struct.unpack(endian + "I", head[:4])[0]
     scale = 1e-9 if magic == PCAP_MAGIC_NS else 1e-6
-    linktype = struct.unpack(endian + "I", head[20:24])[0] & 0x0FFFFFFF
+    hdr_size = PCAP_RECORD_HEADER[magic]
+    major, minor = struct.unpack(endian + "HH", head[4:8])
+    swapped = "always" if (major == 2 and minor < 3) or (major, minor) == (543, 0) else (
+        "maybe" if (major, minor) == (2, 3) else None)
+    linktype = struct.unpack(endian + "I", head[20:24])[0] & LINKTYPE_MASK
     if linktype not in SUPPORTED_LINKTYPES:
         raise InputError(f"{name}: link type {linktype} is not supported "
                          f"(supported: {', '.join(f'{k} {v}' for k, v in SUPPORTED_LINKTYPES.items())})")
     caplen_at = struct.Struct(endian + "I").unpack_from
+    # where the next record starts is the captured length: the original-length field
+    # when an old file has them the other way round (2.3 "maybe": sorted out below)
+    len_field = 12 if swapped == "always" else 8
     hdr_dtype = np.dtype([("sec", endian + "u4"), ("frac", endian + "u4"), ("cl", endian + "u4"),
                           ("ol", endian + "u4")])
     chunks = _Chunks(f)
     while True:
-        chunks.fill(16 + MAX_RECORD)  # one whole record is always in memory unless at EOF
+        chunks.fill(hdr_size + MAX_RECORD)  # one whole record is always in memory unless at EOF
         buf, off, end = chunks.buf, chunks.pos, len(chunks.buf)
         # the walk: only the captured length decides where the next header is; all
         # header fields, and the check for impossible lengths, are then done for the
@@ -125,33 +148,41 @@ def _read_pcap(f: BinaryIO, name: str, stats: ReadStats, batch_records: int) -> 
         corrupt = truncated = False
         try:
             for _ in range(batch_records):
-                nxt = off + 16 + caplen_at(buf, off + 8)[0]
+                cl = caplen_at(buf, off + len_field)[0]
+                if swapped == "maybe":
+                    cl = min(cl, caplen_at(buf, off + 12)[0])
+                nxt = off + hdr_size + cl
                 if nxt > end:
                     break
                 append(off)
                 off = nxt
-        except struct.error:  # fewer than 12 bytes left: a header cut short
+        except struct.error:  # a header cut short
             pass
         if len(headers) < batch_records:  # the record at off did not fit
-            if off + 16 <= end and caplen_at(buf, off + 8)[0] > MAX_RECORD:
+            if off + 16 <= end and caplen_at(buf, off + len_field)[0] > MAX_RECORD and not (
+                    swapped == "maybe" and caplen_at(buf, off + 12)[0] <= MAX_RECORD):
                 corrupt = True
             elif chunks.eof and off < end:
                 truncated = True
         at = np.asarray(headers, np.int64)
         raw = np.frombuffer(buf, np.uint8)
         h = raw[at[:, None] + np.arange(16)].copy().view(hdr_dtype).ravel()
-        cl_a = h["cl"].astype(np.int64)
+        cl_a, ol_a = h["cl"].astype(np.int64), h["ol"].astype(np.int64)
+        if swapped == "always":
+            cl_a, ol_a = ol_a, cl_a
+        elif swapped == "maybe":
+            cl_a, ol_a = np.minimum(cl_a, ol_a), np.maximum(cl_a, ol_a)
         impossible = np.flatnonzero(cl_a > MAX_RECORD)
         if impossible.size:  # corruption: nothing after it can be trusted
             corrupt, truncated = True, False
             keep = int(impossible[0])
-            at, h, cl_a = at[:keep], h[:keep], cl_a[:keep]
+            at, h, cl_a, ol_a = at[:keep], h[:keep], cl_a[:keep], ol_a[:keep]
         stats.corrupt_records += corrupt
         stats.truncated_records += truncated
         if at.size:
             stats.records += at.size
             yield RawBatch(linktype, h["sec"] + h["frac"] * scale, cl_a,
-                           np.maximum(h["ol"].astype(np.int64), cl_a), at + 16, raw)
+                           np.maximum(ol_a, cl_a), at + hdr_size, raw)
         stop = corrupt or truncated
         chunks.pos = off
         if stop or (chunks.eof and off >= end):

@@ -1,25 +1,31 @@
 """IQ recordings (raw cu8/cs8/cf32, .npy, SigMF) and a source that plays them back.
 
 Recordings let a sweep be re-run, shared and tested without hardware. Every problem
-with a file (wrong size, missing metadata, contradicting arguments) is an
+with a file (missing, wrong size, missing metadata, contradicting arguments) is an
 :class:`~sweeper.errors.InputError` whose one-line message names the file.
+
+:func:`open_recording` checks a file without loading it: a :class:`RecordingFile` then
+reads it window by window (:meth:`RecordingFile.windows`) in bounded memory, whatever its
+length: raw and SigMF data are read a piece at a time, an ``.npy`` is memory-mapped a
+piece at a time. :func:`load_recording` loads (the start of) a file at once.
 
 Why one module of over 400 lines: every recording format (cu8, cs8, cf32, .npy, SigMF)
 ends in the same checked IQ source and the same one-line errors.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import re
 from dataclasses import dataclass
-from typing import Optional
+from typing import Iterator, Optional, Tuple
 
 import numpy as np
 
 from sweeper.errors import InputError
-from sweeper.rf.convert import cs8_to_complex64, cu8_to_complex64
+from sweeper.rf.convert import cs8_into, cu8_into
 from sweeper.rf.sources.base import IQSource, TunerInfo
 
 #: the sample rates a recording may claim (S/s): anything else is almost surely a typo
@@ -55,7 +61,8 @@ class Recording:
     center_hz: Optional[float]
     fmt: str
     path: str
-    truncated: bool = False
+    truncated: bool = False  # the file holds more than was loaded
+    trimmed: bool = False  # the file ended part-way through a sample, which was left out
 
     @property
     def n_samples(self) -> int:
@@ -141,6 +148,8 @@ def _file_size(path: str) -> int:
         raise _fail(path, "no such file: check the path") from None
     except OSError as exc:
         raise _fail(path, f"cannot read it ({exc.strerror or exc})") from None
+    if os.path.isdir(path):
+        raise _fail(path, "is a directory, not a regular file: give the path of a recording")
     if not os.path.isfile(path):
         raise _fail(path, "is not a regular file: give the path of a recording")
     if not os.access(path, os.R_OK):
@@ -150,51 +159,204 @@ def _file_size(path: str) -> int:
     return st.st_size
 
 
-def _read_array(path: str, dtype, count: int, offset_items: int = 0) -> np.ndarray:
-    try:
-        with open(path, "rb") as fh:
-            if offset_items:
-                fh.seek(offset_items * np.dtype(dtype).itemsize)
-            return np.fromfile(fh, dtype=dtype, count=count)
-    except OSError as exc:
-        raise _fail(path, f"cannot read it ({exc.strerror or exc})") from None
+#: file bytes read at a time (small enough to be decoded while still in cache) ...
+PIECE_BYTES = 256 << 10
+#: ... or memory-mapped at a time (.npy): either bounds memory for a file of any length
+MAP_BYTES = 4 << 20
 
 
-def _finite(path: str, x: np.ndarray) -> np.ndarray:
-    if not np.isfinite(x.view(np.float32) if x.dtype == np.complex64 else x).all():
-        raise _fail(path, "contains NaN or infinite samples: the file is corrupt or not IQ data")
-    return x
+@dataclass(frozen=True)
+class _Layout:
+    """Where a file's samples are and how they are coded: interleaved I and Q values of
+    dtype ``component`` from byte ``offset`` of ``data_path`` (``kind``: cu8, cs8, float,
+    signed or unsigned integers of full scale ``scale``). An ``.npy`` is memory-mapped a
+    piece at a time (``mapped``); a Fortran-ordered one is read through its whole-file
+    map (``array``)."""
+
+    data_path: str
+    offset: int
+    component: np.dtype
+    kind: str
+    scale: Optional[float] = None
+    mapped: bool = False
+    array: Optional[np.ndarray] = None
+
+    @property
+    def sample_bytes(self) -> int:
+        return 2 * self.component.itemsize
 
 
-def _read_interleaved(path: str, component: np.dtype, scale: Optional[float], kind: str,
-                      max_samples: int, label: str):
-    """Read interleaved I/Q of any component type; returns (complex64 1-D, truncated)."""
+def _decode(raw: np.ndarray, out: np.ndarray, layout: _Layout) -> None:
+    """I/Q values of any component type into float32 ``out`` in [-1, 1]."""
+    kind = layout.kind
+    if kind == "cu8":
+        cu8_into(raw, out)
+    elif kind == "cs8":
+        cs8_into(raw, out)
+    elif kind == "float":
+        out[...] = raw
+    elif kind == "signed":
+        np.multiply(raw, np.float32(1.0 / layout.scale), out=out, dtype=np.float32)
+    else:  # unsigned: offset binary
+        np.subtract(raw, np.float32(layout.scale), out=out, dtype=np.float32)
+        out *= np.float32(1.0 / layout.scale)
+
+
+class RecordingFile:
+    """A checked recording on disk, not loaded: ``rows`` separate captures of
+    ``row_samples`` samples each (raw and SigMF files are one capture). ``warnings``
+    says what was forgiven (a torn last sample)."""
+
+    def __init__(self, path: str, fmt: str, sample_rate: float, center_hz: Optional[float],
+                 layout: _Layout, rows: int, row_samples: int, warnings=()):
+        self.path = path
+        self.fmt = fmt
+        self.sample_rate = sample_rate
+        self.center_hz = center_hz
+        self.layout = layout
+        self.rows = int(rows)
+        self.row_samples = int(row_samples)
+        self.warnings = list(warnings)
+
+    @property
+    def n_samples(self) -> int:
+        return self.rows * self.row_samples
+
+    @property
+    def duration_s(self) -> float:
+        return self.n_samples / self.sample_rate
+
+    @property
+    def trimmed(self) -> bool:
+        """The file ended part-way through a sample, which was left out."""
+        return bool(self.warnings)
+
+    def spans(self, max_samples: int):
+        """(first sample, rows, samples per row) of the windows :meth:`windows` yields."""
+        n_rows, m = self.rows, self.row_samples
+        max_samples = max(1, int(max_samples))
+        if m <= max_samples:  # groups of whole captures, as equal as they come
+            groups = -(-n_rows // max(1, max_samples // m))
+            per = -(-n_rows // groups)
+            return [(r * m, min(per, n_rows - r), m) for r in range(0, n_rows, per)]
+        pieces = -(-m // max_samples)  # each capture in equal pieces
+        bounds = [j * m // pieces for j in range(pieces + 1)]
+        return [(r * m + a, 1, b - a) for r in range(n_rows) for a, b in zip(bounds, bounds[1:])]
+
+    def windows(self, max_samples: int) -> Iterator[Tuple[int, np.ndarray]]:
+        """The whole recording in order as (first sample, complex64 (rows, samples))
+        windows of at most ``max_samples``: equal pieces of a long capture, or groups of
+        whole captures (a sample's time is its index over the rate, as if the captures
+        were played back to back). Two windows are in memory at a time: a window's
+        array stays valid while the next one is used, then it is reused, so copy what
+        you keep longer."""
+        spans = self.spans(max_samples)
+        size = max(r * m for _, r, m in spans)
+        bufs = [np.empty(size, np.complex64), np.empty(size if len(spans) > 1 else 0, np.complex64)]
+        with self._reader() as read:
+            for i, (start, r, m) in enumerate(spans):
+                yield start, read(start, r * m, bufs[i % 2][: r * m]).reshape(r, m)
+
+    def read(self, start: int, count: int) -> np.ndarray:
+        """Samples ``start``..``start + count`` (over the captures in order) as complex64."""
+        with self._reader() as read:
+            return read(int(start), int(count), np.empty(int(count), np.complex64))
+
+    def load(self, max_samples: int) -> "Recording":
+        """At most ``max_samples`` samples (whole captures of a multi-capture file) in memory."""
+        n_rows, m = self.rows, self.row_samples
+        if n_rows * m <= max_samples:
+            shape = (n_rows, m)
+        elif m > max_samples:
+            shape = (1, int(max_samples))
+        else:
+            shape = (int(max_samples) // m, m)
+        x = self.read(0, shape[0] * shape[1]).reshape(shape)
+        return Recording(x, self.sample_rate, self.center_hz, self.fmt, self.path,
+                         truncated=x.size < self.n_samples, trimmed=self.trimmed)
+
+    @contextlib.contextmanager
+    def _reader(self):
+        """A function (start, count, out) -> out filled with those samples, one piece of
+        at most PIECE_BYTES of the file at a time."""
+        lay = self.layout
+        fh = None
+        if not lay.mapped and lay.array is None:
+            try:
+                fh = open(lay.data_path, "rb")
+            except OSError as exc:
+                raise _fail(lay.data_path, f"cannot read it ({exc.strerror or exc})") from None
+        direct = lay.kind == "float" and lay.component == np.dtype("<f4") and np.little_endian
+        step = max(1, (MAP_BYTES if lay.mapped else PIECE_BYTES) // lay.sample_bytes)
+        scratch = np.empty(2 * min(step, self.n_samples), lay.component) if fh is not None and not direct else None
+
+        def read(start: int, count: int, out: np.ndarray) -> np.ndarray:
+            values = out.view(np.float32)
+            for a in range(0, count, step):
+                n = min(step, count - a)
+                dst = values[2 * a: 2 * (a + n)]
+                if lay.array is not None:
+                    _decode(self._array_values(start + a, n), dst, lay)
+                elif lay.mapped:
+                    try:
+                        raw = np.memmap(lay.data_path, dtype=lay.component, mode="r",
+                                        offset=lay.offset + (start + a) * lay.sample_bytes, shape=(2 * n,))
+                    except (OSError, ValueError) as exc:
+                        why = getattr(exc, "strerror", None) or exc
+                        raise _fail(lay.data_path, f"cannot read it ({why})") from None
+                    _decode(raw, dst, lay)
+                    del raw  # unmapped: the pages read leave this process
+                else:
+                    fh.seek(lay.offset + (start + a) * lay.sample_bytes)
+                    target = dst if direct else scratch[: 2 * n]
+                    try:
+                        got = fh.readinto(memoryview(target).cast("B"))
+                    except OSError as exc:
+                        raise _fail(lay.data_path, f"cannot read it ({exc.strerror or exc})") from None
+                    if got != target.nbytes:
+                        raise _fail(lay.data_path, "ended early: the file shrank while it was read")
+                    if not direct:
+                        _decode(target, dst, lay)
+                if lay.kind == "float" and not np.isfinite(dst).all():
+                    raise _fail(self.path, "contains NaN or infinite samples: the file is corrupt or not IQ data")
+            return out
+
+        try:
+            yield read
+        finally:
+            if fh is not None:
+                fh.close()
+
+    def _array_values(self, start: int, n: int) -> np.ndarray:
+        """I/Q values of samples start..start+n read through a Fortran-ordered array."""
+        arr, m = self.layout.array, self.row_samples
+        arr = arr.reshape((1,) + arr.shape) if arr.ndim == 1 or (arr.ndim == 2 and arr.dtype.kind == "f") else arr
+        r0, r1 = start // m, -(-(start + n) // m)
+        rows = np.ascontiguousarray(arr[r0:r1])
+        flat = rows.view(self.layout.component).reshape(-1)
+        return flat[2 * (start - r0 * m): 2 * (start - r0 * m + n)]
+
+
+def _interleaved(path: str, component: np.dtype, scale: Optional[float], kind: str, label: str):
+    """(layout, samples, warnings) of a file of interleaved I/Q: an 8-bit file with an
+    odd byte count lost its last Q value (the recorder stopped between I and Q), so
+    that byte is left out with a warning; any other partial sample is an error."""
     size = _file_size(path)
     sample_bytes = 2 * component.itemsize
+    warnings = []
     if size % sample_bytes:
-        raise _fail(
-            path,
-            f"size {size} bytes is not a whole number of {sample_bytes}-byte {label} samples: "
-            "the file is truncated or the format is wrong",
-        )
+        if sample_bytes != 2:
+            raise _fail(
+                path,
+                f"size {size} bytes is not a whole number of {sample_bytes}-byte {label} samples: "
+                "the file is truncated or the format is wrong",
+            )
+        warnings.append(f"{path}: {size} bytes is an odd number for {label} I/Q pairs: left out the "
+                        "last byte (the recording stopped between an I and its Q)")
     total = size // sample_bytes
-    count = min(total, int(max_samples))
-    truncated = count < total
-    if kind == "cu8":
-        x = cu8_to_complex64(_read_array(path, np.uint8, 2 * count))
-    elif kind == "cs8":
-        x = cs8_to_complex64(_read_array(path, np.uint8, 2 * count))
-    else:
-        raw = _read_array(path, component, 2 * count)
-        if raw.dtype.kind == "f":  # native float32 without a copy when it already is
-            x = _finite(path, raw.astype(np.float32, copy=False).view(np.complex64))
-        else:
-            f = raw.astype(np.float32)
-            if kind == "unsigned":
-                f -= np.float32(scale)
-            f *= np.float32(1.0 / scale)
-            x = f.view(np.complex64)
-    return x, truncated
+    if total == 0:
+        raise _fail(path, f"holds no whole {label} sample ({size} byte{'s' if size != 1 else ''})")
+    return _Layout(path, 0, component, kind, scale), total, warnings
 
 
 def _raw_dtype(fmt: str):
@@ -209,30 +371,41 @@ def load_recording(path, fmt: Optional[str] = None, sample_rate: Optional[float]
 
     ``fmt`` overrides the extension (cu8, cs8/ci8, cf32/cfile/fc32, npy, sigmf). Raw and
     .npy files need ``sample_rate``; SigMF carries its own, and a given value must agree.
+    To read a file of any length, use :func:`open_recording` and its windows.
+    """
+    if int(max_samples) <= 0:
+        raise _fail(os.fspath(path), f"max_samples must be positive, not {max_samples}")
+    return open_recording(path, fmt, sample_rate, center_hz).load(int(max_samples))
+
+
+def open_recording(path, fmt: Optional[str] = None, sample_rate: Optional[float] = None,
+                   center_hz: Optional[float] = None) -> RecordingFile:
+    """Check a recording (format, size, metadata, arguments) without loading it.
+
+    A missing, unreadable or empty file is reported before anything else.
     """
     path = os.fspath(path)
-    if int(max_samples) <= 0:
-        raise _fail(path, f"max_samples must be positive, not {max_samples}")
     fmt = _normalise_fmt(fmt, path)
     sig = _sigmf_paths(path)
     if fmt == "sigmf" and sig is None:
         sig = (path + ".sigmf-meta", path + ".sigmf-data")
     if sig is not None:
-        return _load_sigmf(path, sig, fmt, sample_rate, center_hz, int(max_samples))
+        if not os.path.exists(path) and not os.path.exists(sig[0]):
+            _file_size(path)  # neither the file named nor its metadata: no such file
+        return _open_sigmf(path, sig, fmt, sample_rate, center_hz)
+    _file_size(path)  # a missing file is the first thing to fix
     if fmt is None:
         fmt = _guess_fmt(path)
     center = _check_center(path, center_hz)
-    _file_size(path)  # a missing file is the first thing to fix
     if sample_rate is None:
         raise _fail(path, f"a {fmt} file does not record its sample rate: give --sample-rate")
     rate = _check_rate(path, sample_rate)
     if fmt == "npy":
-        captures, truncated = _load_npy(path, int(max_samples))
-    else:
-        component, scale, kind = _raw_dtype(fmt)
-        x, truncated = _read_interleaved(path, component, scale, kind, int(max_samples), fmt)
-        captures = x.reshape(1, -1)
-    return Recording(captures, rate, center, fmt, path, truncated)
+        layout, rows, m = _open_npy(path)
+        return RecordingFile(path, fmt, rate, center, layout, rows, m)
+    component, scale, kind = _raw_dtype(fmt)
+    layout, total, warnings = _interleaved(path, component, scale, kind, fmt)
+    return RecordingFile(path, fmt, rate, center, layout, 1, total, warnings)
 
 
 _NPY_SHAPES = (
@@ -241,7 +414,8 @@ _NPY_SHAPES = (
 )
 
 
-def _load_npy(path: str, max_samples: int):
+def _open_npy(path: str):
+    """(layout, captures, samples per capture) of an .npy array, memory-mapped."""
     _file_size(path)
     try:
         arr = np.load(path, mmap_mode="r", allow_pickle=False)
@@ -251,37 +425,29 @@ def _load_npy(path: str, max_samples: int):
     if not isinstance(arr, np.ndarray):
         raise _fail(path, "holds several arrays (.npz?): save one array with numpy.save")
     if arr.dtype.kind == "c":
-        if arr.ndim == 1:
-            arr = arr.reshape(1, -1)
-        elif arr.ndim != 2:
+        if arr.ndim not in (1, 2):
             raise _fail(path, f"{_NPY_SHAPES}; got complex shape {arr.shape}")
+        shape = arr.shape if arr.ndim == 2 else (1,) + arr.shape
+        component = np.dtype(f"{arr.dtype.byteorder}f{arr.dtype.itemsize // 2}")
     elif arr.dtype.kind == "f" and arr.ndim in (2, 3) and arr.shape[-1] == 2:
-        arr = arr if arr.ndim == 3 else arr.reshape((1,) + arr.shape)
+        shape = arr.shape[:-1] if arr.ndim == 3 else (1, arr.shape[0])
+        component = arr.dtype
     elif arr.dtype.kind in "iu" and arr.ndim in (2, 3) and arr.shape[-1] == 2:
         raise _fail(path, "integer I/Q pairs have no agreed scale: convert to float or "
                           f"complex ({_NPY_SHAPES})")
     else:
         raise _fail(path, f"{_NPY_SHAPES}; got {arr.dtype} shape {arr.shape}")
-    n, m = arr.shape[0], arr.shape[1]
+    n, m = shape
     if n == 0 or m == 0:
         raise _fail(path, f"holds no samples (shape {arr.shape})")
-    truncated = False
-    if n * m > max_samples:
-        truncated = True
-        if m > max_samples:
-            arr, n, m = arr[:1, :max_samples], 1, max_samples
-        else:
-            n = max_samples // m
-            arr = arr[:n]
-    if arr.dtype.kind == "c":
-        out = np.array(arr, dtype=np.complex64)
-    else:
-        out = np.array(arr, dtype=np.float32).view(np.complex64)[..., 0]
-        out = np.ascontiguousarray(out)
-    return _finite(path, out), truncated
+    if isinstance(arr, np.memmap) and arr.flags.c_contiguous:
+        layout = _Layout(path, int(arr.offset), component, "float", mapped=True)
+    else:  # Fortran order: rows are not contiguous in the file
+        layout = _Layout(path, 0, component, "float", array=arr)
+    return layout, n, m
 
 
-def _load_sigmf(path: str, paths, fmt, sample_rate, center_hz, max_samples) -> Recording:
+def _open_sigmf(path: str, paths, fmt, sample_rate, center_hz) -> RecordingFile:
     meta_path, data_path = paths
     if not os.path.exists(meta_path):
         raise _fail(path, f"no SigMF metadata {meta_path}: a SigMF recording needs both "
@@ -346,8 +512,9 @@ def _load_sigmf(path: str, paths, fmt, sample_rate, center_hz, max_samples) -> R
     if not os.path.exists(data_path):
         raise _fail(path, f"no SigMF data file {data_path}: a SigMF recording needs both "
                           ".sigmf-meta and .sigmf-data")
-    x, truncated = _read_interleaved(data_path, component, scale, kind, max_samples, datatype)
-    return Recording(x.reshape(1, -1), rate, center, f"sigmf:{datatype}", path, truncated)
+    layout, total, warnings = _interleaved(data_path, component, scale, kind, datatype)
+    return RecordingFile(path, f"sigmf:{datatype}", rate, center, layout, 1, total, warnings)
+
 
 
 def _sigmf_dtype(meta_path: str, datatype: str):
