@@ -13,7 +13,7 @@ setup(
     package_data={"sweeper": ["data/*.yaml", "data/fonts/*", "sim/wifi/*.json"]},
     install_requires=[
         "numpy>=1.21",
-        "pyyaml>=5.4",
+        "pyyaml>=6.0",  # older ones (e.g. a distro 5.x via --system-site-packages) expand merge keys without bound
         # frame templates for the Wi-Fi traffic simulator (never used per frame)
         "scapy>=2.5",
         # the device: OLED panel, buzzer and buttons (both have mock/dummy backends)

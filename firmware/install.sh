@@ -234,10 +234,16 @@ fi
 # ---------------------------------------------------------------------------------------
 step "5/9 config: /etc/sweeper/config.yaml"
 if ! skipped config; then
-    if [ -e "$ROOT/etc/sweeper/config.yaml" ]; then
+    # 0640 root:sweeper: it holds the MQTT password and the MAC-hashing salt; the daemon
+    # (group sweeper) reads it, other users do not
+    cfg="$ROOT/etc/sweeper/config.yaml"
+    gid="$(awk -F: -v g="$USER_NAME" '$1 == g { print $3 }' "$ROOT/etc/group" 2>/dev/null || true)"
+    if [ -e "$cfg" ]; then
         done_already "/etc/sweeper/config.yaml exists (never overwritten)"
+        if [ "$(stat -c %a "$cfg")" != 640 ]; then run chmod 0640 "$cfg"; fi
+        if [ -n "$gid" ] && [ "$(stat -c %g "$cfg")" != "$gid" ]; then run chgrp "$gid" "$cfg"; fi
     else
-        run install -D -m 0644 "$SRC/sweeper/data/config.example.yaml" "$ROOT/etc/sweeper/config.yaml"
+        run install -D -m 0640 ${gid:+-g "$gid"} "$SRC/sweeper/data/config.example.yaml" "$cfg"
     fi
 fi
 
