@@ -25,6 +25,7 @@ import time
 from typing import Callable, Dict, List, Optional
 
 from sweeper import kinds
+from sweeper.device.heap import release_free_memory
 from sweeper.device.sweeping import CombinedSweep, Hardware
 from sweeper.findings import Finding, SweepResult, as_finding
 from sweeper.errors import HardwareError
@@ -241,6 +242,7 @@ class Daemon:
 
     def _swept(self, outcome: SweepResult) -> None:
         self._sweep = None
+        release_free_memory()  # a long-lived daemon's heap would otherwise climb sweep after sweep
         outcome.room = self._current["room"]
         outcome.hardware = dict(self._current.get("hardware") or self.hardware.status())
         if self.venue is not None:
