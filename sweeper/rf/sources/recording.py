@@ -163,7 +163,7 @@ def _file_size(path: str, empty: str = "the recording holds no samples") -> int:
 
 #: a float sample value (I or Q) beyond this is not a measurement: it is masked (set to 0
 #: with its pair) and counted. A receiver's 8- to 16-bit ADC, scaled as every SDR tool
-#: scales float samples (full scale 1.0), gives at most 1.0 (1.42 in the real HackRF
+#: scales float samples (full scale 1.0), gives about 1.0 at most (1.008 in the real HackRF
 #: captures in ../shared/data/rf); 1e3 leaves 60 dB for software gain or a tool that
 #: scales differently. One sample of 1e20 (or inf, NaN) would otherwise swamp a window's
 #: spectrum and hide every transmitter in it.
