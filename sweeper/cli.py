@@ -425,14 +425,30 @@ def _run_sweep(cfg, source, args, warnings: Optional[List[str]] = None, wifi_rep
 
 
 def _capture_format(path: str):
-    """'pcap' or 'pcapng' when the file is (or is named as) a packet capture, else None."""
+    """'pcap' or 'pcapng' when the file is (or is named as) a packet capture, else None.
+    A path that is there but not a regular file (a named pipe would block, a device
+    never end) is an error before anything is read."""
+    import os
+    import stat
+
     from sweeper.wifi.pcapio import sniff_format
 
+    fmt = None
     try:
-        with open(path, "rb") as f:
-            fmt = sniff_format(f.read(4))
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # opening a pipe must not wait
     except OSError:
-        fmt = None
+        fd = None  # missing or unreadable: the reader says so
+    if fd is not None:
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                kind = "a directory" if stat.S_ISDIR(os.fstat(fd).st_mode) else "a pipe or a device?"
+                raise InputError(f"{path}: is not a regular file ({kind}): give the path of a "
+                                 "recording or a capture")
+            fmt = sniff_format(os.pread(fd, 4, 0))
+        except OSError:
+            fmt = None
+        finally:
+            os.close(fd)
     if fmt is None and path.lower().endswith((".pcap", ".pcapng", ".cap")):
         fmt = "pcapng" if path.lower().endswith(".pcapng") else "pcap"
     return fmt
@@ -443,11 +459,16 @@ def cmd_analyze(args) -> int:
     capture = _capture_format(args.file) if args.format is None else None
     if capture:
         return _analyze_capture(args, cfg, capture)
-    from sweeper.rf.sources.recording import open_recording
+    from sweeper.rf.analysis import MIN_SAMPLES
+    from sweeper.rf.sources.recording import ABSURD, open_recording
     from sweeper.rf.timeline import analyze_windows, window_samples
     from sweeper.ui.terminal import AnalyzeProgressBar, print_analysis
 
     rec = open_recording(args.file, fmt=args.format, sample_rate=args.sample_rate, center_hz=args.center_freq)
+    if rec.row_samples < MIN_SAMPLES:
+        per = " per capture" if rec.rows > 1 else ""
+        raise InputError(f"{args.file}: too short to analyse: {rec.row_samples} sample"
+                         f"{'s' if rec.row_samples != 1 else ''}{per}, at least {MIN_SAMPLES}")
     for warning in rec.warnings:
         _warn(warning)
     rate = rec.sample_rate
@@ -479,6 +500,16 @@ def cmd_analyze(args) -> int:
     }
     if rec.trimmed:
         out["note_truncated"] = "; ".join(rec.warnings)
+    if rec.masked:
+        out["masked_samples"] = rec.masked
+        share = rec.masked / max(rec.n_samples, 1)
+        out["note_masked"] = (
+            f"{rec.masked} sample{'s' if rec.masked != 1 else ''} "
+            f"({'under 0.01%' if share < 1e-4 else f'{share:.2%}'}) not finite or beyond "
+            f"{ABSURD:g} (full scale is 1.0) were set to 0 before the analysis: the file is damaged "
+            "or tampered with" + ("; so many that it may be scaled in raw ADC counts: scale it to "
+                                  "full scale 1.0" if share > 0.01 else ""))
+        _warn(f"{args.file}: {out['note_masked']}")
     if not rec.center_hz:
         out["note"] = "no centre frequency given: freq_hz values are offsets from the tuned centre"
     if args.json:

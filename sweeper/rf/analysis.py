@@ -24,6 +24,8 @@ THRESHOLD_DB_AVERAGED = 4.0
 THRESHOLD_DB_SPARSE = 8.0
 #: gaps narrower than this join two runs into one emitter (FM video's spectrum is ragged)
 MERGE_GAP_HZ = 150e3
+#: the fewest samples (per capture) a window can be analysed from: one 64-point FFT
+MIN_SAMPLES = 64
 #: emitters narrower than this cannot carry video, so never get the window's video evidence
 MIN_VIDEO_WIDTH_HZ = 100e3
 
@@ -60,7 +62,9 @@ def analyze_window(x: np.ndarray, sample_rate: float, center_hz: float = 0.0,
     x = np.asarray(x)
     if x.ndim == 1:
         x = x[None, :]
-    nfft = int(min(nfft, 1 << int(np.log2(max(x.shape[1], 64)))))
+    if x.shape[1] < MIN_SAMPLES:
+        raise ValueError(f"too short to analyse: {x.shape[1]} samples, at least {MIN_SAMPLES}")
+    nfft = int(min(nfft, 1 << int(np.log2(x.shape[1]))))
     spec, p, peak = dsp.spectrogram_stats(x, nfft)
     p = dsp.suppress_dc(p)
     peak = dsp.suppress_dc(peak)

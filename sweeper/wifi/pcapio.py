@@ -16,6 +16,7 @@ written, share the chunked reader, the batches of records and the one-line error
 from __future__ import annotations
 
 import os
+import stat
 import struct
 from dataclasses import dataclass, field
 from typing import BinaryIO, Dict, Iterator, List, Optional, Union
@@ -60,14 +61,24 @@ class ReadStats:
 
 
 def _open(path: Union[str, os.PathLike]) -> BinaryIO:
+    """The capture file, opened for reading; only a regular file is read (opening a
+    named pipe does not wait: it would block, and a device would never end)."""
     try:
-        return open(path, "rb")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise InputError(f"{path}: is a directory, not a capture file") from None
     except PermissionError:
         raise InputError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        what = "is a directory" if stat.S_ISDIR(mode) else "is not a regular file (a pipe or a device?)"
+        raise InputError(f"{path}: {what}, not a capture file")
+    return os.fdopen(fd, "rb")
 
 
 def sniff_format(head: bytes) -> Optional[str]:

@@ -19,6 +19,7 @@ import json
 import math
 import os
 import re
+import stat
 from dataclasses import dataclass
 from typing import Iterator, Optional, Tuple
 
@@ -63,6 +64,7 @@ class Recording:
     path: str
     truncated: bool = False  # the file holds more than was loaded
     trimmed: bool = False  # the file ended part-way through a sample, which was left out
+    masked: int = 0  # samples not finite or beyond ABSURD, set to 0
 
     @property
     def n_samples(self) -> int:
@@ -81,11 +83,11 @@ def _check_rate(path, rate, what="sample rate") -> float:
     try:
         value = float(rate)
     except (TypeError, ValueError):
-        raise _fail(path, f"{what} {rate!r} is not a number: give it in samples per second") from None
+        raise _fail(path, f"{what} {_short(rate)} is not a number: give it in samples per second") from None
     if not math.isfinite(value) or not MIN_SAMPLE_RATE <= value <= MAX_SAMPLE_RATE:
         raise _fail(
             path,
-            f"{what} {rate!r} S/s is outside 0.2-25 MS/s: give it in samples per second "
+            f"{what} {_short(rate)} S/s is outside 0.2-25 MS/s: give it in samples per second "
             "(e.g. 2048000, not 2.048)",
         )
     return value
@@ -97,9 +99,9 @@ def _check_center(path, center, what="centre frequency") -> Optional[float]:
     try:
         value = float(center)
     except (TypeError, ValueError):
-        raise _fail(path, f"{what} {center!r} is not a number: give it in Hz") from None
+        raise _fail(path, f"{what} {_short(center)} is not a number: give it in Hz") from None
     if not math.isfinite(value) or value < 0:
-        raise _fail(path, f"{what} {center!r} is not a valid frequency: give it in Hz")
+        raise _fail(path, f"{what} {_short(center)} is not a valid frequency: give it in Hz")
     return value
 
 
@@ -141,23 +143,31 @@ def _guess_fmt(path: str) -> str:
     )
 
 
-def _file_size(path: str) -> int:
+def _file_size(path: str, empty: str = "the recording holds no samples") -> int:
     try:
         st = os.stat(path)
     except FileNotFoundError:
         raise _fail(path, "no such file: check the path") from None
     except OSError as exc:
         raise _fail(path, f"cannot read it ({exc.strerror or exc})") from None
-    if os.path.isdir(path):
+    if stat.S_ISDIR(st.st_mode):
         raise _fail(path, "is a directory, not a regular file: give the path of a recording")
-    if not os.path.isfile(path):
-        raise _fail(path, "is not a regular file: give the path of a recording")
+    if not stat.S_ISREG(st.st_mode):  # a named pipe would block, a device never end
+        raise _fail(path, "is not a regular file (a pipe or a device?): give the path of a recording")
     if not os.access(path, os.R_OK):
         raise _fail(path, "cannot read it (permission denied): check its permissions")
     if st.st_size == 0:
-        raise _fail(path, "is empty: the recording holds no samples")
+        raise _fail(path, f"is empty: {empty}")
     return st.st_size
 
+
+#: a float sample value (I or Q) beyond this is not a measurement: it is masked (set to 0
+#: with its pair) and counted. A receiver's 8- to 16-bit ADC, scaled as every SDR tool
+#: scales float samples (full scale 1.0), gives about 1.0 at most (1.008 in the real HackRF
+#: captures in ../shared/data/rf); 1e3 leaves 60 dB for software gain or a tool that
+#: scales differently. One sample of 1e20 (or inf, NaN) would otherwise swamp a window's
+#: spectrum and hide every transmitter in it.
+ABSURD = 1e3
 
 #: file bytes read at a time (small enough to be decoded while still in cache) ...
 PIECE_BYTES = 256 << 10
@@ -170,8 +180,9 @@ class _Layout:
     """Where a file's samples are and how they are coded: interleaved I and Q values of
     dtype ``component`` from byte ``offset`` of ``data_path`` (``kind``: cu8, cs8, float,
     signed or unsigned integers of full scale ``scale``). An ``.npy`` is memory-mapped a
-    piece at a time (``mapped``); a Fortran-ordered one is read through its whole-file
-    map (``array``)."""
+    piece at a time (``mapped``), a Fortran-ordered one (``fortran``) a block of columns
+    at a time: its complex values (``complex_dtype``) or, for real I/Q pairs (None),
+    its plane of I values followed by its plane of Q values."""
 
     data_path: str
     offset: int
@@ -179,7 +190,8 @@ class _Layout:
     kind: str
     scale: Optional[float] = None
     mapped: bool = False
-    array: Optional[np.ndarray] = None
+    fortran: bool = False
+    complex_dtype: Optional[np.dtype] = None
 
     @property
     def sample_bytes(self) -> int:
@@ -187,19 +199,32 @@ class _Layout:
 
 
 def _decode(raw: np.ndarray, out: np.ndarray, layout: _Layout) -> None:
-    """I/Q values of any component type into float32 ``out`` in [-1, 1]."""
+    """I/Q values of any component type into float32 ``out`` in [-1, 1] (float values
+    as they are: :func:`_mask_absurd` follows)."""
     kind = layout.kind
     if kind == "cu8":
         cu8_into(raw, out)
     elif kind == "cs8":
         cs8_into(raw, out)
     elif kind == "float":
-        out[...] = raw
+        with np.errstate(over="ignore", invalid="ignore"):  # 1e300 -> inf: masked next
+            out[...] = raw
     elif kind == "signed":
         np.multiply(raw, np.float32(1.0 / layout.scale), out=out, dtype=np.float32)
     else:  # unsigned: offset binary
         np.subtract(raw, np.float32(layout.scale), out=out, dtype=np.float32)
         out *= np.float32(1.0 / layout.scale)
+
+
+def _mask_absurd(values: np.ndarray) -> int:
+    """Set the samples (I/Q pairs of float32 ``values``) with a value that is not finite
+    or beyond ABSURD to 0; returns how many there were."""
+    ok = np.abs(values) <= np.float32(ABSURD)  # False for NaN
+    if ok.all():
+        return 0
+    bad = ~ok.reshape(-1, 2).all(axis=1)
+    values.reshape(-1, 2)[bad] = 0
+    return int(np.count_nonzero(bad))
 
 
 class RecordingFile:
@@ -217,6 +242,9 @@ class RecordingFile:
         self.rows = int(rows)
         self.row_samples = int(row_samples)
         self.warnings = list(warnings)
+        #: samples of the last read (or pass of :meth:`windows`) that were not finite or
+        #: beyond ABSURD, and were set to 0
+        self.masked = 0
 
     @property
     def n_samples(self) -> int:
@@ -273,7 +301,7 @@ class RecordingFile:
             shape = (int(max_samples) // m, m)
         x = self.read(0, shape[0] * shape[1]).reshape(shape)
         return Recording(x, self.sample_rate, self.center_hz, self.fmt, self.path,
-                         truncated=x.size < self.n_samples, trimmed=self.trimmed)
+                         truncated=x.size < self.n_samples, trimmed=self.trimmed, masked=self.masked)
 
     @contextlib.contextmanager
     def _reader(self):
@@ -281,7 +309,7 @@ class RecordingFile:
         at most PIECE_BYTES of the file at a time."""
         lay = self.layout
         fh = None
-        if not lay.mapped and lay.array is None:
+        if not lay.mapped and not lay.fortran:
             try:
                 fh = open(lay.data_path, "rb")
             except OSError as exc:
@@ -289,14 +317,15 @@ class RecordingFile:
         direct = lay.kind == "float" and lay.component == np.dtype("<f4") and np.little_endian
         step = max(1, (MAP_BYTES if lay.mapped else PIECE_BYTES) // lay.sample_bytes)
         scratch = np.empty(2 * min(step, self.n_samples), lay.component) if fh is not None and not direct else None
+        self.masked = 0
 
         def read(start: int, count: int, out: np.ndarray) -> np.ndarray:
             values = out.view(np.float32)
             for a in range(0, count, step):
                 n = min(step, count - a)
                 dst = values[2 * a: 2 * (a + n)]
-                if lay.array is not None:
-                    _decode(self._array_values(start + a, n), dst, lay)
+                if lay.fortran:
+                    self._fortran_values(start + a, n, dst)
                 elif lay.mapped:
                     try:
                         raw = np.memmap(lay.data_path, dtype=lay.component, mode="r",
@@ -317,8 +346,8 @@ class RecordingFile:
                         raise _fail(lay.data_path, "ended early: the file shrank while it was read")
                     if not direct:
                         _decode(target, dst, lay)
-                if lay.kind == "float" and not np.isfinite(dst).all():
-                    raise _fail(self.path, "contains NaN or infinite samples: the file is corrupt or not IQ data")
+                if lay.kind == "float":
+                    self.masked += _mask_absurd(dst)
             return out
 
         try:
@@ -327,14 +356,44 @@ class RecordingFile:
             if fh is not None:
                 fh.close()
 
-    def _array_values(self, start: int, n: int) -> np.ndarray:
-        """I/Q values of samples start..start+n read through a Fortran-ordered array."""
-        arr, m = self.layout.array, self.row_samples
-        arr = arr.reshape((1,) + arr.shape) if arr.ndim == 1 or (arr.ndim == 2 and arr.dtype.kind == "f") else arr
-        r0, r1 = start // m, -(-(start + n) // m)
-        rows = np.ascontiguousarray(arr[r0:r1])
-        flat = rows.view(self.layout.component).reshape(-1)
-        return flat[2 * (start - r0 * m): 2 * (start - r0 * m + n)]
+    def _fortran_values(self, start: int, n: int, dst: np.ndarray) -> None:
+        """I/Q values (float32 ``dst``) of samples start..start+n of a Fortran-ordered
+        array, whose captures are not contiguous in the file: columns are. A block of
+        columns (at most MAP_BYTES, or one column) is mapped at a time and unmapped."""
+        lay, rows, m = self.layout, self.rows, self.row_samples
+        item = (lay.complex_dtype or lay.component).itemsize
+        width = max(1, (MAP_BYTES // item) // rows)  # columns mapped at a time
+        r0, r1 = start // m, (start + n - 1) // m
+        # the first and last (partial) captures, and the whole ones between them
+        groups = [(r0, r0 + 1, start - r0 * m, m if r1 > r0 else start + n - r0 * m)]
+        if r1 > r0 + 1:
+            groups.append((r0 + 1, r1, 0, m))
+        if r1 > r0:
+            groups.append((r1, r1 + 1, 0, start + n - r1 * m))
+        pairs = dst.reshape(n, 2)
+        pos = 0
+        for ra, rb, a, b in groups:
+            out = pairs[pos: pos + (rb - ra) * (b - a)].reshape(rb - ra, b - a, 2)
+            pos += (rb - ra) * (b - a)
+            for c0 in range(a, b, width):
+                c1 = min(b, c0 + width)
+                try:
+                    if lay.complex_dtype is not None:
+                        block = np.memmap(lay.data_path, dtype=lay.complex_dtype, mode="r",
+                                          offset=lay.offset + c0 * rows * item, shape=(c1 - c0, rows)).T[ra:rb]
+                        planes = (block.real, block.imag)
+                    else:
+                        planes = tuple(np.memmap(lay.data_path, dtype=lay.component, mode="r",
+                                                 offset=lay.offset + (k * rows * m + c0 * rows) * item,
+                                                 shape=(c1 - c0, rows)).T[ra:rb] for k in (0, 1))
+                except (OSError, ValueError) as exc:
+                    why = getattr(exc, "strerror", None) or exc
+                    raise _fail(lay.data_path, f"cannot read it ({why})") from None
+                with np.errstate(over="ignore", invalid="ignore"):  # 1e300 -> inf: masked next
+                    out[:, c0 - a: c1 - a, 0] = planes[0]
+                    out[:, c0 - a: c1 - a, 1] = planes[1]
+                del planes  # unmapped: the pages read leave this process
+                block = None
 
 
 def _interleaved(path: str, component: np.dtype, scale: Optional[float], kind: str, label: str):
@@ -442,8 +501,12 @@ def _open_npy(path: str):
         raise _fail(path, f"holds no samples (shape {arr.shape})")
     if isinstance(arr, np.memmap) and arr.flags.c_contiguous:
         layout = _Layout(path, int(arr.offset), component, "float", mapped=True)
-    else:  # Fortran order: rows are not contiguous in the file
-        layout = _Layout(path, 0, component, "float", array=arr)
+    elif isinstance(arr, np.memmap) and arr.flags.f_contiguous:  # captures are not contiguous
+        layout = _Layout(path, int(arr.offset), component, "float", fortran=True,
+                         complex_dtype=arr.dtype if arr.dtype.kind == "c" else None)
+    else:
+        raise _fail(path, f"is not a readable .npy array (layout {arr.shape} {arr.dtype})")
+    del arr  # unmapped: pieces are mapped as they are read
     return layout, n, m
 
 
@@ -452,15 +515,7 @@ def _open_sigmf(path: str, paths, fmt, sample_rate, center_hz) -> RecordingFile:
     if not os.path.exists(meta_path):
         raise _fail(path, f"no SigMF metadata {meta_path}: a SigMF recording needs both "
                           ".sigmf-meta and .sigmf-data")
-    _file_size(meta_path)
-    try:
-        with open(meta_path, "r", encoding="utf-8") as fh:
-            meta = json.load(fh)
-    except json.JSONDecodeError as exc:
-        raise _fail(meta_path, f"is not valid JSON (line {exc.lineno}, column {exc.colno}: "
-                               f"{exc.msg}): fix or regenerate the metadata") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _fail(meta_path, f"cannot read it ({getattr(exc, 'strerror', None) or exc})") from None
+    meta = _read_meta(meta_path)
     glob = meta.get("global") if isinstance(meta, dict) else None
     if not isinstance(glob, dict):
         raise _fail(meta_path, "has no \"global\" object: not SigMF metadata")
@@ -468,6 +523,9 @@ def _open_sigmf(path: str, paths, fmt, sample_rate, center_hz) -> RecordingFile:
     if not isinstance(datatype, str):
         raise _fail(meta_path, "has no core:datatype: say how samples are stored (e.g. \"cu8\")")
     channels = glob.get("core:num_channels", 1)
+    if not isinstance(channels, int) or isinstance(channels, bool) or channels < 1:
+        raise _fail(meta_path, f"core:num_channels {_short(channels)} is not a number of channels "
+                               "(a whole number, at least 1)")
     if channels != 1:
         raise _fail(meta_path, f"has {channels} channels: only single-channel recordings are "
                                "supported; extract one channel first")
@@ -496,8 +554,9 @@ def _open_sigmf(path: str, paths, fmt, sample_rate, center_hz) -> RecordingFile:
     captures = meta.get("captures", [])
     if not isinstance(captures, list) or not all(isinstance(c, dict) for c in captures):
         raise _fail(meta_path, "\"captures\" must be a list of objects")
-    freqs = [c.get("core:frequency") for c in captures if "core:frequency" in c]
-    meta_center = _check_center(meta_path, freqs[0], "core:frequency") if freqs else None
+    freqs = [_check_center(meta_path, c["core:frequency"], f"captures[{i}] core:frequency")
+             for i, c in enumerate(captures) if "core:frequency" in c]
+    meta_center = freqs[0] if freqs else None
     if len(set(freqs)) > 1:
         raise _fail(meta_path, "has captures at several frequencies: split it into one "
                                "recording per frequency")
@@ -515,6 +574,54 @@ def _open_sigmf(path: str, paths, fmt, sample_rate, center_hz) -> RecordingFile:
     layout, total, warnings = _interleaved(data_path, component, scale, kind, datatype)
     return RecordingFile(path, f"sigmf:{datatype}", rate, center, layout, 1, total, warnings)
 
+
+
+#: SigMF metadata is a few kilobytes a few levels deep: far beyond is a mistake or an
+#: attack (nesting that exhausts the parser's recursion, numbers of thousands of digits)
+MAX_META_BYTES = 1 << 20
+MAX_META_DEPTH = 32
+MAX_META_DIGITS = 64
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _read_meta(meta_path: str):
+    """The parsed SigMF metadata, within MAX_META_BYTES, MAX_META_DEPTH and
+    MAX_META_DIGITS, or a one-line error."""
+    size = _file_size(meta_path, "SigMF metadata must be a JSON object with a \"global\" section")
+    if size > MAX_META_BYTES:
+        raise _fail(meta_path, f"{size} bytes is too large for SigMF metadata (at most {MAX_META_BYTES})")
+    try:
+        with open(meta_path, "rb") as fh:
+            raw = fh.read(MAX_META_BYTES + 1)
+    except OSError as exc:
+        raise _fail(meta_path, f"cannot read it ({exc.strerror or exc})") from None
+    # nesting depth with the strings left out (their brackets are text), before parsing
+    bare = np.frombuffer(_JSON_STRING.sub(b'""', raw), np.uint8)
+    step = (np.isin(bare, (ord("["), ord("{"))).astype(np.int32)
+            - np.isin(bare, (ord("]"), ord("}"))).astype(np.int32))
+    if step.size and int(np.cumsum(step).max()) > MAX_META_DEPTH:
+        raise _fail(meta_path, f"is nested more than {MAX_META_DEPTH} levels deep: not SigMF metadata")
+
+    def number(text: str):
+        if len(text.lstrip("-").split(".")[0].split("e")[0].split("E")[0]) > MAX_META_DIGITS:
+            raise _fail(meta_path, f"holds a number of more than {MAX_META_DIGITS} digits: not SigMF metadata")
+        return text
+
+    try:
+        return json.loads(raw.decode("utf-8"), parse_int=lambda t: int(number(t)),
+                          parse_float=lambda t: float(number(t)))
+    except json.JSONDecodeError as exc:
+        raise _fail(meta_path, f"is not valid JSON (line {exc.lineno}, column {exc.colno}: "
+                               f"{exc.msg}): fix or regenerate the metadata") from None
+    except UnicodeDecodeError as exc:
+        raise _fail(meta_path, f"is not UTF-8 text (byte {exc.start} is invalid): not SigMF metadata") from None
+    except RecursionError:  # cannot happen within MAX_META_DEPTH; never a traceback
+        raise _fail(meta_path, "is nested too deeply: not SigMF metadata") from None
 
 
 def _sigmf_dtype(meta_path: str, datatype: str):
