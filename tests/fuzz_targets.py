@@ -248,6 +248,11 @@ KNOWN_BUGS = [
     # OSError, EOFError)`) lets through: `sweeper analyze x.npy` prints a traceback, exit 1
     ("TokenError", "sweeper/rf/sources/recording.py", "EOF in multi-line",
      "recording-npy-header-tokenize.bin"),
+    # found by ./dev fuzz, same np.load call (recording.py:421): a header whose descr
+    # is '<08' (SyntaxError from numpy's header parser), and a negative shape
+    # (OverflowError from np.memmap: "memory mapped length must be positive")
+    ("SyntaxError", "sweeper/rf/sources/recording.py", "leading zeros", "recording-npy-header-syntax.bin"),
+    ("OverflowError", "sweeper/rf/sources/recording.py", "memory mapped length", "recording-npy-negative-shape.bin"),
     # issue 15 item 4: a SigMF capture whose core:frequency is a list (recording.py:501,
     # set(freqs))
     ("TypeError", "sweeper/rf/sources/recording.py", "unhashable", "sigmf-frequency-list.bin"),

@@ -153,7 +153,7 @@ def pcap_files(draw):
     return out
 
 
-@budget(1200)
+@budget(900)
 @given(pcap_files())
 def test_capture_reader_survives_generated_files(data):
     run(ft.target_capture, data)
@@ -189,7 +189,7 @@ def frame_batches(draw):
     return out
 
 
-@budget(1600)
+@budget(1200)
 @given(frame_batches())
 def test_frame_parser_generated_records(data):
     run(ft.target_frames, data)
@@ -373,11 +373,21 @@ def test_saved_reproducers_pass(target):
             ft.TARGETS[target](f.read())
 
 
-@pytest.mark.parametrize("repro", [k[-1] for k in ft.KNOWN_BUGS])
-@pytest.mark.xfail(strict=True, reason="open bug found by fuzzing (see tests/fuzz_targets.py KNOWN_BUGS)")
+def _exception_class(name: str):
+    import builtins
+    import tokenize
+    return getattr(builtins, name, None) or getattr(tokenize, name)
+
+
+@pytest.mark.parametrize("repro", [
+    pytest.param(k[-1], id=k[-1], marks=pytest.mark.xfail(
+        strict=True, raises=_exception_class(k[0]),
+        reason=f"open bug found by fuzzing: {k[0]} escapes {k[1]} (tests/fuzz_targets.py KNOWN_BUGS)"))
+    for k in ft.KNOWN_BUGS])
 def test_known_bug_reproducers(repro):
     """Each open bug's reproducer: must not raise anything but the project's errors.
-    Fails (xfail) until fixed; then it passes, which fails the run: drop its entry."""
+    Fails (xfail, with that bug's exception only) until fixed; then it passes, which
+    fails the run: drop its entry from KNOWN_BUGS."""
     target = repro.split("-", 1)[0]
     with open(os.path.join(CRASHES, repro), "rb") as f:
         ft.TARGETS[target](f.read())
