@@ -30,6 +30,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -138,7 +139,10 @@ def main(argv=None) -> int:
     corpus = os.path.join(args.corpus, args.target or "all")
     seed_corpus(corpus, args.target)
     log = os.path.join(corpus, "..", f"failures-{os.getpid()}.jsonl")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, TESTS, os.environ.get("PYTHONPATH", "")]))
+    shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+    scratch = tempfile.mkdtemp(prefix="sweeper-fuzz-", dir=shm)  # libFuzzer exits without cleaning up
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, TESTS, os.environ.get("PYTHONPATH", "")]),
+               SWEEPER_FUZZ_SCRATCH=scratch)
     start = time.monotonic()
     runs = execs = cov = ft_ = corp = 0
     stops = []
@@ -161,6 +165,7 @@ def main(argv=None) -> int:
             tail = [ln for ln in err.splitlines() if "ERROR" in ln or "artifact" in ln or "Error" in ln]
             stops.append(f"exit {proc.returncode}: " + " | ".join(tail[-3:])[:300])
     elapsed = time.monotonic() - start
+    shutil.rmtree(scratch, ignore_errors=True)
     failures = []
     if os.path.exists(log):
         with open(log) as f:
