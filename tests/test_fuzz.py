@@ -16,7 +16,7 @@ field by field (pcap headers whose lengths lie, records of any size and absurd o
 lengths, .npy arrays of every dtype and order with NaN and 1e20 samples, SigMF
 metadata with any JSON values, YAML with the config's own keys).
 
-Budget: the whole file takes about a minute (65 s, 42 s of CPU) on the 2-core dev
+Budget: the whole file takes 40-65 s (about 40 s of CPU) on the 2-core dev
 machine (README, Development). ``SWEEPER_FUZZ_SCALE=10`` runs ten times the examples.
 ``./dev fuzz`` runs the coverage-guided campaign over the same targets.
 """
