@@ -30,6 +30,9 @@ setup(
         # jinja2 renders the Home Assistant discovery templates as Home Assistant would;
         # pytest-xdist runs the suite on both cores of a Pi-class or CI machine
         "test": ["pytest>=7", "hypothesis>=6", "selenium>=4.10", "jinja2>=3", "pytest-xdist>=3"],
+        # `./dev fuzz`: the coverage-guided campaign (libFuzzer for Python). Its own extra:
+        # it ships x86-64 Linux wheels, elsewhere (a Pi) it needs clang to build
+        "fuzz": ["atheris>=2.3"],
     },
     entry_points={"console_scripts": ["sweeper=sweeper.cli:main"]},
 )
