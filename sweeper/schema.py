@@ -336,6 +336,9 @@ def _line(node: Node) -> int:
 
 
 def _join(path: str, key: str) -> str:
+    """A key's dotted path, printable: a key holding a newline or an escape sequence is
+    shown with codes, so a message about it stays one safe line."""
+    key = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(key))
     return f"{path}.{key}" if path else key
 
 

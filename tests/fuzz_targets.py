@@ -257,38 +257,10 @@ def sigmf_pair(meta: dict, samples: bytes) -> bytes:
 #: (exception type name, the sweeper file it escapes from, words of its message,
 #: reproducer file name)
 KNOWN_BUGS = [
-    # a .npy whose header does not parse: numpy's fallback header filter raises
-    # tokenize.TokenError, which _open_npy (recording.py:421, `except (ValueError,
-    # OSError, EOFError)`) lets through: `sweeper analyze x.npy` prints a traceback, exit 1
-    ("TokenError", "sweeper/rf/sources/recording.py", "EOF in multi-line",
-     "recording-npy-header-tokenize.bin"),
-    # found by ./dev fuzz, same np.load call (recording.py:421): a header whose descr
-    # is '<08' (SyntaxError from numpy's header parser), and a negative shape
-    # (OverflowError from np.memmap: "memory mapped length must be positive"); any
-    # other unparsable header gives a SyntaxError too ("invalid syntax")
-    ("SyntaxError", "sweeper/rf/sources/recording.py", "", "recording-npy-header-syntax.bin"),
-    ("OverflowError", "sweeper/rf/sources/recording.py", "memory mapped length", "recording-npy-negative-shape.bin"),
-    # issue 15 item 4: a SigMF capture whose core:frequency is a list (recording.py:501,
-    # set(freqs))
-    ("TypeError", "sweeper/rf/sources/recording.py", "unhashable", "sigmf-frequency-list.bin"),
-    # issue 15 item 5: SigMF meta nested 3,000 deep, or an integer of 5,000 digits
-    # (json.load at recording.py:458 catches only JSONDecodeError)
-    ("RecursionError", "sweeper/rf/sources/recording.py", "recursion", "sigmf-deep-nesting.bin"),
-    ("ValueError", "sweeper/rf/sources/recording.py", "4300 digits", "sigmf-huge-integer.bin"),
-    # found here: an integer of 310-4,300 digits as core:sample_rate or core:frequency:
-    # float() overflows in _check_rate (recording.py:82) and _check_center (:98), which
-    # catch only TypeError and ValueError
-    ("OverflowError", "sweeper/rf/sources/recording.py", "too large", "sigmf-rate-int-overflow.bin"),
-    ("OverflowError", "sweeper/rf/sources/recording.py", "too large", "sigmf-frequency-int-overflow.bin"),
-    # found by ./dev fuzz: a .npy whose header's descr holds an escape sequence: numpy's
-    # message quotes it and _open_npy (recording.py:423) passes it on raw ("is not a
-    # readable .npy array (format number 1 of "%\x1b,<f4" is not recognized)"), raw
-    ("AssertionError", "tests/fuzz_targets.py", "not a readable .npy", "recording-npy-error-escape.bin"),
-    # found by ./dev fuzz: a config key holding a newline (a quoted "a\nb", or carriage
-    # returns a plain key folds into newlines) or an escape sequence ("\e[2J") is shown
-    # raw in the ConfigError (schema.py:229, the key's path from _join): a multi-line,
-    # terminal-unsafe error (issue 15, Messages: "Escape sequences in YAML keys")
-    ("AssertionError", "tests/fuzz_targets.py", "unknown key", "config-key-control-chars.bin"),
+    # none open: the nine found so far (.npy headers that numpy's parser rejects with
+    # TokenError, SyntaxError or OverflowError, or whose message quotes an escape; SigMF
+    # frequency lists, deep nesting, huge integers; config keys holding control
+    # characters) are fixed, and their reproducers run as regression tests
 ]
 
 

@@ -20,6 +20,7 @@ import math
 import os
 import re
 import stat
+import tokenize
 from dataclasses import dataclass
 from typing import Iterator, Optional, Tuple
 
@@ -478,8 +479,10 @@ def _open_npy(path: str):
     _file_size(path)
     try:
         arr = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        detail = " ".join(str(exc).split())[:120]
+    except (ValueError, OSError, EOFError, OverflowError, SyntaxError, tokenize.TokenError) as exc:
+        # numpy parses the header as a Python literal: a damaged one raises any of
+        # these; its message may quote the header's bytes, so it is made printable
+        detail = "".join(c if c.isprintable() else repr(c)[1:-1] for c in " ".join(str(exc).split()))[:120]
         raise _fail(path, f"is not a readable .npy array ({detail})") from None
     if not isinstance(arr, np.ndarray):
         raise _fail(path, "holds several arrays (.npz?): save one array with numpy.save")
