@@ -89,6 +89,7 @@ def _snapshot():
             if n is not None and not isinstance(v, type) and not attr.startswith("__"):
                 sizes[f"{name}.{attr}"] = n
     objs = gc.get_objects()
+    types_ = collections.Counter(type(o).__qualname__ for o in objs)
     for o in objs:
         t = type(o)
         m = getattr(t, "__module__", None)
@@ -100,7 +101,7 @@ def _snapshot():
                 key = f"{t.__module__}.{t.__qualname__}.{attr}"
                 sizes[key] = max(sizes.get(key, 0), n)
     with open(os.environ["SOAK_SNAPSHOT"], "a") as f:
-        f.write(json.dumps({"objects": len(objs), "sizes": sizes}) + "\\n")
+        f.write(json.dumps({"objects": len(objs), "types": types_, "sizes": sizes}) + "\\n")
 
 signal.signal(signal.SIGUSR2, snapshot)
 from sweeper.cli import main
@@ -275,8 +276,9 @@ def main(argv=None):
                 if rows and (not snaps or snaps[-1][0] != rows[-1][0]):
                     snaps.append((rows[-1][0], snapshot(daemon, snap_path)))
                 hwm = vm(daemon.pid, "VmHWM")
-                db_bytes = sum(os.path.getsize(db_path + s) for s in ("", "-wal", "-shm")
-                               if os.path.exists(db_path + s))
+                db_sizes = {s: os.path.getsize(db_path + s) if os.path.exists(db_path + s) else 0
+                            for s in ("", "-wal", "-shm")}
+                db_bytes = sum(db_sizes.values())
                 alive = daemon.poll() is None
                 daemon.send_signal(signal.SIGTERM)
                 try:
@@ -344,8 +346,10 @@ def main(argv=None):
         peak = hwm if hwm is not None else float("nan")
         print(f"peak RSS (VmHWM) over the run: {peak:.1f} MB; ratio to bare import {peak / base:.2f}x; "
               f"target <= {TARGET_MB:.0f} MB: {'PASS' if peak <= TARGET_MB else 'FAIL'}")
-        print(f"history: {db_bytes / 1024:.0f} KiB for {n} sweeps ({db_bytes / n / 1024:.1f} KiB/sweep; "
-              "retention keep_days 365, max_sweeps 20000, max_mb 100: grows on disk by design)")
+        print(f"history: {db_bytes / 1024:.0f} KiB for {n} sweeps ({db_bytes / n / 1024:.1f} KiB/sweep): the "
+              f"database {db_sizes[''] / 1024:.0f} KiB, its write-ahead log {db_sizes['-wal'] / 1024:.0f} KiB "
+              f"(kept under 4 MiB) and index {db_sizes['-shm'] / 1024:.0f} KiB; retention keep_days 365, "
+              "max_sweeps 20000, max_mb 100: it grows on disk by design, up to those bounds")
     if len(snaps) >= 2 and snaps[0][1] and snaps[-1][1]:
         (ia, a), (ib, b) = snaps[0], snaps[-1]
         print(f"containers of sweeper's modules and objects: {len(b['sizes'])} watched; Python objects "
@@ -355,6 +359,10 @@ def main(argv=None):
             print(f"  grew: {name}: {x} -> {y}")
         if not g:
             print(f"  none grew between sweep {ia} and sweep {ib}")
+        dt = sorted(((b["types"].get(k, 0) - a["types"].get(k, 0), k) for k in set(a["types"]) | set(b["types"])),
+                    reverse=True)
+        print("  Python object types that grew most: " + (", ".join(f"{k} {d:+d}" for d, k in dt[:6] if d > 0)
+                                                        or "none"))
         top = sorted(b["sizes"].items(), key=lambda kv: -kv[1])[:5]
         print("  largest: " + ", ".join(f"{k} {v}" for k, v in top))
     else:
