@@ -90,6 +90,10 @@ def _snapshot():
                 sizes[f"{name}.{attr}"] = n
     objs = gc.get_objects()
     types_ = collections.Counter(type(o).__qualname__ for o in objs)
+    for o in objs:  # what the weak references point at (they grew by ~2 a sweep)
+        if type(o).__name__ == "ReferenceType":
+            r = o()
+            types_["weakref->" + (type(r).__qualname__ if r is not None else "dead")] += 1
     for o in objs:
         t = type(o)
         m = getattr(t, "__module__", None)
