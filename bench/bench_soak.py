@@ -4,7 +4,7 @@
     options: --sweeps N (default 200), --minutes M (stop triggering after M minutes: a
     shorter run, said so in the report), --wifi-s S (wifi.duration_s, default 2),
     --stream rtp|blink (the Wi-Fi traffic, default rtp: a camera, so every sweep also
-    has findings to rank, compare with the baseline and record). About 10-15 minutes.
+    has findings to rank, compare with the baseline and record). About 9 minutes.
 
 What it measures: ``sweeper run`` (NOT ``--once``: one process that lives on, as systemd
 runs it) asked for a sweep N times through its control socket with ``sweeper trigger``,
