@@ -12,12 +12,12 @@ to return what is free after each sweep; elsewhere (musl, macOS) this does nothi
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 
 
 def _libc():
+    """The C library this process runs on (its symbols are the process's own)."""
     try:
-        lib = ctypes.CDLL(ctypes.util.find_library("c") or None)
+        lib = ctypes.CDLL(None)
         return lib if hasattr(lib, "malloc_trim") else None
     except OSError:
         return None
