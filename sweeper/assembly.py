@@ -202,19 +202,6 @@ def _real_wifi_opener(cfg) -> Callable:
     return lambda: open_wifi_source(cfg.wifi)
 
 
-def open_wired(interface: str, snaplen: int):
-    """Frames from an Ethernet port cabled to a switch's mirror port (HardwareError if it
-    cannot be opened)."""
-    from sweeper.errors import HardwareError
-    from sweeper.wifi.capture import AfPacketSource
-
-    if interface in ("", "auto"):
-        raise HardwareError("wifi.source is wired but wifi.interface names no port; set it, e.g. eth0")
-    source = AfPacketSource(interface, snaplen=snaplen)
-    source.name = f"wired port {interface}"
-    return source
-
-
 def _rf_simulator(scene: Optional[str], camera: bool = True):
     from sweeper.rf.sources.factory import open_simulator
 

@@ -17,7 +17,7 @@ import sys
 from typing import List, Optional
 
 from sweeper import __version__
-from sweeper.errors import HardwareError, InputError, SweeperError
+from sweeper.errors import HardwareError, InputError, SweeperError, terminal_safe
 
 
 class _Parser(argparse.ArgumentParser):
@@ -26,12 +26,6 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message):
         print(f"{self.prog}: error: {terminal_safe(message)} (see {self.prog} --help)", file=sys.stderr)
         raise SystemExit(2)
-
-
-def terminal_safe(text: str) -> str:
-    """``text`` with control characters (escape sequences from a file name or a YAML
-    key) shown as codes, so an error message cannot drive the terminal."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
 
 
 def _numbers_as_values(argv: List[str]) -> List[str]:
@@ -275,7 +269,7 @@ def cmd_wifi(args) -> int:
     notes: List[str] = []
     w = _wifi_settings(cfg, args)
     if args.wired:
-        from sweeper.assembly import open_wired
+        from sweeper.wifi.factory import open_wired
 
         source = open_wired(args.wired, w.snaplen)
     elif args.scene:

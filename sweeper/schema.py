@@ -27,7 +27,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from sweeper.errors import ConfigError
+from sweeper.errors import ConfigError, terminal_safe
 
 _NULL = "tag:yaml.org,2002:null"
 _BOOL = "tag:yaml.org,2002:bool"
@@ -338,7 +338,7 @@ def _line(node: Node) -> int:
 def _join(path: str, key: str) -> str:
     """A key's dotted path, printable: a key holding a newline or an escape sequence is
     shown with codes, so a message about it stays one safe line."""
-    key = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(key))
+    key = terminal_safe(key)
     return f"{path}.{key}" if path else key
 
 

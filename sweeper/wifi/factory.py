@@ -22,6 +22,18 @@ def open_adapter(interface: str = "auto", snaplen: int = 256):
     return src
 
 
+def open_wired(interface: str, snaplen: int = 256):
+    """Frames from an Ethernet port cabled to a switch's mirror port: no monitor mode, no
+    hopping (HardwareError if it cannot be opened)."""
+    from sweeper.wifi.capture import AfPacketSource
+
+    if interface in ("", "auto"):
+        raise HardwareError("wifi.source is wired but wifi.interface names no port; set it, e.g. eth0")
+    source = AfPacketSource(interface, snaplen=snaplen)
+    source.name = f"wired port {interface}"
+    return source
+
+
 def open_wifi_simulator(scene_path: Optional[str] = None, camera: bool = True, realtime: bool = False,
                         seed: int = 0, snaplen: int = 256):
     """The traffic simulator playing a scene's ``wifi:`` section (default: the built-in room)."""
@@ -41,8 +53,6 @@ def open_wifi_source(wifi_cfg):
         return open_wifi_simulator(wifi_cfg.simulator.scene, realtime=wifi_cfg.simulator.realtime,
                                    snaplen=wifi_cfg.snaplen)
     if wifi_cfg.source == "wired":
-        from sweeper.assembly import open_wired
-
         return open_wired(wifi_cfg.interface, wifi_cfg.snaplen)
     return open_adapter(wifi_cfg.interface, wifi_cfg.snaplen)
 

@@ -26,7 +26,7 @@ from typing import Iterator, Optional, Tuple
 
 import numpy as np
 
-from sweeper.errors import InputError
+from sweeper.errors import InputError, terminal_safe
 from sweeper.rf.convert import cs8_into, cu8_into
 from sweeper.rf.sources.base import IQSource, TunerInfo
 
@@ -482,7 +482,7 @@ def _open_npy(path: str):
     except (ValueError, OSError, EOFError, OverflowError, SyntaxError, tokenize.TokenError) as exc:
         # numpy parses the header as a Python literal: a damaged one raises any of
         # these; its message may quote the header's bytes, so it is made printable
-        detail = "".join(c if c.isprintable() else repr(c)[1:-1] for c in " ".join(str(exc).split()))[:120]
+        detail = terminal_safe(" ".join(str(exc).split()))[:120]
         raise _fail(path, f"is not a readable .npy array ({detail})") from None
     if not isinstance(arr, np.ndarray):
         raise _fail(path, "holds several arrays (.npz?): save one array with numpy.save")
