@@ -173,10 +173,12 @@ def _with_front_end(cfg, front_end: Optional[str]):
         return cfg
     import dataclasses
 
-    choices = ["direct", *cfg.rf.downconverters]
-    if front_end not in choices:
-        raise InputError(f"--front-end {front_end!r}: not direct nor a downconverter (choices: {', '.join(choices)})")
-    return dataclasses.replace(cfg, rf=dataclasses.replace(cfg.rf, front_end=front_end))
+    from sweeper.schema import ConfigProblem
+
+    try:  # the rf section's own rule says what a front end may be
+        return dataclasses.replace(cfg, rf=dataclasses.replace(cfg.rf, front_end=front_end))
+    except ConfigProblem as p:
+        raise InputError(f"--front-end: {p.problem} (choices: {p.allowed})") from None
 
 
 def _warn(msg: str) -> None:
