@@ -327,6 +327,26 @@ if ! skipped systemd; then
         rm -f "$tmp"
     fi
 
+    # 20-network.conf: IP to nothing but what the config needs (the MQTT broker, a network
+    # dongle), written by the installed `sweeper netpolicy` from the config of step 5.
+    # Re-run `sudo sweeper netpolicy --install` after changing mqtt.host or rf.rtl_tcp.host.
+    net_dropin=/etc/systemd/system/sweeper.service.d/20-network.conf
+    netpolicy=("$VENV/bin/sweeper" --config /etc/sweeper/config.yaml netpolicy)
+    [ -z "$ROOT" ] || netpolicy=(chroot "$ROOT" "${netpolicy[@]}")
+    if [ "$DRY" = 1 ]; then
+        run "${netpolicy[@]}" --install
+    elif [ ! -x "$ROOT$VENV/bin/sweeper" ]; then
+        say "no $VENV/bin/sweeper yet: run \`sudo sweeper netpolicy --install\` after installing it"
+    else
+        tmp="$(mktemp)"
+        if "${netpolicy[@]}" > "$tmp"; then
+            if install_file "$tmp" "$net_dropin" 0644; then SYSTEMD_CHANGED=1; fi
+        else
+            say "the network allow-list was not written (above); fix the config, then \`sudo sweeper netpolicy --install\`"
+        fi
+        rm -f "$tmp"
+    fi
+
     units=(sweeper.service sweeper-sweep.timer)
     if [ -n "$ROOT" ]; then
         sysctl_cmd=(systemctl --root="$ROOT")

@@ -3,8 +3,9 @@
 Sub-commands: ``run`` (the device daemon), ``rf`` and ``wifi`` (one sweep each),
 ``demo`` (sweep the built-in simulated room, no hardware needed), ``analyze FILE`` (a
 recording), ``selftest``, ``history``, ``report``, ``baseline`` and ``trigger`` (venues:
-see sweeper/venue), ``sim rtl-tcp`` (serve a simulated scene over the rtl_tcp protocol)
-and ``config`` (show the effective configuration). Errors print one line and exit non-zero (2 for bad input).
+see sweeper/venue), ``sim rtl-tcp`` (serve a simulated scene over the rtl_tcp protocol),
+``config`` (show the effective configuration) and ``netpolicy`` (the service's network
+allow-list). Errors print one line and exit non-zero (2 for bad input).
 
 Why one module of over 400 lines: it is the argument parser and thin sub-commands; the
 work is in the modules they call.
@@ -125,6 +126,11 @@ def _parser() -> argparse.ArgumentParser:
                      "scene's converter, else rf.front_end, as the device's default hardware)")
 
     sub.add_parser("config", help="print the effective configuration as YAML")
+    net = sub.add_parser("netpolicy", help="print (or --install) the service's network allow-list: "
+                         "the addresses the config needs, nothing else")
+    net.add_argument("--install", nargs="?", const="", metavar="PATH",
+                     help="write it as the systemd drop-in (default: "
+                          "/etc/systemd/system/sweeper.service.d/20-network.conf)")
     from sweeper.venue.commands import add_parsers
 
     add_parsers(sub)
@@ -309,6 +315,12 @@ def cmd_run(args) -> int:
         if not hardware.sources:
             missing = "; ".join(f"{n}: {r}" for n, r in status.items() if r != "ok")
             raise HardwareError(f"nothing to sweep with ({missing})")
+    if not (args.simulate or args.once):  # the service's IP allow-list must fit this config
+        from sweeper.device import netpolicy
+
+        problem = netpolicy.stale(cfg)
+        if problem:
+            _warn(problem)
     venue = Venue.open(cfg, simulated=args.simulate, warn=_warn)
     dev = build_device(cfg, simulate=args.simulate, camera=not args.clear, scene=args.scene, warn=_warn,
                        shutdown=shutdown, notify=None if args.once else notify, venue=venue,
@@ -566,6 +578,25 @@ def cmd_config(args) -> int:
     return 0
 
 
+def cmd_netpolicy(args) -> int:
+    from sweeper.device import netpolicy
+
+    cfg = _config(args)
+    text = netpolicy.render(netpolicy.policy(cfg), cfg.source_path)
+    if args.install is None:
+        print(text, end="")
+        return 0
+    from pathlib import Path
+
+    path = Path(args.install) if args.install else netpolicy.DROPIN
+    try:
+        netpolicy.install(text, path)
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror} (run it with sudo)") from None
+    print(f"wrote {path}; now: systemctl daemon-reload && systemctl restart sweeper")
+    return 0
+
+
 def _venue_command(name: str):
     def run(args) -> int:
         from sweeper.venue import commands
@@ -576,4 +607,5 @@ def _venue_command(name: str):
 
 COMMANDS = {"history": _venue_command("history"), "report": _venue_command("report"),
             "baseline": _venue_command("baseline"), "trigger": _venue_command("trigger"),
-            "rf": cmd_rf, "wifi": cmd_wifi, "run": cmd_run, "selftest": cmd_selftest, "demo": cmd_demo, "analyze": cmd_analyze, "sim": cmd_sim, "config": cmd_config}
+            "rf": cmd_rf, "wifi": cmd_wifi, "run": cmd_run, "selftest": cmd_selftest, "demo": cmd_demo, "analyze": cmd_analyze, "sim": cmd_sim, "config": cmd_config,
+            "netpolicy": cmd_netpolicy}

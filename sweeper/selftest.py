@@ -40,7 +40,7 @@ def check_config(cfg: Config, problem: Optional[str] = None) -> Check:
 def probes(cfg: Config, config_problem: Optional[str] = None) -> List[Tuple[str, Callable[[], Check]]]:
     """Every check in report order: the config, each detector part's, the device's, the venue's."""
     from sweeper.assembly import device_parts
-    from sweeper.device import display, pins
+    from sweeper.device import display, netpolicy, pins
     from sweeper.venue import history, mqtt
 
     steps = [(CONFIG, lambda: check_config(cfg, config_problem))]
@@ -53,6 +53,7 @@ def probes(cfg: Config, config_problem: Optional[str] = None) -> List[Tuple[str,
     else:
         steps.append((mqtt.MQTT_CHECK, lambda: Check(mqtt.MQTT_CHECK, True,
                                                      "disabled (mqtt.enabled: false): no fleet reporting")))
+    steps.append((netpolicy.NETWORK_CHECK, lambda: netpolicy.probe(cfg)))
     return steps
 
 
