@@ -513,8 +513,8 @@ def cmd_analyze(args) -> int:
         share = rec.masked / max(rec.n_samples, 1)
         out["note_masked"] = (
             f"{rec.masked} sample{'s' if rec.masked != 1 else ''} "
-            f"({'under 0.01%' if share < 1e-4 else f'{share:.2%}'}) not finite or beyond "
-            f"{ABSURD:g} (full scale is 1.0) were set to 0 before the analysis: the file is damaged "
+            f"({'under 0.01%' if share < 1e-4 else f'{share:.2%}'}) not finite, beyond "
+            f"{ABSURD:g} (full scale is 1.0) or a lone spike far above the samples around it were set to 0 before the analysis: the file is damaged "
             "or tampered with" + ("; so many that it may be scaled in raw ADC counts: scale it to "
                                   "full scale 1.0" if share > 0.01 else ""))
         _warn(f"{args.file}: {out['note_masked']}")

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import real_rf_captures
 from sweeper.errors import InputError
-from sweeper.rf.sources.recording import ABSURD, load_recording, open_recording
+from sweeper.rf.sources.recording import ABSURD, SPIKE_SAMPLES, load_recording, open_recording
 
 REAL_1G24 = [p for p in real_rf_captures() if "1239.5MHz" in p]
 
@@ -217,6 +217,37 @@ def test_one_absurd_sample_does_not_blind_the_analysis(tmp_path, cli, fmt, value
     assert "1 sample" in rep["note_masked"] and "set to 0" in rep["note_masked"]
     assert "RuntimeWarning" not in err
     assert err.strip().splitlines() == [f"sweeper: warning: {rep['file']}: {rep['note_masked']}"]
+
+
+@pytest.mark.skipif(not REAL_1G24, reason="../shared/data/rf is absent")
+@pytest.mark.parametrize("value, run", [(100.0, 1), (999.0, 2), (100.0, SPIKE_SAMPLES)])
+def test_a_short_spike_within_range_does_not_blind_the_analysis(tmp_path, cli, value, run):
+    """Below ABSURD a spike is a possible value, but not a possible signal: a sample of 100
+    (87x the capture's typical magnitude) gave 0 findings on the 2 ms real capture."""
+    x = np.load(REAL_1G24[0])
+    x[3, 100:100 + run] = value
+    np.save(tmp_path / "rec.npy", x)
+    rc, out, err = cli("analyze", str(tmp_path / "rec.npy"), "--sample-rate", "20e6", "--json")
+    assert rc == 0, err
+    rep = json.loads(out)
+    assert rep["findings"] and rep["findings"][0]["verdict"] == "camera"
+    assert rep["masked_samples"] == run and "lone spike" in rep["note_masked"]
+
+
+def test_real_bursts_and_noise_are_not_masked(tmp_path):
+    """Only glitches go: a strong burst longer than SPIKE_SAMPLES (a packet, a pulse) and
+    plain noise are kept sample for sample."""
+    rng = np.random.default_rng(5)
+    x = ((rng.normal(size=200_000) + 1j * rng.normal(size=200_000)) * 0.01).astype(np.complex64)
+    x[5000:5000 + 4 * SPIKE_SAMPLES] *= 300  # a 50 dB burst, too long for a glitch
+    x[9000:9003] = 10.0  # a 3-sample glitch
+    x.tofile(tmp_path / "rec.cf32")
+    rec = load_recording(tmp_path / "rec.cf32", sample_rate=2.4e6)
+    assert rec.masked == 3
+    assert np.all(rec.captures[0, 9000:9003] == 0)
+    keep = np.ones(x.size, bool)
+    keep[9000:9003] = False
+    assert np.array_equal(rec.captures[0][keep], x[keep])
 
 
 @pytest.mark.skipif(not REAL_1G24, reason="../shared/data/rf is absent")
