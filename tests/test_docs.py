@@ -62,3 +62,16 @@ def test_long_modules_say_why_they_are_one_module():
             if "Why one module of over 400 lines:" not in doc:
                 long.append(path)
     assert long == []
+
+
+def test_the_damaged_sample_rules_are_the_readers():
+    from sweeper.rf.sources import recording as rec
+
+    readme = " ".join(open(os.path.join(ROOT, "README.md")).read().split())
+    assert f"not finite (NaN, infinity) or beyond {rec.ABSURD:,.0f} is not a measurement" in readme
+    spike = re.search(r"at most (\d+) samples at (\d+) dB above the mean power around them and (\d+) dB "
+                      r"above the samples on either side", readme)
+    assert spike, "README's short-spike rule"
+    assert int(spike.group(1)) == rec.SPIKE_SAMPLES
+    assert 10 ** (int(spike.group(2)) / 10) == pytest.approx(rec.SPIKE_OVER_MEAN)
+    assert 10 ** (int(spike.group(3)) / 10) == pytest.approx(rec.SPIKE_OVER_NEIGHBOURS)
