@@ -87,6 +87,9 @@ class WifiScene:
     name: str = "wifi scene"
     description: str = ""
     path: Optional[str] = None
+    #: what the room looks like when (a confirm.stimulus.Timeline): the cameras that see
+    #: the room react to it
+    stimulus: Optional[Any] = None
 
     # ---- structure ------------------------------------------------------------------
     def build(self) -> "WifiRun":
@@ -193,6 +196,7 @@ class WifiRun:
         self.devices = instances  # type: ignore[assignment]
         for d in self.devices:
             d.neighbors = neighbors
+            d.stimulus = scene.stimulus
         self._seq: Dict[tuple, int] = {}
         self.t = 0.0
         self.tsf0 = int(np.random.default_rng(len(specs)).integers(1 << 30, 1 << 44))

@@ -159,6 +159,9 @@ class SimDevice:
     SCENE_FILE_DEFAULTS: ClassVar[Tuple[str, ...]] = ()
     #: TCP pure ACK sizes (IP bytes) this device's flows use: 40 + 12 timestamp option
     ACK_L3 = (52, 52, 52, 40)
+    #: what the room looked like when (a ``sweeper.confirm.stimulus.Timeline``): set on
+    #: every device of a run; only cameras that see the room react to it
+    stimulus = None
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)

@@ -60,6 +60,10 @@ from sweeper.sim.wifi.devices.rtp import RtpStream
 
 #: TLS 1.2 AES-GCM record overhead: 5-byte header, 8-byte explicit nonce, 16-byte tag
 TLS_RECORD_OVERHEAD = 29
+#: share of random cameras that barely react to what they see (response_gain 0.02-0.15)
+WEAK_RESPONSE_SHARE = 0.1
+#: vbr: bitrate in IR night mode as a share of a lit picture (grey, little colour detail)
+NIGHT_LEVEL = 0.6
 
 _SSID_STYLES = ("IPC-{h6}", "HDWIFICAM-{h4}", "MV{d8}", "LookCam_{h4}", "CAM-{h6}", "SmartLife-{h4}",
                 "WIFICAM-{h4}", "DIRECT-{h2}-IPCAM", "{word}-{h4}", "Mini_{h6}")
@@ -124,6 +128,19 @@ class Camera(SimDevice):
                                 choices=(8000, 16000, 48000)),
         "motion_event_s": Param(17.5, "motion: mean live-stream length per motion event (+-33%)", 1.0, 3600.0),
         "motion_gap_s": Param(60.0, "motion: mean idle time between motion events", 0.5, 1e6),
+        # how it reacts to the room it sees (the stimulus of a confirmation)
+        "sees_room": Param(True, "it sees the room the stimulus is made in (false: next door, in a drawer, "
+                                 "facing a wall)"),
+        "response_gain": Param(0.6, "vbr: how far its bitrate follows what it sees (0 not at all .. 1 fully)",
+                               0.0, 1.0),
+        "response_delay_s": Param(0.2, "encoder and rate-control delay before its frames follow the picture",
+                                  0.0, 3.0),
+        "dark_level": Param(0.35, "vbr: bitrate of a dark picture as a share of a lit one (above 1: a noisy "
+                                  "picture at high gain)", 0.05, 3.0),
+        "scene_cut_p": Param(0.8, "chance its encoder starts an I-frame at a scene cut (a light switched)",
+                             0.0, 1.0),
+        "night_mode_s": Param(-1.0, "seconds of dark before it switches to IR night mode (an I-frame, then a "
+                                    "grey picture; -1: never)", -1.0, 60.0),
     }
 
     @classmethod
@@ -196,6 +213,21 @@ class Camera(SimDevice):
             audio_clock_hz=int(choice(x, [8000, 8000, 16000, 48000])),
             motion_event_s=float(x.uniform(12.0, 19.0)),
             motion_gap_s=logu(x, 15.0, 300.0),
+        )
+        # how it reacts to the room (a third child stream: the draws above keep their values)
+        # (WEAK_RESPONSE_SHARE of them barely respond: heavy noise reduction, a fixed
+        # exposure, a picture that is mostly a bright window)
+        r = added_draws(rng)
+        weak = r.random() < WEAK_RESPONSE_SHARE
+        p.update(
+            sees_room=bool(r.random() < 0.7),  # the rest: next door, in a drawer, facing a wall
+            response_gain=float(r.uniform(0.02, 0.15)) if weak else float(r.uniform(0.5, 1.0) if not test
+                                                                          else r.uniform(0.4, 1.0)),
+            response_delay_s=float(r.uniform(0.05, 0.8) if not test else r.uniform(0.0, 1.5)),
+            dark_level=float(r.uniform(0.1, 0.6) if not test else r.uniform(0.05, 0.7)) if r.random() < 0.8
+            else float(r.uniform(1.4, 2.5)),
+            scene_cut_p=float(r.uniform(0.5, 1.0)) if r.random() < 0.8 else float(r.uniform(0.0, 0.3)),
+            night_mode_s=-1.0 if r.random() < 0.6 else float(r.uniform(2.0, 10.0)),
         )
         if p["delivery"] == "live" and mode == "infra" and x.random() < 0.15:
             p["delivery"] = "motion"
@@ -376,6 +408,37 @@ class Camera(SimDevice):
         self._queue(PEER, ts + rtt * (1.0 + rng.exponential(0.2, n)), rng.integers(60, 140, n),
                     flags=F_ACKME | F_BURST_END)
 
+    def _view(self, tn: np.ndarray, rng: np.random.Generator):
+        """What the encoder sees at capture times ``tn`` (after its delay), when the room
+        has a stimulus and it sees the room: (brightness factor, moving, scene cut)."""
+        tl, p = self.stimulus, self.p
+        if tl is None or not p["sees_room"] or not len(tn):
+            return None
+        t = tn - p["response_delay_s"]
+        light = np.ones(len(t))
+        moving = np.zeros(len(t), bool)
+        cuts = list(tl.boundaries())
+        for iv in tl.intervals:  # a few dozen intervals
+            inside = (t >= iv.start_s) & (t < iv.end_s)
+            if iv.kind == "dark":
+                light[inside] = p["dark_level"]
+                if p["night_mode_s"] >= 0 and iv.end_s - iv.start_s > p["night_mode_s"]:
+                    switch = iv.start_s + p["night_mode_s"]
+                    light[inside & (t >= switch)] = NIGHT_LEVEL  # IR on: a grey, low-detail picture
+                    cuts.append(switch)
+            elif iv.kind in ("motion", "flash"):
+                moving[inside] = True
+        cut = np.zeros(len(t), bool)
+        if cuts:
+            b = np.asarray(cuts, float)
+            i = np.searchsorted(t, b)
+            ok = i < len(t)
+            i, b = i[ok], b[ok]
+            first = (t[i] - b) < self._T  # the first frame captured after the cut
+            i = i[first]
+            cut[i[rng.random(len(i)) < p["scene_cut_p"]]] = True
+        return light, moving, cut
+
     def _frame_sizes(self, k, tn, bitrate, rng, motion, bframes=True):
         p = self.p
         N = self._gop
@@ -384,6 +447,14 @@ class Camera(SimDevice):
             lvl = np.where(motion, self._motion_gain, p["calm_level"])
         else:
             lvl = np.ones(len(k))
+        view = self._view(tn, rng)
+        if view is not None:
+            light, moving, cut = view
+            is_i = is_i | cut  # a scene cut: the encoder starts over with an I-frame
+            if p["rc"] == "vbr":
+                g = p["response_gain"]
+                lvl = np.where(moving, lvl + g * np.maximum(self._motion_gain - lvl, 0.0), lvl)
+                lvl = lvl * (1.0 - g + g * light)
         if bframes and p["bframes"]:
             # the GOP's budget: one I-frame, the P-frames, the smaller B-frames
             n_b = int((~self._anchor).sum())
