@@ -249,8 +249,10 @@ class ButtonsConfig(_Section):
     enabled: bool = setting(True, "Use the buttons.")
     select_pin: int = setting(17, "Select: press to start or stop a sweep; hold for locate mode; "
                               "hold longer to shut down safely.", ranges=[(2, 27)])
-    next_pin: int = setting(27, "Next: press for the next finding.", ranges=[(2, 27)])
-    long_press_s: float = setting(1.0, "Hold this long for locate mode.", ranges=[(0.3, 5)])
+    next_pin: int = setting(27, "Next: press for the next finding; hold to confirm whether the "
+                           "finding shown is watching this room.", ranges=[(2, 27)])
+    long_press_s: float = setting(1.0, "Hold this long for locate mode (SELECT) or a confirmation (NEXT).",
+                                  ranges=[(0.3, 5)])
     shutdown_press_s: float = setting(4.0, "Hold this long to shut down.", ranges=[(1, 20)])
 
     def __post_init__(self):
@@ -259,6 +261,39 @@ class ButtonsConfig(_Section):
         if self.shutdown_press_s <= self.long_press_s:
             raise ConfigProblem(("shutdown_press_s", "long_press_s"),
                                 "shutdown_press_s must be longer than long_press_s")
+
+
+@dataclass(frozen=True)
+class ConfirmConfig(_Section):
+    """Is it watching this room: the stimulus a confirmation uses, and its optional LEDs
+    (gpiozero, BCM pin numbers, each through a logic-level MOSFET: hardware/README.md)."""
+
+    mode: str = setting("auto", "The stimulus. led: flash the white LED in a pseudo-random on/off "
+                        "sequence; ir_led: flash the IR LED (cameras in night mode); lights: prompt "
+                        "the user to switch the room's light off and on; wave: prompt the user to wave "
+                        "at the walls; auto: led when confirm.led_pin is set, else ir_led when "
+                        "confirm.ir_led_pin is set, else lights.",
+                        choices=["auto", "led", "ir_led", "lights", "wave"])
+    duration_s: float = setting(20.0, "Seconds one confirmation listens to the camera while the "
+                                "stimulus runs.", ranges=[(10, 30)])
+    led_pin: Optional[int] = setting(None, "GPIO (BCM) pin of a bright white LED through a MOSFET; "
+                                     "null = not fitted.", ranges=[(2, 27)])
+    ir_led_pin: Optional[int] = setting(None, "GPIO (BCM) pin of an infrared (850 nm) LED through a "
+                                        "MOSFET; null = not fitted.", ranges=[(2, 27)])
+
+    def __post_init__(self):
+        if self.led_pin is not None and self.led_pin == self.ir_led_pin:
+            raise ConfigProblem(("ir_led_pin", "led_pin"), "the white and the IR LED need different pins")
+        if self.mode == "led" and self.led_pin is None:
+            raise ConfigProblem(("mode", "led_pin"), "mode led needs confirm.led_pin (the white LED's pin)")
+        if self.mode == "ir_led" and self.ir_led_pin is None:
+            raise ConfigProblem(("mode", "ir_led_pin"), "mode ir_led needs confirm.ir_led_pin (the IR LED's pin)")
+
+    def stimulus(self) -> str:
+        """The mode ``auto`` stands for with the LEDs this config has."""
+        if self.mode != "auto":
+            return self.mode
+        return "led" if self.led_pin is not None else "ir_led" if self.ir_led_pin is not None else "lights"
 
 
 @dataclass(frozen=True)
@@ -427,6 +462,8 @@ class Config(_Section):
     display: DisplayConfig = section(DisplayConfig, "The OLED display.")
     buzzer: BuzzerConfig = section(BuzzerConfig, "The buzzer and vibration motor.")
     buttons: ButtonsConfig = section(ButtonsConfig, "The buttons.")
+    confirm: ConfirmConfig = section(ConfirmConfig, "Is it watching this room: confirming a camera "
+                                     "with a stimulus it can see.")
     detection: DetectionConfig = section(DetectionConfig, "When an emitter counts as a camera.")
     output: OutputConfig = section(OutputConfig, "Messages and logging.")
     venue: VenueConfig = section(VenueConfig, "This device's room and id.")
@@ -435,6 +472,24 @@ class Config(_Section):
     privacy: PrivacyConfig = section(PrivacyConfig, "Privacy of stored and published records.")
     mqtt: MqttConfig = section(MqttConfig, "Fleet reporting over MQTT.")
     source_path: Optional[str] = field(default=None, compare=False, metadata={"internal": True})
+
+    def __post_init__(self):
+        # GPIO pins of the parts that have one: an LED on a button's pin would never light
+        used = {"buzzer.pin": self.buzzer.pin if self.buzzer.enabled else None,
+                "buzzer.vibration_pin": self.buzzer.vibration_pin,
+                "buttons.select_pin": self.buttons.select_pin if self.buttons.enabled else None,
+                "buttons.next_pin": self.buttons.next_pin if self.buttons.enabled else None}
+        for key in ("led_pin", "ir_led_pin"):
+            pin = getattr(self.confirm, key)
+            if pin is None:
+                continue
+            if pin in (2, 3) and self.display.enabled:
+                raise ConfigProblem((f"confirm.{key}", "confirm"), f"GPIO{pin} is the display's I2C bus; "
+                                    "pick a free pin (GPIO23 or GPIO24 suggested)")
+            for other, other_pin in used.items():
+                if other_pin == pin:
+                    raise ConfigProblem((f"confirm.{key}", "confirm"), f"GPIO{pin} is already {other}; "
+                                        "pick a free pin (GPIO23 or GPIO24 suggested)")
 
 
 def default_config() -> Config:

@@ -282,3 +282,17 @@ def test_button_pin_in_use_is_a_hardware_error(pins):
         Controls(FAST.__class__(select_pin=17, next_pin=22), lambda e: None).close()
     finally:
         held.close()
+
+
+def test_holding_next_is_confirm_while_still_held(controls):
+    _, events, _, nxt = controls
+    nxt.drive_low()
+    assert wait_until(lambda: events == ["confirm"], timeout=1.0)
+    assert not nxt.state  # still held
+    nxt.drive_high()
+    time.sleep(0.05)
+    assert events == ["confirm"]  # no next on release
+    nxt.drive_low()
+    nxt.drive_high()
+    time.sleep(0.35)  # a tap: next, and its cancelled hold timer stays quiet
+    assert events == ["confirm", "next"]

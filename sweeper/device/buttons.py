@@ -1,10 +1,12 @@
-"""Two buttons, four commands: what a press means depends on how long it is held.
+"""Two buttons, five commands: what a press means depends on how long it is held.
 
     SELECT tap                       -> "select"   (start / stop a sweep, back)
     SELECT held for long_press_s     -> "locate"   (fires while still held)
     SELECT held for shutdown_press_s -> "shutdown" (fires once while still held; the
                                                     "locate" before it is expected)
-    NEXT press                       -> "next"
+    NEXT tap                         -> "next"     (fires on release)
+    NEXT held for long_press_s       -> "confirm"  (is it watching this room? fires while
+                                                    still held; no "next" on release)
 
 Holds are timed with timers started on the press (not from gpiozero's polling hold
 thread) so "locate" and "shutdown" fire at their exact configured times while the
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable, List
+from typing import Callable, List, Optional
 
 from sweeper.device.pins import open_pin
 from sweeper.errors import HardwareError
@@ -47,6 +49,10 @@ class Controls:
         self._held: List[str] = []  # hold events already fired in the current press
         self._down = False
         self._timers: List[threading.Timer] = []
+        self._next_press = 0          # the same for NEXT
+        self._next_down = False
+        self._next_held = False
+        self._next_timer: Optional[threading.Timer] = None
         self.select = _open_button(cfg.select_pin, "SELECT", "select_pin", pin_factory)
         try:
             self.next = _open_button(cfg.next_pin, "NEXT", "next_pin", pin_factory)
@@ -56,6 +62,7 @@ class Controls:
         self.select.when_pressed = self._select_pressed
         self.select.when_released = self._select_released
         self.next.when_pressed = self._next_pressed
+        self.next.when_released = self._next_released
 
     def _emit(self, event: str) -> None:
         try:
@@ -95,7 +102,39 @@ class Controls:
             self._emit("select")
 
     def _next_pressed(self) -> None:
-        self._emit("next")
+        with self._lock:
+            self._cancel_next_timer()
+            self._next_press += 1
+            self._next_down = True
+            self._next_held = False
+            timer = threading.Timer(self.cfg.long_press_s, self._next_hold, args=(self._next_press,))
+            timer.daemon = True
+            timer.name = "sweeper-button-confirm"
+            self._next_timer = timer
+            timer.start()
+
+    def _next_hold(self, press: int) -> None:
+        with self._lock:
+            if press != self._next_press or not self._next_down:
+                return
+            self._next_held = True
+        self._emit("confirm")
+
+    def _next_released(self) -> None:
+        with self._lock:
+            if not self._next_down:
+                return
+            self._next_down = False
+            self._cancel_next_timer()
+            tap = not self._next_held
+            self._next_press += 1
+        if tap:
+            self._emit("next")
+
+    def _cancel_next_timer(self) -> None:
+        if self._next_timer is not None:
+            self._next_timer.cancel()
+            self._next_timer = None
 
     def _cancel_timers(self) -> None:
         for timer in self._timers:
@@ -108,6 +147,9 @@ class Controls:
             self._cancel_timers()
             self._press += 1
             self._down = False
+            self._cancel_next_timer()
+            self._next_press += 1
+            self._next_down = False
         for button in (self.select, self.next):
             try:
                 button.close()
