@@ -40,13 +40,14 @@ def check_config(cfg: Config, problem: Optional[str] = None) -> Check:
 def probes(cfg: Config, config_problem: Optional[str] = None) -> List[Tuple[str, Callable[[], Check]]]:
     """Every check in report order: the config, each detector part's, the device's, the venue's."""
     from sweeper.assembly import device_parts
-    from sweeper.device import display, netpolicy, pins
+    from sweeper.device import display, led, netpolicy, pins
     from sweeper.venue import history, mqtt
 
     steps = [(CONFIG, lambda: check_config(cfg, config_problem))]
     for part in device_parts(cfg):
         steps += part.probes(cfg)
     steps += [(display.DISPLAY_CHECK, lambda: display.probe(cfg.display)), (pins.GPIO_CHECK, pins.probe),
+              (led.LED_CHECK, lambda: led.probe(cfg)),
               (history.HISTORY_CHECK, lambda: history.probe(cfg))]
     if cfg.mqtt.enabled:
         steps.append((mqtt.MQTT_CHECK, lambda: mqtt.probe(mqtt.settings_from_config(cfg.mqtt))))

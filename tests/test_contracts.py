@@ -17,8 +17,10 @@ from sweeper.findings import Finding
 
 CONTRACTS = os.path.join(os.path.dirname(__file__), "data", "contracts")
 #: keys that a detector writes only sometimes (a verdict's capture time, an RF
-#: emitter's bursts when it has any)
-OPTIONAL = {"verdict_after_s", "duty", "bursts"}
+#: emitter's bursts when it has any), and a finding's confirmation ("is it watching this
+#: room?", only once the user ran one; pinned by history_show.json's findings and by
+#: confirmation.json, the MQTT confirmation message)
+OPTIONAL = {"verdict_after_s", "duty", "bursts", "confirmation"}
 
 
 def stored(name):

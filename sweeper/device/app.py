@@ -29,9 +29,10 @@ class Device:
     controls: Optional[object]
     pin_factory: Optional[object] = None
     venue: Optional[object] = None
+    leds: Optional[object] = None  # the confirmation LEDs, when fitted
 
     def close(self) -> None:
-        for part in (self.controls, self.sound):
+        for part in (self.controls, self.sound, self.leds):
             if part is not None:
                 part.close()
         self.display.close()
@@ -78,11 +79,15 @@ def build_device(cfg, simulate: bool = False, camera: bool = True, scene: Option
 
     sound = _optional(lambda: Annunciator(cfg.buzzer, quiet=cfg.output.quiet, pin_factory=pin_factory),
                       cfg.buzzer.enabled, warn) or _Silent()
+    from sweeper.device.led import StimulusLeds
+
+    leds = _optional(lambda: StimulusLeds(cfg.confirm, pin_factory=pin_factory),
+                     cfg.confirm.led_pin is not None or cfg.confirm.ir_led_pin is not None, warn)
     daemon = Daemon(cfg, hardware, display, sound, shutdown=shutdown or poweroff, notify=notify,
-                    version=__version__, venue=venue, log=warn)
+                    version=__version__, venue=venue, log=warn, leds=leds)
     controls = _optional(lambda: Controls(cfg.buttons, daemon.post, pin_factory=pin_factory),
                          cfg.buttons.enabled, warn)
-    return Device(daemon, hardware, display, sound, controls, pin_factory, venue)
+    return Device(daemon, hardware, display, sound, controls, pin_factory, venue, leds)
 
 
 def _optional(make, enabled: bool, warn):
@@ -99,7 +104,7 @@ class RecordingDisplay:
     """Wraps a display and saves every screen it shows as a numbered PNG (``--png-dir``)
     and/or prints it as text art (``--terminal``; progress screens only every 10%)."""
 
-    SCREENS = ("boot", "ready", "sweeping", "result", "finding", "locate", "error")
+    SCREENS = ("boot", "ready", "sweeping", "result", "finding", "locate", "confirm", "confirmed", "error")
 
     def __init__(self, display, directory: Optional[str] = None, terminal=None):
         import os
@@ -119,8 +124,11 @@ class RecordingDisplay:
 
         def show(*args, **kwargs):
             attr(*args, **kwargs)
-            if name in ("sweeping", "locate"):  # frequent: keep every tenth of the way
-                tenth = (name, int(float(args[0] if name == "sweeping" else args[1]) * 10))
+            if name in ("sweeping", "locate", "confirm"):  # frequent: keep every tenth of the way
+                if name == "confirm":  # every second left
+                    tenth = (name, int(float(args[1])))
+                else:
+                    tenth = (name, int(float(args[0] if name == "sweeping" else args[1]) * 10))
                 if tenth == self._last_tenth:
                     return
                 self._last_tenth = tenth

@@ -6,6 +6,15 @@ SIGUSR1, its own threads) through one queue:
     ready --select--> sweeping --done--> result --next--> finding --next--> ...
       ^                  |select (stop)      |hold select: locate (hold again or press: back)
       +------------------+-------------------+--select: sweep again
+                                             |hold next: confirm --done--> confirmed
+                                             |   (select or hold next: stop; select: back)
+
+Confirm ("is it watching this room?", issue 16) runs a stimulus on the finding shown
+(the top one from the result screen): the LED flashes a pseudo-random sequence, or the
+screen prompts "Lights OFF now" / "Wave at the walls" with countdown ticks, while the
+finding's kind listens to it (``kinds.of(finding).confirmer``). The verdict (WATCHING
+THIS ROOM, NO RESPONSE, UNSURE) is stored with the finding in the history and sent to
+the fleet.
 
 With ``venue.rooms`` set, NEXT on the ready screen steps through the room labels, and NEXT
 past the last finding returns to it. Each finished sweep goes to the venue (history,
@@ -19,12 +28,15 @@ in ``sweeper run --simulate`` with no hardware.
 """
 from __future__ import annotations
 
+import dataclasses
+import math
 import queue
 import threading
 import time
 from typing import Callable, Dict, List, Optional
 
 from sweeper import kinds
+from sweeper import watching as watching_words
 from sweeper.device.heap import release_free_memory
 from sweeper.device.sweeping import CombinedSweep, Hardware
 from sweeper.findings import Finding, SweepResult, as_finding
@@ -76,7 +88,7 @@ class Daemon:
 
     def __init__(self, cfg, hardware: Hardware, display, annunciator,
                  shutdown: Optional[Callable[[], None]] = None, notify=None, version: str = "",
-                 venue=None, log: Callable[[str], None] = lambda msg: None):
+                 venue=None, log: Callable[[str], None] = lambda msg: None, leds=None):
         self.cfg = cfg
         self.hardware = hardware
         self.display = Guarded(display, "display")
@@ -86,6 +98,7 @@ class Daemon:
         self.version = version
         self.venue = venue  # history, baselines, fleet (sweeper.venue.recorder.Venue) or None
         self.log = log
+        self.leds = leds  # the confirmation LEDs (sweeper.device.led.StimulusLeds) or None
         self.room = cfg.venue.room
         # a handheld visiting rooms: NEXT on the ready screen steps through these
         self.rooms = list(dict.fromkeys((cfg.venue.room, *cfg.venue.rooms))) if cfg.venue.rooms else []
@@ -97,6 +110,9 @@ class Daemon:
         self.history: List[SweepResult] = []
         self._sweep: Optional[CombinedSweep] = None
         self._locating = threading.Event()
+        self._confirming: Optional[threading.Event] = None  # set() stops the running confirmation
+        self._confirm_run = 0  # which confirmation the worker's events belong to
+        self._confirm: dict = {}
         self._quit = threading.Event()
         self._last_probe = 0.0
 
@@ -132,6 +148,7 @@ class Daemon:
         if self.notify is not None:
             self.notify.stopping()
         self._stop_locate()
+        self._stop_confirm()
         if self._sweep is not None:
             self._sweep.stop()
         return self.outcome
@@ -142,6 +159,7 @@ class Daemon:
         state = self.state
         if event == "shutdown":
             self._stop_locate()
+            self._stop_confirm()
             if self._sweep is not None:
                 self._sweep.stop()
             self.display.error("Shutting down. Wait for the green light to stop.")
@@ -150,7 +168,8 @@ class Daemon:
             self.shutdown()
             self._quit.set()
         elif event == "tick":
-            if state in ("ready", "result", "finding") and time.monotonic() - self._last_probe > PROBE_EVERY_S:
+            if state in ("ready", "result", "finding", "confirmed") and \
+                    time.monotonic() - self._last_probe > PROBE_EVERY_S:
                 self._reprobe()
         elif event == "progress" and state == "sweeping":
             fraction, label = payload
@@ -158,7 +177,7 @@ class Daemon:
         elif event == "swept":
             self._swept(payload)
         elif event == "sweep":  # the timers (SIGUSR1, control socket): sweep now unless busy
-            if state in ("ready", "result", "finding"):
+            if state in ("ready", "result", "finding", "confirmed"):
                 request = payload or {"trigger": "timer"}
                 self._start_sweep(request.get("room"), request.get("trigger", "timer"))
             else:
@@ -168,6 +187,9 @@ class Daemon:
                 self._sweep.stop()  # the "swept" event follows with what was found so far
             elif state == "locate":
                 self._stop_locate()
+                self._show_finding()
+            elif state in ("confirm", "confirmed"):
+                self._stop_confirm()
                 self._show_finding()
             else:
                 self._start_sweep(None, "button")
@@ -179,6 +201,8 @@ class Daemon:
             elif self.rooms and ((state == "result" and not findings)
                                  or (state == "finding" and self.index == len(findings) - 1)):
                 self._ready(self.hardware.status())  # after the last finding: pick the next room
+            elif state == "confirmed":
+                self._show_finding()
             elif state in ("result", "finding") and findings:
                 if state == "finding":
                     self.index = (self.index + 1) % len(findings)
@@ -193,6 +217,20 @@ class Daemon:
             level, reading = payload
             self.display.locate(self.outcome.findings[self.index], level, reading)
             self.sound.proximity(level)
+        elif event == "confirm":
+            if state == "confirm":
+                self._stop_confirm()
+                self._show_finding()
+            elif state in ("result", "finding", "confirmed") and self.outcome and self.outcome.findings:
+                self._start_confirm()
+        elif event == "confirm_progress" and state == "confirm" and payload[0] == self._confirm_run:
+            self._confirm_progress(payload[1])
+        elif event == "confirm_done" and state == "confirm" and payload[0] == self._confirm_run:
+            self._confirmed(payload[1])
+        elif event == "confirm_lost" and state == "confirm" and payload[0] == self._confirm_run:
+            self._stop_confirm()
+            self.display.error(f"Confirmation stopped: {payload[1]}")
+            self.state = "result"
         elif event == "locate_lost" and state == "locate":
             self._stop_locate()
             self.display.error(f"Locate stopped: {payload}")
@@ -293,3 +331,145 @@ class Daemon:
         if self._locating.is_set():
             self._locating.clear()
             self.sound.proximity(0.0)
+
+    # ------------------------------------------------------------------ is it watching this room?
+
+    def _stimulus(self) -> str:
+        """The configured stimulus, with an LED mode falling back to prompting for the
+        lights when that LED is not there (not fitted, or it failed to open)."""
+        mode = self.cfg.confirm.stimulus()
+        if mode in ("led", "ir_led") and (self.leds is None or not self.leds.fitted(mode)):
+            self.log(f"confirm: the {watching_words.MODES[mode]} is not available; prompting for the lights")
+            return "lights"
+        return mode
+
+    def _start_confirm(self) -> None:
+        import numpy as np
+
+        finding = self.outcome.findings[self.index]
+        self._stop_locate()
+        self._stop_confirm()
+        self._confirm_run += 1
+        run = self._confirm_run
+        make = getattr(kinds.of(finding), "confirmer", None)
+        try:
+            confirmer = make(finding, self.hardware.sources, self.cfg) if make is not None else None
+        except HardwareError as exc:
+            self.log(f"confirm: {exc}")
+            confirmer = None
+        self.state = "confirm"
+        if confirmer is None:
+            self.state = "confirmed"
+            self.display.confirmed(finding, "unknown", "cannot confirm this one")
+            self.sound.incomplete()
+            return
+        from sweeper.confirm import live
+
+        mode = self._stimulus()
+        plan = live.make_plan("led" if mode in ("led", "ir_led") else mode, np.random.default_rng(),
+                              duration_s=self.cfg.confirm.duration_s)
+        stop = threading.Event()
+        self._confirming = stop
+        self._confirm = {"finding": finding, "index": self.index, "mode": mode, "plan": plan,
+                         "count": None, "started": time.time()}
+        stimulator = _Stimulator(self.leds, mode, self.sound)
+        self.display.confirm(finding, plan.duration_s, plan.prompt_at(0.0) or _idle_prompt(mode), 0.0, True)
+
+        def work():
+            try:
+                result = live.run_confirmation(confirmer, plan, stimulator,
+                                               lambda p: self.post("confirm_progress", (run, p)), stop)
+                self.post("confirm_done", (run, result))
+            except HardwareError as exc:
+                self.post("confirm_lost", (run, str(exc)))
+            finally:
+                stimulator.off()
+
+        threading.Thread(target=work, name="confirm", daemon=True).start()
+
+    def _confirm_progress(self, p) -> None:
+        """The prompt (or the one coming, with its countdown), seconds left, the live bar."""
+        c = self._confirm
+        plan, mode = c["plan"], c["mode"]
+        prompt = p.prompt or plan.prompt_at(p.t_s) or _idle_prompt(mode)
+        if mode in ("lights", "wave"):  # the user makes the changes: count them down
+            upcoming = plan.next_change(p.t_s)
+            left = None if upcoming is None else upcoming - p.t_s
+            if left is not None and 0 < left <= COUNTDOWN_S:
+                n = int(math.ceil(left))
+                nxt = plan.prompt_at(upcoming + 1e-3)
+                if nxt:
+                    prompt = f"{nxt[:-4] if nxt.endswith(' now') else nxt} in {n}"
+                if n != c["count"]:
+                    c["count"] = n
+                    self.sound.countdown()
+            else:
+                c["count"] = None
+        self.display.confirm(c["finding"], p.duration_s - p.t_s, prompt, p.strength, p.heard)
+
+    def _confirmed(self, result) -> None:
+        """Keep the verdict with the finding (the outcome, the history, the fleet), show it."""
+        c = self._confirm
+        self._stop_confirm()
+        stored = dict(result.to_json(), mode=c["mode"], duration_s=c["plan"].duration_s,
+                      confirmed_at=iso_utc(time.time()))
+        index = c["index"]
+        finding = dataclasses.replace(c["finding"], evidence={**c["finding"].evidence, "confirmation": stored})
+        if self.outcome is not None and index < len(self.outcome.findings) \
+                and self.outcome.findings[index] is c["finding"]:
+            self.outcome.findings[index] = finding
+        if self.venue is not None and self.outcome is not None and self.outcome.record:
+            try:
+                self.venue.confirm(self.outcome.record, index, finding)
+            except Exception as exc:  # noqa: BLE001 (history trouble must never hide a verdict)
+                self.log(f"the confirmation was not recorded: {exc}")
+        self.state = "confirmed"
+        self.display.confirmed(finding, result.watching, watching_words.short_reason(stored))
+        (self.sound.camera if result.watching == "yes" else self.sound.incomplete)()
+        for reason in result.reasons:
+            self.log(f"confirm {finding_label(finding)}: {result.watching}: {reason}")
+
+    def _stop_confirm(self) -> None:
+        if self._confirming is not None:
+            self._confirming.set()
+            self._confirming = None
+        if self.leds is not None:
+            self.leds.off()
+
+
+#: seconds before a prompted change that the countdown starts
+COUNTDOWN_S = 3.0
+
+
+def _idle_prompt(mode: str) -> str:
+    return {"led": "LED flashing", "ir_led": "IR LED flashing"}.get(mode, "Keep still")
+
+
+def iso_utc(t: float) -> str:
+    from sweeper.venue.history import iso
+
+    return iso(t)
+
+
+class _Stimulator:
+    """What the confirmation drives at each change of its plan's state: the LED (on for
+    "flash" and "light") in the LED modes, a cue (a tone, or a buzz in quiet mode) when
+    the user is to change the room."""
+
+    def __init__(self, leds, mode: str, sound):
+        self.leds, self.mode, self.sound = leds, mode, sound
+        self.states: List[tuple] = []  # (monotonic time, state): what was driven when
+        self._first = True
+
+    def set(self, state: str) -> None:
+        self.states.append((time.monotonic(), state))
+        if self.mode in ("led", "ir_led"):
+            if self.leds is not None:
+                self.leds.set(self.mode, state in ("flash", "light"))
+        elif not self._first:
+            self.sound.cue()
+        self._first = False
+
+    def off(self) -> None:
+        if self.leds is not None and self.mode in ("led", "ir_led"):
+            self.leds.set(self.mode, False)

@@ -303,6 +303,48 @@ class Display:
             c.centered(48, _clip(hint, font(10), W - 4), font(10))
         self._show("locate", c)
 
+    def confirm(self, finding, seconds_left: float, prompt: str, strength: float, heard: bool = True) -> None:
+        """A confirmation running: what to do now (the prompt, big), the seconds left, and
+        the live response bar (how strongly the camera has followed the stimulus so far)."""
+        c = _Canvas()
+        c.header(f"WATCHING? {finding_title(finding)}", f"{max(0, int(math.ceil(seconds_left)))}s")
+        prompt = str(prompt or "")
+        pf = _fitting_font(prompt, W - 4, 16, 11)
+        lines = [prompt] if _text_width(prompt, pf) <= W - 4 else _wrap(prompt, font(11), W - 4, 2)
+        if len(lines) == 1:
+            c.centered(16, _clip(lines[0], pf, W - 4), pf)
+        else:
+            for i, line in enumerate(lines):
+                c.centered(14 + i * 12, line, font(11))
+        small = font(9)
+        c.text((2, 38), "response", small)
+        c.right((W - 2, 38), "heard" if heard else "NOT HEARD", small)
+        c.bar((0, 50, W - 1, H - 1), strength, ticks=4)
+        self._show("confirm", c)
+
+    def confirmed(self, finding, watching: str, reason: str) -> None:
+        """A confirmation's verdict: WATCHING THIS ROOM (an alarm: a solid white block),
+        NO RESPONSE or UNSURE (framed), one reason line, and the way back."""
+        from sweeper.watching import SCREEN_WORDS
+
+        c = _Canvas()
+        word = SCREEN_WORDS.get(watching, "UNSURE")
+        alarm = watching == "yes"
+        if alarm:
+            c.draw.rectangle((0, 0, W - 1, 35), fill=LIT)
+            top, bottom = word.rsplit(" ", 2)[0], " ".join(word.split()[1:])  # WATCHING / THIS ROOM
+            bf = _fitting_font(top, W - 6, 17, 10)
+            c.centered(1, top, bf, fill=DARK)
+            c.centered(18, bottom, bf, fill=DARK)
+        else:
+            c.draw.rectangle((0, 0, W - 1, 35), outline=LIT, width=2)
+            vf = _fitting_font(word, W - 8, 20, 10)
+            _, t, _, b = vf.getbbox(word, mode="1")
+            c.centered(18 - (t + b) // 2, word, vf)
+        c.centered(38, _clip(str(reason), font(10), W - 2), font(10))
+        c.centered(52, _clip(f"{finding_title(finding)}  SELECT: back", font(9), W - 2), font(9))
+        self._show("confirmed", c)
+
     def error(self, message: str) -> None:
         """A problem the user can act on, word-wrapped to fit."""
         c = _Canvas()
@@ -414,6 +456,12 @@ class NullDisplay:
     def locate(self, finding, level: float, reading: str, hint: Optional[str] = None) -> None:
         self.screen = "locate"
 
+    def confirm(self, finding, seconds_left: float, prompt: str, strength: float, heard: bool = True) -> None:
+        self.screen = "confirm"
+
+    def confirmed(self, finding, watching: str, reason: str) -> None:
+        self.screen = "confirmed"
+
     def error(self, message: str) -> None:
         self.screen = "error"
 
@@ -482,6 +530,14 @@ EXAMPLE_SCREENS: Dict[str, Callable[[Display], None]] = {
     **{f"finding_{k.type}": (lambda d, i=i, k=k: d.finding(i, len(kinds.REGISTRY), k.example))
        for i, k in enumerate(kinds.REGISTRY.values())},
     "locate": lambda d: d.locate(next(iter(kinds.REGISTRY.values())).example, 0.62, "+12 dB"),
+    "confirm": lambda d: d.confirm(next(iter(kinds.REGISTRY.values())).example, 14.2, "Lights OFF now", 0.55),
+    "confirm_led": lambda d: d.confirm(next(iter(kinds.REGISTRY.values())).example, 7.0, "LED flashing: keep "
+                                       "still", 0.2, heard=False),
+    "confirmed_yes": lambda d: d.confirmed(next(iter(kinds.REGISTRY.values())).example, "yes", "p=0.0005, 0.4s later"),
+    "confirmed_no": lambda d: d.confirmed(next(iter(kinds.REGISTRY.values())).example, "no_response",
+                                          "not proof it is elsewhere"),
+    "confirmed_unsure": lambda d: d.confirmed(next(iter(kinds.REGISTRY.values())).example, "unknown",
+                                              "camera not heard enough"),
     "error": lambda d: d.error("No RTL-SDR found: plug the dongle in, or check rf.source "
                                "in the config"),
 }

@@ -7,6 +7,8 @@ tell them apart as well as a passive piezo (which also gets rising tones):
     clear    two short blips, rising
     suspect  three medium beeps
     camera   a long, fast, urgent pattern ending in a long tone
+    countdown  one tick a second before a prompted change (confirmation)
+    cue      one long tone: change the room now (lights off/on, wave, keep still)
 
 Patterns play on a background thread and return at once; a new sound replaces the one
 playing. ``proximity(level)`` is the locate-mode ticker (a Geiger counter): it keeps
@@ -33,6 +35,8 @@ BUZZER_PATTERNS = {
     "incomplete": [(1500, 0.25), (0, 0.12), (1000, 0.35)],
     "suspect": [(2500, 0.18), (0, 0.14), (2500, 0.18), (0, 0.14), (2500, 0.18)],
     "camera": [(3500, 0.1), (0, 0.05), (2500, 0.1), (0, 0.05)] * 5 + [(3500, 0.8)],
+    "countdown": [(2000, 0.05)],
+    "cue": [(3000, 0.35)],
 }
 #: a motor needs longer pulses to be felt; same rhythms, stretched
 VIBRATION_PATTERNS = {
@@ -41,6 +45,8 @@ VIBRATION_PATTERNS = {
     "incomplete": [(1, 0.5), (0, 0.2), (1, 0.5)],
     "suspect": [(1, 0.3), (0, 0.2), (1, 0.3), (0, 0.2), (1, 0.3)],
     "camera": [(1, 0.15), (0, 0.1)] * 5 + [(1, 1.0)],
+    "countdown": [(1, 0.1)],
+    "cue": [(1, 0.45)],
 }
 
 #: locate ticker: seconds between ticks at level 0+ and at level 1 (log scale in between)
@@ -228,6 +234,14 @@ class Annunciator:
     def camera(self) -> None:
         """A camera was found."""
         self._play("camera")
+
+    def countdown(self) -> None:
+        """A confirmation's prompted change comes in a second or two."""
+        self._play("countdown")
+
+    def cue(self) -> None:
+        """A confirmation's prompted change: do it now."""
+        self._play("cue")
 
     def _play(self, name: str) -> None:
         output = self._output()

@@ -11,6 +11,7 @@ import sys
 from typing import Optional
 
 from sweeper import kinds
+from sweeper import watching
 from sweeper.findings import as_finding
 from sweeper.errors import InputError
 from sweeper.venue.history import HistoryStore, Retention, history_path, parse_time
@@ -157,6 +158,11 @@ def _print_sweep(r: dict) -> None:
         print("Findings:")
     for f in r["findings"]:
         _print_item(f["verdict"].upper(), f["baseline"], _finding_what(f))
+        confirmation = watching.of(f)
+        if confirmation is not None:
+            print(f"      is it watching this room? {watching.summary(confirmation)}")
+            for reason in confirmation.get("reasons") or []:
+                print(f"        {reason}")
     if r["changes"]:
         print("New or changed (not camera-like):")
     for o in r["changes"]:

@@ -248,6 +248,29 @@ class HistoryStore:
         self._maybe_shrink()
         return sweep_id
 
+    def confirm(self, sweep_id: int, index: int, key: Optional[str], confirmation: dict) -> dict:
+        """Keep a confirmation ("is it watching this room?") with the finding it tested:
+        the sweep's finding ``index`` (checked against its baseline ``key``, found by the
+        key if the order differs) gets ``confirmation``, replacing an earlier one. The
+        findings are JSON in the sweep's row, so no schema change is needed; a history
+        from before confirmations reads unchanged. Returns the updated finding."""
+        with self._lock, _transaction(self._db) as db:
+            row = db.execute("SELECT findings FROM sweeps WHERE id=?", (sweep_id,)).fetchone()
+            if row is None:
+                raise InputError(f"there is no sweep {sweep_id} in the history")
+            findings = json.loads(row[0])
+
+            def key_of(f):
+                return (f.get("baseline") or {}).get("key")
+
+            if not (0 <= index < len(findings)) or (key is not None and key_of(findings[index]) != key):
+                index = next((i for i, f in enumerate(findings) if key is not None and key_of(f) == key), -1)
+            if index < 0:
+                raise InputError(f"sweep {sweep_id} has no such finding ({key})")
+            findings[index] = dict(findings[index], confirmation=plain(confirmation))
+            db.execute("UPDATE sweeps SET findings=? WHERE id=?", (_js(findings), sweep_id))
+        return findings[index]
+
     @staticmethod
     def _sight(db, room: str, o: dict, when: float, sweep_id: int) -> None:
         key = o["baseline"]["key"]

@@ -15,6 +15,8 @@ Topics (``base`` = settings.base_topic)::
     {base}/{device_id}/availability   "online" / "offline", retained (offline is the will)
     {base}/{device_id}/state          retained JSON, see FleetPublisher.publish_status
     {base}/{device_id}/sweep          one JSON sweep record per sweep, not retained
+    {base}/{device_id}/confirmation   one JSON message per confirmation ("is it watching
+                                      this room?"), not retained, queued like sweeps
     {discovery_prefix}/{component}/{device_id}/{object_id}/config   retained discovery
 
 Why one module of over 400 lines: the publisher, its durable outbox and the Home
@@ -294,6 +296,7 @@ class FleetPublisher:
         self.availability_topic = f"{root}/availability"
         self.state_topic = f"{root}/state"
         self.sweep_topic = f"{root}/sweep"
+        self.confirmation_topic = f"{root}/confirmation"
         self._state: dict[str, Any] | None = None
         self._state_sent: bytes | None = None
         self._connected = False
@@ -351,6 +354,15 @@ class FleetPublisher:
             state["last_sweep"] = last_sweep_summary(record)
             self._state = state
         self._send_state()
+        return msg_id
+
+    def publish_confirmation(self, message: dict[str, Any]) -> int:
+        """Queue a confirmation durably, then send it: ``{"sweep_id", "device_id", "room",
+        "finding_index", "finding" (with its "confirmation"), "watching", "stimulus_p",
+        "stimulus_delay_s", "reasons", "mode", "duration_s", "confirmed_at"}``; returns
+        its outbox id. Receivers dedupe on sweep_id, finding_index and confirmed_at."""
+        msg_id = self.outbox.put(self.confirmation_topic, to_json(message), self.settings.qos, False)
+        self._wake.set()
         return msg_id
 
     def publish_status(self, status: dict[str, Any]) -> None:

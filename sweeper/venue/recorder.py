@@ -138,6 +138,23 @@ class Venue:
             self.publisher.publish_sweep(record)
         return record
 
+    def confirm(self, record: dict, index: int, finding) -> Optional[dict]:
+        """A confirmation of one of ``record``'s findings (``finding`` carries it as its
+        ``confirmation``): kept with the finding in the history and sent to the fleet
+        (the confirmation message: the sweep id, the finding with its confirmation).
+        Returns the message."""
+        fj = self.privacy.scrub(finding.to_json() if hasattr(finding, "to_json") else dict(finding))
+        key = (fj.get("baseline") or {}).get("key")
+        if self.store is not None and record.get("id") is not None:
+            fj = self.store.confirm(record["id"], index, key, fj["confirmation"])
+        if isinstance(record.get("findings"), list) and index < len(record["findings"]):
+            record["findings"][index] = fj
+        message = {"sweep_id": record.get("id"), "device_id": self.device_id, "room": record.get("room", ""),
+                   "finding_index": index, "finding": fj, **fj["confirmation"]}
+        if self.publisher is not None:
+            self.publisher.publish_confirmation(message)
+        return message
+
     def status(self, state: str, room: str, hardware: Dict[str, str]) -> None:
         """The device's state for the fleet (ready, sweeping, ...)."""
         if self.publisher is not None:

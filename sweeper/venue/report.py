@@ -23,7 +23,7 @@ import math
 from html import escape
 from typing import Any, Dict, Iterable, List, Optional
 
-from sweeper import kinds
+from sweeper import kinds, watching
 from sweeper.findings import as_finding
 from sweeper.venue.jsonable import plain
 
@@ -34,7 +34,8 @@ MAX_PLOT_POINTS = 600
 FINDING_COLUMNS = ["sweep_id", "started_at", "room", "device_id", "sweep_verdict", "row_kind",
                    "type", "verdict", "score", "baseline_status", "what", "frequency_mhz",
                    "channel", "mac", "vendor", "ssid", "power_db", "first_seen", "last_seen",
-                   "count", "note", "reasons"]
+                   "count", "note", "reasons", "watching", "stimulus_p", "stimulus_delay_s",
+                   "confirmation"]
 SWEEP_COLUMNS = ["id", "started_at", "finished_at", "room", "device_id", "trigger", "simulated",
                  "verdict", "raw_verdict", "findings", "new", "changed", "known", "rf", "wifi",
                  "problems"]
@@ -161,8 +162,19 @@ def findings_csv(records: List[dict]) -> str:
                     power_db=next((it[k] for k in ("power_db", "rssi_dbm") if it.get(k) is not None), None),
                     first_seen=base.get("first_seen"), last_seen=base.get("last_seen"),
                     count=base.get("count"), note=base.get("note"),
-                    reasons="; ".join(str(r) for r in it.get("reasons") or [])))
+                    reasons="; ".join(str(r) for r in it.get("reasons") or []),
+                    **_confirmation_cells(it)))
     return _csv(FINDING_COLUMNS, rows)
+
+
+def _confirmation_cells(item: dict) -> dict:
+    """A finding's "is it watching this room?" columns (empty when never confirmed)."""
+    c = watching.of(item)
+    if c is None:
+        return {}
+    return {"watching": c.get("watching"), "stimulus_p": c.get("stimulus_p"),
+            "stimulus_delay_s": c.get("stimulus_delay_s"),
+            "confirmation": "; ".join([watching.summary(c)] + [str(r) for r in c.get("reasons") or []])}
 
 
 def sweeps_csv(records: List[dict]) -> str:
@@ -304,6 +316,8 @@ table{border-collapse:collapse;width:100%;margin:6px 0 12px;font-size:13px}
 th,td{border:1px solid #ccc;padding:4px 6px;text-align:left;vertical-align:top}
 thead th{background:#f0f0f0}
 td ul{margin:0;padding-left:16px}td.long{overflow-wrap:anywhere}
+.watching{margin:4px 0;padding:2px 6px;border-left:4px solid #888}.w-yes{border-color:#c62828}
+.w-no{border-color:#2e7d32}.w-unsure{border-color:#f9a825}
 .badge,.verdict{white-space:nowrap}bdi{unicode-bidi:isolate}
 figure{margin:8px 0}figcaption{font-weight:600}
 svg.spectrum{width:100%;height:auto;display:block;font:13px sans-serif}
@@ -352,6 +366,12 @@ def _item_rows(items: List[dict], findings: bool) -> List[str]:
         base = it.get("baseline") or {}
         why = "".join(f"<li>{_e(r)}</li>" for r in it.get("reasons") or [])
         why = (f"<ul>{why}</ul>" if why else "") + (f"<p>{_e(base['note'])}</p>" if base.get("note") else "")
+        confirmation = watching.of(it) if findings else None
+        if confirmation is not None:
+            cls = {"yes": "w-yes", "no_response": "w-no", "unknown": "w-unsure"}[confirmation["watching"]]
+            said = "".join(f"<li>{_e(r)}</li>" for r in confirmation.get("reasons") or [])
+            why += (f'<p class="watching {cls}">Is it watching this room? '
+                    f"<strong>{_e(watching.summary(confirmation))}</strong></p>" + (f"<ul>{said}</ul>" if said else ""))
         verdict = f'<td class="fverdict">{_e(str(it.get("verdict") or "").upper())}</td>' if findings else ""
         rows.append(f'<tr class="{"finding" if findings else "change"}"><td>{_badge(it)}</td>'
                     f'{verdict}<td class="long">{_e(_what(it))}</td>'
