@@ -113,6 +113,9 @@ def _parser() -> argparse.ArgumentParser:
     an.add_argument("--center-freq", type=float, metavar="HZ")
     an.add_argument("--format", choices=["cu8", "cs8", "cf32", "npy", "sigmf"])
     an.add_argument("--json", action="store_true", help="print one JSON object")
+    an.add_argument("--stimulus", metavar="TIMELINE.json",
+                    help="what the room looked like when: [{start_s, end_s, kind: dark|light|motion|flash}], "
+                         "seconds from the first record or sample; each finding says whether it followed")
 
     sim = sub.add_parser("sim", help="simulator tools")
     simsub = sim.add_subparsers(dest="sim_command", metavar="TOOL")
@@ -464,6 +467,10 @@ def _capture_format(path: str):
 
 def cmd_analyze(args) -> int:
     cfg = _config(args)
+    if args.stimulus is not None:
+        from sweeper.confirm.stimulus import load_timeline
+
+        args.timeline = load_timeline(args.stimulus)  # a bad timeline fails before the long read
     capture = _capture_format(args.file) if args.format is None else None
     if capture:
         return _analyze_capture(args, cfg, capture)
@@ -472,6 +479,8 @@ def cmd_analyze(args) -> int:
     from sweeper.rf.timeline import analyze_windows, window_samples
     from sweeper.ui.terminal import AnalyzeProgressBar, print_analysis
 
+    if args.stimulus is not None:
+        raise InputError("--stimulus works on Wi-Fi/Ethernet captures (pcap, pcapng) so far, not on IQ")
     rec = open_recording(args.file, fmt=args.format, sample_rate=args.sample_rate, center_hz=args.center_freq)
     if rec.row_samples < MIN_SAMPLES:
         per = " per capture" if rec.rows > 1 else ""
@@ -533,6 +542,10 @@ def _analyze_capture(args, cfg, fmt: str) -> int:
     from sweeper.wifi.analysis import analyze_capture
 
     rep = analyze_capture(args.file, cfg.detection.wifi.camera_score, cfg.detection.wifi.suspect_score)
+    if args.stimulus is not None:
+        from sweeper.confirm.recordings import confirm_capture_findings
+
+        confirm_capture_findings(args.file, rep["findings"], args.timeline)
     out = {"file": args.file, "format": fmt, **rep}
     if args.json:
         print(json.dumps(out, indent=2))

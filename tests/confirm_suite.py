@@ -6,7 +6,7 @@ whose cameras stream live from the start, captured for ``duration_s`` on a camer
 channel (the device parks there) while a random stimulus schedule runs:
 
 * ``led``: the device's LED flashing, on/off dwells of 0.3-1 s (calibration) or 0.25-1.3 s (test);
-* ``lights``: prompted light switching, dark/light dwells of 3-6 s (2.5-8 s on test).
+* ``lights``: prompted light switching, dark/light dwells of 1.5-3 s (1.2-3.5 s on test).
 
 About a third of the cameras do not see the room (``sees_room`` false: next door, in a
 drawer, facing a wall). Every transmitter with at least ``MIN_FRAMES`` uplink data frames
@@ -29,7 +29,7 @@ from sweeper.wifi.frames import mac_to_str, parse_batch
 
 MIN_FRAMES = 50
 SCHEDULES = {"led": {"calibration": (0.3, 1.0), "test": (0.25, 1.3)},
-             "lights": {"calibration": (3.0, 6.0), "test": (2.5, 8.0)}}
+             "lights": {"calibration": (1.5, 3.0), "test": (1.2, 3.5)}}
 
 
 @dataclass

@@ -40,10 +40,11 @@ MAX_DELAY_S = 2.0
 #: slow swings of the response (longer than this) are taken out before the test: a
 #: stimulus that flips every 1-8 s keeps its power
 DETREND_S = 6.0
-#: too little to judge below these: a span, changes of the room, the share of 1 s
-#: windows in which the transmitter was heard
+#: too little to judge below these: a span, changes of the room (each dwell is one
+#: independent look; with fewer than 10 even a perfect follower cannot reach P_YES
+#: against the surrogates), the share of 1 s windows in which the transmitter was heard
 MIN_SPAN_S = 8.0
-MIN_CHANGES = 4
+MIN_CHANGES = 10
 MIN_HEARD_SHARE = 0.7
 
 WATCHING = ("yes", "no_response", "unknown")
@@ -142,11 +143,33 @@ def _heard_share(resp: Response, span: Tuple[float, float]) -> float:
     return float(heard.mean())
 
 
+def _prepared(resp: Response) -> np.ndarray:
+    """The features centred, detrended and scaled to unit variance (NaN -> 0)."""
+    x = resp.features.astype(float)
+    x = np.where(np.isfinite(x), x, np.nan)
+    x = _detrended(_centred(x.T).T, max(3, int(round(DETREND_S / max(resp.bin_s, 1e-3)))))
+    sd = np.sqrt((x * x).mean(axis=0))
+    return x / np.where(sd > 0, sd, 1.0)
+
+
+def strength(resp: Response, timeline: st.Timeline, max_delay_s: float = MAX_DELAY_S) -> float:
+    """The strongest correlation of the response with the stimulus so far (0..1), without
+    the surrogates: the device's live response bar, not a verdict."""
+    if len(resp.edges) < 8:
+        return 0.0
+    level, change = timeline.signals(resp.edges)
+    lag = max(0, min(int(round(max_delay_s / resp.bin_s)), len(level) // 4))
+    x = _prepared(resp)
+    return float(max(_strength(_centred(sig[None, :]), x, lag)[0][0] for sig in (level, change)))
+
+
 def confirm(resp: Response, timeline: st.Timeline, seed: int = 0, n_surrogates: int = N_SURROGATES,
             max_delay_s: float = MAX_DELAY_S) -> Confirmation:
     """The lock-in test (see the module docstring)."""
     edges = resp.edges
-    span = (max(float(edges[0]), timeline.start_s), min(float(edges[-1]), timeline.end_s))
+    span = (float(edges[0]), float(edges[-1]))
+    if timeline.two_state:  # light/dark: outside the intervals the room's state is unknown
+        span = (max(span[0], timeline.start_s), min(span[1], timeline.end_s))
     level, change = timeline.signals(edges)
     changes = int(np.sum(change))
     heard_share = _heard_share(resp, span)
@@ -165,11 +188,7 @@ def confirm(resp: Response, timeline: st.Timeline, seed: int = 0, n_surrogates: 
 
     bin_s = resp.bin_s
     max_lag = max(0, min(int(round(max_delay_s / bin_s)), len(level) // 4))
-    x = resp.features.astype(float)
-    x = np.where(np.isfinite(x), x, np.nan)
-    x = _detrended(_centred(x.T).T, max(3, int(round(DETREND_S / bin_s))))
-    sd = np.sqrt((x * x).mean(axis=0))
-    x = x / np.where(sd > 0, sd, 1.0)
+    x = _prepared(resp)
     rng = np.random.default_rng(seed)
     sur_level, sur_change = st.surrogates(timeline, edges, rng, n_surrogates)
     real = np.vstack([level, change])[:, None, :]  # (2 types, 1, B)
@@ -206,4 +225,4 @@ def confirm(resp: Response, timeline: st.Timeline, seed: int = 0, n_surrogates: 
     return Confirmation("no_response", p, None, reasons, observed, name, heard_share)
 
 
-__all__: Sequence[str] = ("Response", "Confirmation", "confirm", "P_YES", "WATCHING")
+__all__: Sequence[str] = ("Response", "Confirmation", "confirm", "strength", "P_YES", "WATCHING")

@@ -193,7 +193,7 @@ def _piece_signals(dur: np.ndarray, lev: np.ndarray, centres: np.ndarray, shift:
     levels = np.take_along_axis(lev, idx, axis=1)
     changes = np.zeros_like(levels)
     a, b = levels[:, 1:], levels[:, :-1]
-    changes[:, 1:] = (a != b) & ~(np.isnan(a) & np.isnan(b))
+    changes[:, 1:] = (a != b) & ~np.isnan(a) & ~np.isnan(b)  # between known states only
     return levels, changes
 
 

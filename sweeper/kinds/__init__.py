@@ -111,6 +111,11 @@ class Kind:
         walks with the device, or None when this kind cannot be located."""
         return None
 
+    def confirmer(self, f: "Finding", sources: Dict[str, object], cfg):
+        """A :class:`sweeper.confirm.live.Confirmer` that parks a radio on the finding and
+        collects its response to a stimulus, or None when this kind cannot be confirmed."""
+        return None
+
 
 GENERIC = Kind()
 

@@ -4,7 +4,8 @@ Wi-Fi sweep (sweeper/wifi/classify.py says how).
 A finding's address is its JSON ``mac``, its channel ``channel``, its strength
 ``rssi_dbm`` and its span ``first_seen``..``last_seen``; its evidence has ``vendor``,
 ``ssid``, ``uplink_kbps`` and more (wifi/analysis.py writes them). It is keyed in baselines by MAC address (hashed when privacy asks); it
-is located by the signal strength of that MAC's frames on its channel.
+is located by the signal strength of that MAC's frames on its channel, and confirmed
+by how its traffic follows a stimulus (sweeper/confirm/wifi_response.py).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Dict, List
 
 import numpy as np
 
+from sweeper.confirm.live import Confirmer
 from sweeper.findings import Finding
 from sweeper.kinds import Kind
 
@@ -72,6 +74,9 @@ class WifiCamera(Kind):
     def locator(self, f: Finding, sources: Dict[str, object], cfg):
         return SignalMeter(f, sources)
 
+    def confirmer(self, f: Finding, sources: Dict[str, object], cfg):
+        return TrafficConfirmer(f, sources) if f.address else None
+
 
 
 class SignalMeter:
@@ -104,6 +109,71 @@ class SignalMeter:
         dbm = float(np.median(rssi))
         lo, hi = LOCATE_DBM
         return float(np.clip((dbm - lo) / (hi - lo), 0.0, 1.0)), f"{dbm:.0f} dBm"
+
+
+class TrafficConfirmer(Confirmer):
+    """Confirm by the finding's uplink (times and sizes of its data frames, nothing else),
+    the adapter parked on its channel. Capture timestamps are the clock: the kernel's
+    wall time on a real adapter, the scene's time in the simulator."""
+
+    def __init__(self, finding: Finding, sources: Dict[str, object]):
+        self.finding, self.sources = finding, sources
+        self._ts: List[np.ndarray] = []
+        self._l3: List[np.ndarray] = []
+        self._t = 0.0
+
+    def _source(self):
+        from sweeper.errors import HardwareError
+
+        src = self.sources.get("Wi-Fi")
+        if src is None:
+            raise HardwareError("the Wi-Fi adapter is not available")
+        return src
+
+    def _now(self, src) -> float:
+        import time
+
+        return float(src.clock) if hasattr(src, "clock") else time.time()
+
+    def start(self, schedule) -> None:
+        from sweeper.confirm.live import shifted
+        from sweeper.wifi.frames import mac_from_str
+
+        src = self._source()
+        if self.finding.channel and getattr(src, "can_tune", False):
+            src.set_channel(int(self.finding.channel))
+        self._mac = mac_from_str(self.finding.address)
+        self._t0 = self._now(src)
+        if hasattr(src, "set_stimulus"):  # a simulated room: its cameras see the schedule
+            src.set_stimulus(shifted(schedule, self._t0))
+
+    def poll(self) -> float:
+        from sweeper.errors import HardwareError
+        from sweeper.wifi.frames import parse_batch
+
+        src = self._source()
+        batch = src.read_batch(LOCATE_READ_S)
+        if batch is None:
+            raise HardwareError("the Wi-Fi capture ended")
+        if len(batch):
+            frames, _, _ = parse_batch(batch)
+            mine = frames[(frames["ta"] == self._mac) & (frames["ftype"] == 2) & (frames["l3len"] > 0)]
+            self._ts.append(mine["ts"] - self._t0)
+            self._l3.append(mine["l3len"].astype(np.int64))
+        self._t = self._now(src) - self._t0
+        return self._t
+
+    def response(self):
+        from sweeper.confirm.wifi_response import BIN_S, wifi_response
+
+        ts = np.concatenate(self._ts) if self._ts else np.zeros(0)
+        l3 = np.concatenate(self._l3) if self._l3 else np.zeros(0, np.int64)
+        return wifi_response(ts, l3, (0.0, max(self._t, BIN_S)))
+
+    def close(self) -> None:
+        src = self.sources.get("Wi-Fi")
+        if src is not None and hasattr(src, "set_stimulus"):
+            src.set_stimulus(None)
 
 
 KIND = WifiCamera()

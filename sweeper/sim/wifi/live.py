@@ -73,6 +73,12 @@ class SimulatedWifiSource(FrameSource):
                                 f"not a 2.4 or 5 GHz Wi-Fi channel") from None
         self._channel = int(channel)
 
+    def set_stimulus(self, timeline) -> None:
+        """What the simulated room looks like when (in this source's clock): its cameras
+        that see the room react (a confirmation's LED or prompts); None: nothing."""
+        for d in self._run.devices:
+            d.stimulus = timeline
+
     def unplug(self) -> None:
         """Simulate pulling the adapter out: every later read fails as a real one would."""
         self._unplugged = True
