@@ -274,8 +274,10 @@ class ConfirmConfig(_Section):
                         "at the walls; auto: led when confirm.led_pin is set, else ir_led when "
                         "confirm.ir_led_pin is set, else lights.",
                         choices=["auto", "led", "ir_led", "lights", "wave"])
-    duration_s: float = setting(20.0, "Seconds one confirmation listens to the camera while the "
-                                "stimulus runs.", ranges=[(10, 30)])
+    duration_s: Optional[float] = setting(None, "Seconds one confirmation listens to the camera while "
+                                          "the stimulus runs; null = the stimulus's own (15 for an LED, "
+                                          "which flips every 0.3-1 s; 30 for lights and waving, which "
+                                          "a person changes every 1.5-3 s).", ranges=[(10, 30)])
     led_pin: Optional[int] = setting(None, "GPIO (BCM) pin of a bright white LED through a MOSFET; "
                                      "null = not fitted.", ranges=[(2, 27)])
     ir_led_pin: Optional[int] = setting(None, "GPIO (BCM) pin of an infrared (850 nm) LED through a "
