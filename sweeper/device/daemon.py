@@ -113,6 +113,9 @@ class Daemon:
         self._confirming: Optional[threading.Event] = None  # set() stops the running confirmation
         self._confirm_run = 0  # which confirmation the worker's events belong to
         self._confirm: dict = {}
+        #: draws each confirmation's schedule: it must be random (the lock-in test's
+        #: p-value relies on it); tests may seed it
+        self.rng = None
         self._quit = threading.Event()
         self._last_probe = 0.0
 
@@ -366,7 +369,9 @@ class Daemon:
         from sweeper.confirm import live
 
         mode = self._stimulus()
-        plan = live.make_plan("led" if mode in ("led", "ir_led") else mode, np.random.default_rng(),
+        if self.rng is None:
+            self.rng = np.random.default_rng()
+        plan = live.make_plan("led" if mode in ("led", "ir_led") else mode, self.rng,
                               duration_s=self.cfg.confirm.duration_s)
         stop = threading.Event()
         self._confirming = stop
