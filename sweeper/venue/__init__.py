@@ -48,6 +48,15 @@ dict. An observation is one emitter or Wi-Fi device in a compact form
      "first_seen": "2026-11-01T09:00:00Z", "last_seen": "2026-11-25T13:00:44Z",
      "count": 12}                # sweeps of this room it was heard in
 
+A finding the user confirmed on the device ("is it watching this room?", issue 16) also
+has a ``confirmation`` dict (:mod:`sweeper.watching`), written into its stored record
+when the confirmation ends (a later one replaces it)::
+
+    {"watching": "yes",          # yes | no_response (not proof it is elsewhere) | unknown
+     "stimulus_p": 0.0005, "stimulus_delay_s": 0.4, "reasons": ["..."],
+     "mode": "led",              # led | ir_led | lights | wave
+     "duration_s": 15.0, "confirmed_at": "2026-11-25T13:02:10Z"}
+
 With ``privacy.hash_macs`` every MAC address in a record (``mac``, ``bssid`` and keys)
 is ``anon:`` and 12 hex digits of an HMAC with the venue's salt.
 """
