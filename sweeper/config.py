@@ -487,11 +487,11 @@ class Config(_Section):
                 continue
             if pin in (2, 3) and self.display.enabled:
                 raise ConfigProblem((f"confirm.{key}", "confirm"), f"GPIO{pin} is the display's I2C bus; "
-                                    "pick a free pin (GPIO23 or GPIO24 suggested)")
+                                    "pick a free pin (GPIO23 or GPIO25 suggested)")
             for other, other_pin in used.items():
                 if other_pin == pin:
                     raise ConfigProblem((f"confirm.{key}", "confirm"), f"GPIO{pin} is already {other}; "
-                                        "pick a free pin (GPIO23 or GPIO24 suggested)")
+                                        "pick a free pin (GPIO23 or GPIO25 suggested)")
 
 
 def default_config() -> Config:

@@ -40,15 +40,15 @@ def confirm_cfg(text):
 
 
 def test_the_leds_switch_on_their_mock_pins(pins):
-    leds = StimulusLeds(confirm_cfg("confirm:\n  led_pin: 23\n  ir_led_pin: 24\n"))
+    leds = StimulusLeds(confirm_cfg("confirm:\n  led_pin: 23\n  ir_led_pin: 25\n"))
     try:
         assert leds.fitted("led") and leds.fitted("ir_led")
-        assert pins.pin(23).state == 0 and pins.pin(24).state == 0  # off until told
+        assert pins.pin(23).state == 0 and pins.pin(25).state == 0  # off until told
         leds.set("led", True)
-        assert pins.pin(23).state == 1 and pins.pin(24).state == 0 and leds.is_on("led")
+        assert pins.pin(23).state == 1 and pins.pin(25).state == 0 and leds.is_on("led")
         leds.set("ir_led", True)
         leds.off()
-        assert pins.pin(23).state == 0 and pins.pin(24).state == 0
+        assert pins.pin(23).state == 0 and pins.pin(25).state == 0
     finally:
         leds.close()
     again = StimulusLeds(confirm_cfg("confirm:\n  led_pin: 23\n"))  # the pins were let go
@@ -60,10 +60,10 @@ def test_the_leds_switch_on_their_mock_pins(pins):
 def test_a_busy_led_pin_is_a_hardware_error_naming_the_key(pins):
     from gpiozero import DigitalOutputDevice
 
-    held = DigitalOutputDevice(24)
+    held = DigitalOutputDevice(25)
     try:
-        with pytest.raises(HardwareError, match=r"GPIO24 for the IR confirmation LED.*confirm\.ir_led_pin"):
-            StimulusLeds(confirm_cfg("confirm:\n  led_pin: 23\n  ir_led_pin: 24\n"))
+        with pytest.raises(HardwareError, match=r"GPIO25 for the IR confirmation LED.*confirm\.ir_led_pin"):
+            StimulusLeds(confirm_cfg("confirm:\n  led_pin: 23\n  ir_led_pin: 25\n"))
         StimulusLeds(confirm_cfg("confirm:\n  led_pin: 23\n")).close()  # the white one was let go
     finally:
         held.close()
@@ -107,7 +107,7 @@ def test_config_rules(text, problem):
 def test_auto_mode_uses_what_is_fitted():
     assert default_config().confirm.stimulus() == "lights"
     assert confirm_cfg("confirm:\n  led_pin: 23\n").stimulus() == "led"
-    assert confirm_cfg("confirm:\n  ir_led_pin: 24\n").stimulus() == "ir_led"
+    assert confirm_cfg("confirm:\n  ir_led_pin: 25\n").stimulus() == "ir_led"
     assert confirm_cfg("confirm:\n  mode: wave\n  led_pin: 23\n").stimulus() == "wave"
 
 
@@ -257,3 +257,35 @@ def test_the_fleet_gets_a_confirmation_message(tmp_path):
         publisher.close()
         live.close()
         broker.stop()
+
+
+# --------------------------------------------------------------------------- prompts
+
+
+def test_prompts_count_down_to_each_prompted_change():
+    from sweeper.confirm import live
+    from sweeper.device import confirming
+
+    plan = live.make_plan("lights", np.random.default_rng(3), 20.0)
+    bounds = list(plan.schedule.boundaries())
+    change = next(b for a, b in zip(bounds, bounds[1:]) if b - a > 2.3)  # after a long dwell
+    coming = plan.prompt_at(change + 1e-3)
+    assert coming in ("Lights OFF now", "Lights ON now")
+    assert confirming.prompt_at(plan, "lights", change - 1.2) == (f"{coming[:-4]} in 2", 2)  # "Lights ON in 2"
+    assert confirming.prompt_at(plan, "lights", change - 0.4)[1] == 1
+    assert confirming.prompt_at(plan, "lights", change + 0.01) == (coming, None)  # now: the plan's own
+    assert confirming.prompt_at(plan, "lights", change + 0.9) == (coming, None)  # for a second
+    led = live.make_plan("led", np.random.default_rng(3), 15.0)
+    assert confirming.prompt_at(led, "led", 1.0) == ("LED flashing", None)  # nothing to count down
+    assert confirming.prompt_at(led, "ir_led", 1.0) == ("IR LED flashing", None)
+
+
+def test_an_led_that_is_not_there_falls_back_to_prompts():
+    from sweeper.device import confirming
+
+    said = []
+    mode, plan = confirming.plan_for(confirm_cfg("confirm:\n  led_pin: 23\n"), None, np.random.default_rng(1),
+                                     said.append)
+    assert mode == "lights" and plan.mode == "lights" and "not available" in said[0]
+    mode, plan = confirming.plan_for(confirm_cfg("confirm:\n  mode: wave\n  duration_s: 12\n"), None, None)
+    assert mode == "wave" and plan.duration_s == 12.0

@@ -112,7 +112,7 @@ def test_every_config_pin_is_wired():
     cfg = default_config()
     wired = {r["config_key"] for r in WIRING}
     for key in ("buzzer.pin", "buttons.select_pin", "buttons.next_pin", "buzzer.vibration_pin",
-                "display.i2c_port"):
+                "confirm.led_pin", "confirm.ir_led_pin", "display.i2c_port"):
         assert key in wired
     assert {r["part_pin"] for r in WIRING if r["config_key"] == "display.i2c_port"} == {"SDA", "SCL"}
     assert cfg.display.i2c_address == 0x3C and "0x3C" in _readme()

@@ -29,7 +29,6 @@ in ``sweeper run --simulate`` with no hardware.
 from __future__ import annotations
 
 import dataclasses
-import math
 import queue
 import threading
 import time
@@ -37,10 +36,12 @@ from typing import Callable, Dict, List, Optional
 
 from sweeper import kinds
 from sweeper import watching as watching_words
+from sweeper.device import confirming
 from sweeper.device.heap import release_free_memory
 from sweeper.device.sweeping import CombinedSweep, Hardware
 from sweeper.findings import Finding, SweepResult, as_finding
 from sweeper.errors import HardwareError
+from sweeper.venue.history import iso
 
 #: idle seconds between looks for hardware that was missing
 PROBE_EVERY_S = 5.0
@@ -337,18 +338,7 @@ class Daemon:
 
     # ------------------------------------------------------------------ is it watching this room?
 
-    def _stimulus(self) -> str:
-        """The configured stimulus, with an LED mode falling back to prompting for the
-        lights when that LED is not there (not fitted, or it failed to open)."""
-        mode = self.cfg.confirm.stimulus()
-        if mode in ("led", "ir_led") and (self.leds is None or not self.leds.fitted(mode)):
-            self.log(f"confirm: the {watching_words.MODES[mode]} is not available; prompting for the lights")
-            return "lights"
-        return mode
-
     def _start_confirm(self) -> None:
-        import numpy as np
-
         finding = self.outcome.findings[self.index]
         self._stop_locate()
         self._stop_confirm()
@@ -360,7 +350,6 @@ class Daemon:
         except HardwareError as exc:
             self.log(f"confirm: {exc}")
             confirmer = None
-        self.state = "confirm"
         if confirmer is None:
             self.state = "confirmed"
             self.display.confirmed(finding, "unknown", "cannot confirm this one")
@@ -368,17 +357,13 @@ class Daemon:
             return
         from sweeper.confirm import live
 
-        mode = self._stimulus()
-        if self.rng is None:
-            self.rng = np.random.default_rng()
-        plan = live.make_plan("led" if mode in ("led", "ir_led") else mode, self.rng,
-                              duration_s=self.cfg.confirm.duration_s)
+        mode, plan = confirming.plan_for(self.cfg.confirm, self.leds, self.rng, self.log)
+        self.state = "confirm"
         stop = threading.Event()
         self._confirming = stop
-        self._confirm = {"finding": finding, "index": self.index, "mode": mode, "plan": plan,
-                         "count": None, "started": time.time()}
-        stimulator = _Stimulator(self.leds, mode, self.sound)
-        self.display.confirm(finding, plan.duration_s, plan.prompt_at(0.0) or _idle_prompt(mode), 0.0, True)
+        self._confirm = {"finding": finding, "index": self.index, "mode": mode, "plan": plan, "count": None}
+        stimulator = confirming.Stimulator(self.leds, mode, self.sound)
+        self.display.confirm(finding, plan.duration_s, confirming.prompt_at(plan, mode, 0.0)[0], 0.0, True)
 
         def work():
             try:
@@ -395,21 +380,10 @@ class Daemon:
     def _confirm_progress(self, p) -> None:
         """The prompt (or the one coming, with its countdown), seconds left, the live bar."""
         c = self._confirm
-        plan, mode = c["plan"], c["mode"]
-        prompt = p.prompt or plan.prompt_at(p.t_s) or _idle_prompt(mode)
-        if mode in ("lights", "wave"):  # the user makes the changes: count them down
-            upcoming = plan.next_change(p.t_s)
-            left = None if upcoming is None else upcoming - p.t_s
-            if left is not None and 0 < left <= COUNTDOWN_S:
-                n = int(math.ceil(left))
-                nxt = plan.prompt_at(upcoming + 1e-3)
-                if nxt:
-                    prompt = f"{nxt[:-4] if nxt.endswith(' now') else nxt} in {n}"
-                if n != c["count"]:
-                    c["count"] = n
-                    self.sound.countdown()
-            else:
-                c["count"] = None
+        prompt, count = confirming.prompt_at(c["plan"], c["mode"], p.t_s, p.prompt)
+        if count is not None and count != c["count"]:
+            self.sound.countdown()  # a tick (a buzz when quiet) each second before a change
+        c["count"] = count
         self.display.confirm(c["finding"], p.duration_s - p.t_s, prompt, p.strength, p.heard)
 
     def _confirmed(self, result) -> None:
@@ -417,7 +391,7 @@ class Daemon:
         c = self._confirm
         self._stop_confirm()
         stored = dict(result.to_json(), mode=c["mode"], duration_s=c["plan"].duration_s,
-                      confirmed_at=iso_utc(time.time()))
+                      confirmed_at=iso(time.time()))
         index = c["index"]
         finding = dataclasses.replace(c["finding"], evidence={**c["finding"].evidence, "confirmation": stored})
         if self.outcome is not None and index < len(self.outcome.findings) \
@@ -441,40 +415,3 @@ class Daemon:
         if self.leds is not None:
             self.leds.off()
 
-
-#: seconds before a prompted change that the countdown starts
-COUNTDOWN_S = 3.0
-
-
-def _idle_prompt(mode: str) -> str:
-    return {"led": "LED flashing", "ir_led": "IR LED flashing"}.get(mode, "Keep still")
-
-
-def iso_utc(t: float) -> str:
-    from sweeper.venue.history import iso
-
-    return iso(t)
-
-
-class _Stimulator:
-    """What the confirmation drives at each change of its plan's state: the LED (on for
-    "flash" and "light") in the LED modes, a cue (a tone, or a buzz in quiet mode) when
-    the user is to change the room."""
-
-    def __init__(self, leds, mode: str, sound):
-        self.leds, self.mode, self.sound = leds, mode, sound
-        self.states: List[tuple] = []  # (monotonic time, state): what was driven when
-        self._first = True
-
-    def set(self, state: str) -> None:
-        self.states.append((time.monotonic(), state))
-        if self.mode in ("led", "ir_led"):
-            if self.leds is not None:
-                self.leds.set(self.mode, state in ("flash", "light"))
-        elif not self._first:
-            self.sound.cue()
-        self._first = False
-
-    def off(self) -> None:
-        if self.leds is not None and self.mode in ("led", "ir_led"):
-            self.leds.set(self.mode, False)
