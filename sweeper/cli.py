@@ -4,8 +4,8 @@ Sub-commands: ``run`` (the device daemon), ``rf`` and ``wifi`` (one sweep each),
 ``demo`` (sweep the built-in simulated room, no hardware needed), ``analyze FILE`` (a
 recording), ``selftest``, ``history``, ``report``, ``baseline`` and ``trigger`` (venues:
 see sweeper/venue), ``sim rtl-tcp`` (serve a simulated scene over the rtl_tcp protocol),
-``config`` (show the effective configuration) and ``netpolicy`` (the service's network
-allow-list). Errors print one line and exit non-zero (2 for bad input).
+``config`` (show the effective configuration), ``netpolicy`` (the service's network
+allow-list) and ``confirm`` (is a camera watching this room: a stimulus and a lock-in test). Errors print one line and exit non-zero (2 for bad input).
 
 Why one module of over 400 lines: it is the argument parser and thin sub-commands; the
 work is in the modules they call.
@@ -128,6 +128,17 @@ def _parser() -> argparse.ArgumentParser:
                      help="the simulated dongle's input: direct, or a downconverter's name (default: the "
                      "scene's converter, else rf.front_end, as the device's default hardware)")
 
+    conf = sub.add_parser("confirm", help="is it watching this room? Sweep (or take --mac/--freq), then run a "
+                          "stimulus and test whether each camera's transmission follows it")
+    conf.add_argument("--mac", help="confirm this Wi-Fi transmitter (with --channel) instead of sweeping first")
+    conf.add_argument("--channel", type=int, help="its Wi-Fi channel")
+    conf.add_argument("--freq", type=float, metavar="MHZ", help="confirm the analog video carrier at this frequency")
+    conf.add_argument("--mode", choices=["led", "lights", "wave"], default="lights",
+                      help="led: the device's LED flashes; lights: you switch the room's light when told; "
+                           "wave: you wave and keep still when told (default: lights)")
+    conf.add_argument("--duration", type=float, metavar="S", help="seconds (default: 15 for led, 30 otherwise)")
+    conf.add_argument("--simulate", action="store_true", help="in the built-in simulated room")
+    conf.add_argument("--json", action="store_true", help="print one JSON object")
     sub.add_parser("config", help="print the effective configuration as YAML")
     net = sub.add_parser("netpolicy", help="print (or --install) the service's network allow-list: "
                          "the addresses the config needs, nothing else")
@@ -591,6 +602,86 @@ def cmd_config(args) -> int:
     return 0
 
 
+class _TerminalPrompts:
+    """The confirmation's stimulus on a terminal: prompts (and, simulated, the LED) on stderr."""
+
+    def __init__(self, plan, out, led: bool):
+        self.plan, self.out, self.led = plan, out, led
+
+    def set(self, state: str) -> None:
+        from sweeper.confirm.live import PROMPTS
+
+        text = ("LED on" if state == "flash" else "LED off") if self.led else PROMPTS.get(state)
+        if text:
+            print(f"sweeper: {text}", file=self.out, flush=True)
+
+
+def cmd_confirm(args) -> int:
+    import numpy as np
+
+    from sweeper import kinds
+    from sweeper.assembly import device_parts
+    from sweeper.confirm.live import make_plan, run_confirmation
+    from sweeper.device.sweeping import CombinedSweep, Hardware
+    from sweeper.findings import Finding, as_finding
+
+    cfg = _config(args)
+    if args.duration is not None and not 8 <= args.duration <= 120:
+        raise InputError("--duration must be 8-120 seconds")
+    if (args.mac is None) != (args.channel is None):
+        raise InputError("--mac and --channel go together")
+    if args.mode == "led" and not args.simulate:
+        raise InputError("--mode led needs the device's LED (the daemon drives it); use --mode lights or wave")
+    hardware = Hardware(device_parts(cfg, args.simulate))
+    status = hardware.probe()
+    if not hardware.sources:
+        missing = "; ".join(f"{n}: {r}" for n, r in status.items() if r != "ok")
+        raise HardwareError(f"nothing to listen with ({missing})")
+    try:
+        if args.mac is not None:
+            from sweeper.wifi.frames import mac_from_str, mac_to_str
+
+            try:
+                mac = mac_to_str(mac_from_str(args.mac))
+            except ValueError:
+                raise InputError(f"--mac {terminal_safe(args.mac)!r} is not a MAC address") from None
+            targets = [as_finding({"type": "wifi_camera", "verdict": "SUSPECT", "mac": mac, "channel": args.channel})]
+        elif args.freq is not None:
+            targets = [as_finding({"type": "analog_video", "verdict": "SUSPECT", "freq_hz": args.freq * 1e6})]
+        else:
+            result = CombinedSweep(cfg, hardware, lambda f, label: None).run()
+            targets = [f for f in result.findings if str(f.verdict).upper() in ("CAMERA", "SUSPECT")]
+            if not targets:
+                print("sweeper: the sweep found no camera to confirm", file=sys.stderr)
+        rng = np.random.default_rng()
+        out = []
+        for f in targets:
+            confirmer = kinds.of(f).confirmer(f, hardware.sources, cfg)
+            if confirmer is None:
+                out.append({"finding": f.to_json(), "watching": "unknown", "stimulus_p": None,
+                            "stimulus_delay_s": None, "reasons": ["this kind of finding cannot be confirmed "
+                                                                  "with what is plugged in"]})
+                continue
+            plan = make_plan(args.mode, rng, args.duration)
+            print(f"sweeper: confirming {kinds.of(f).name(f)} for {plan.duration_s:.0f} s", file=sys.stderr)
+            c = run_confirmation(confirmer, plan, _TerminalPrompts(plan, sys.stderr, args.mode == "led"),
+                                 lambda p: None)
+            out.append({"finding": f.to_json(), **c.to_json()})
+    finally:
+        hardware.close()
+    if args.json:
+        print(json.dumps({"simulated": bool(args.simulate), "confirmations": out}, indent=2))
+    else:
+        words = {"yes": "WATCHING THIS ROOM", "no_response": "NO RESPONSE", "unknown": "UNSURE"}
+        for c in out:
+            name = kinds.of(as_finding(c["finding"])).name(as_finding(c["finding"]))
+            sim = "SIMULATED " if args.simulate else ""
+            print(f"{sim}{words[c['watching']]}: {name}")
+            for r in c["reasons"]:
+                print(f"  {r}")
+    return 0
+
+
 def cmd_netpolicy(args) -> int:
     from sweeper.device import netpolicy
 
@@ -621,4 +712,4 @@ def _venue_command(name: str):
 COMMANDS = {"history": _venue_command("history"), "report": _venue_command("report"),
             "baseline": _venue_command("baseline"), "trigger": _venue_command("trigger"),
             "rf": cmd_rf, "wifi": cmd_wifi, "run": cmd_run, "selftest": cmd_selftest, "demo": cmd_demo, "analyze": cmd_analyze, "sim": cmd_sim, "config": cmd_config,
-            "netpolicy": cmd_netpolicy}
+            "netpolicy": cmd_netpolicy, "confirm": cmd_confirm}

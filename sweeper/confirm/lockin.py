@@ -40,6 +40,8 @@ MAX_DELAY_S = 2.0
 #: slow swings of the response (longer than this) are taken out before the test: a
 #: stimulus that flips every 1-8 s keeps its power
 DETREND_S = 6.0
+#: a change of the room shows in the response over this long (see :func:`_widened`)
+CHANGE_S = 0.3
 #: too little to judge below these: a span, changes of the room (each dwell is one
 #: independent look; with fewer than 10 even a perfect follower cannot reach P_YES
 #: against the surrogates), the share of 1 s windows in which the transmitter was heard
@@ -131,6 +133,15 @@ def _detrended(x: np.ndarray, width: int) -> np.ndarray:
     return x - (c[hi] - c[lo]) / (hi - lo)[:, None]
 
 
+def _widened(change: np.ndarray, width: int) -> np.ndarray:
+    """Each change marked over the ``width`` bins from it: the frame that codes a change
+    leaves over several round trips (a large I-frame over TCP), so its bytes spread."""
+    if width <= 1:
+        return change
+    c = np.cumsum(np.pad(change, ((0, 0), (width, 0))), axis=1)
+    return np.minimum(c[:, width:] - c[:, :-width], 1.0)
+
+
 def _heard_share(resp: Response, span: Tuple[float, float]) -> float:
     """Share of the span's 1 s windows with the transmitter heard in them."""
     centres = (resp.edges[:-1] + resp.edges[1:]) / 2
@@ -158,6 +169,7 @@ def strength(resp: Response, timeline: st.Timeline, max_delay_s: float = MAX_DEL
     if len(resp.edges) < 8:
         return 0.0
     level, change = timeline.signals(resp.edges)
+    change = _widened(change[None, :], max(1, int(round(CHANGE_S / resp.bin_s))))[0]
     lag = max(0, min(int(round(max_delay_s / resp.bin_s)), len(level) // 4))
     x = _prepared(resp)
     return float(max(_strength(_centred(sig[None, :]), x, lag)[0][0] for sig in (level, change)))
@@ -191,8 +203,9 @@ def confirm(resp: Response, timeline: st.Timeline, seed: int = 0, n_surrogates: 
     x = _prepared(resp)
     rng = np.random.default_rng(seed)
     sur_level, sur_change = st.surrogates(timeline, edges, rng, n_surrogates)
-    real = np.vstack([level, change])[:, None, :]  # (2 types, 1, B)
-    sur = np.stack([sur_level, sur_change])  # (2, N, B)
+    width = max(1, int(round(CHANGE_S / bin_s)))
+    real = np.vstack([level, _widened(change[None, :], width)[0]])[:, None, :]  # (2 types, 1, B)
+    sur = np.stack([sur_level, _widened(sur_change, width)])  # (2, N, B)
     signals = np.concatenate([real, sur], axis=1)  # (2, N + 1, B)
     best = np.zeros(n_surrogates + 1)
     pick = np.zeros(n_surrogates + 1, np.int64)

@@ -139,6 +139,8 @@ class Camera(SimDevice):
                                   "picture at high gain)", 0.05, 3.0),
         "scene_cut_p": Param(0.8, "chance its encoder starts an I-frame at a scene cut (a light switched)",
                              0.0, 1.0),
+        "change_boost": Param(2.0, "the first frame after a change of the picture is (1 + this x response_gain) "
+                                   "times its usual size", 0.0, 10.0),
         "night_mode_s": Param(-1.0, "seconds of dark before it switches to IR night mode (an I-frame, then a "
                                     "grey picture; -1: never)", -1.0, 60.0),
     }
@@ -228,6 +230,9 @@ class Camera(SimDevice):
             else float(r.uniform(1.4, 2.5)),
             scene_cut_p=float(r.uniform(0.5, 1.0)) if r.random() < 0.8 else float(r.uniform(0.0, 0.3)),
             night_mode_s=-1.0 if r.random() < 0.6 else float(r.uniform(2.0, 10.0)),
+            # tight-buffer CBR encoders hold every frame near its budget
+            change_boost=float(r.uniform(0.5, 4.0)) if p["rc"] == "vbr" or r.random() < 0.6
+            else float(r.uniform(0.0, 0.3)),
         )
         if p["delivery"] == "live" and mode == "infra" and x.random() < 0.15:
             p["delivery"] = "motion"
@@ -429,15 +434,18 @@ class Camera(SimDevice):
             elif iv.kind in ("motion", "flash"):
                 moving[inside] = True
         cut = np.zeros(len(t), bool)
+        changed = np.zeros(len(t), bool)
         if cuts:
             b = np.asarray(cuts, float)
-            i = np.searchsorted(t, b)
-            ok = i < len(t)
-            i, b = i[ok], b[ok]
-            first = (t[i] - b) < self._T  # the first frame captured after the cut
-            i = i[first]
+            order = np.argsort(t, kind="stable")  # B-frames come in decode order, not capture order
+            j = np.searchsorted(t[order], b)
+            ok = j < len(t)
+            j, b = j[ok], b[ok]
+            i = order[j]
+            i = i[(t[i] - b) < self._T]  # the first frame captured after the cut
+            changed[i] = True
             cut[i[rng.random(len(i)) < p["scene_cut_p"]]] = True
-        return light, moving, cut
+        return light, moving, cut, changed
 
     def _frame_sizes(self, k, tn, bitrate, rng, motion, bframes=True):
         p = self.p
@@ -449,10 +457,14 @@ class Camera(SimDevice):
             lvl = np.ones(len(k))
         view = self._view(tn, rng)
         if view is not None:
-            light, moving, cut = view
+            light, moving, cut, changed = view
             is_i = is_i | cut  # a scene cut: the encoder starts over with an I-frame
+            g = p["response_gain"]
+            # the first frame after a change codes the whole difference (a brightness step
+            # touches every pixel); CBR's rate control shrinks the frames after it instead
+            # of this one, unless its buffer is tight
+            lvl = np.where(changed & ~cut, lvl * (1.0 + g * p["change_boost"]), lvl)
             if p["rc"] == "vbr":
-                g = p["response_gain"]
                 lvl = np.where(moving, lvl + g * np.maximum(self._motion_gain - lvl, 0.0), lvl)
                 lvl = lvl * (1.0 - g + g * light)
         if bframes and p["bframes"]:
