@@ -98,6 +98,7 @@ def confirm(run, dev, cfg, mac, timeout=60):
     run.press(cfg.buttons.next_pin, hold_s=cfg.buttons.long_press_s + 0.3)
     run.wait_until(lambda: dev.daemon.state in ("confirm", "confirmed"), "the confirmation to start")
     run.wait_state("confirmed", timeout=timeout)
+    run.wait_screen("confirmed", timeout=5)  # drawn just after the state changes
     return dev.daemon.outcome.findings[dev.daemon.index]
 
 
@@ -112,7 +113,7 @@ def led_changes(pin):
 
 def test_the_camera_in_the_room_is_watching_and_the_neighbours_is_not(pins, tmp_path, scene):
     """The verdict screens, the LED driven by the plan, history and the report."""
-    cfg, dev, store = device(pins, tmp_path, scene)
+    cfg, dev, store = device(pins, tmp_path, scene, duration_s=30.0)  # the longest: the surest
     try:
         with Running(dev, cfg) as run:
             out = sweep(run, dev, cfg)
