@@ -206,3 +206,60 @@ def test_prompts_and_countdown_in_lights_mode_quietly(pins, tmp_path, scene):
     assert any(p.startswith("Lights ON in ") or p.startswith("Lights OFF in ") for p in prompts), prompts
     seconds = [p[0] for p in dev.display.prompts]
     assert seconds == sorted(seconds, reverse=True) and seconds[0] <= 10.0  # counts down
+
+
+def test_an_adapter_pulled_mid_confirmation_says_so(pins, tmp_path, scene):
+    cfg, dev, store = device(pins, tmp_path, scene)
+    try:
+        with Running(dev, cfg) as run:
+            sweep(run, dev, cfg)
+            src = dev.hardware.sources["Wi-Fi"]
+            src.realtime = True  # time to pull it
+            run.press(cfg.buttons.next_pin, hold_s=cfg.buttons.long_press_s + 0.3)
+            run.wait_state("confirm", timeout=5)
+            time.sleep(1.0)
+            src.unplug()
+            run.wait_state("result", timeout=10)
+            run.wait_screen("error", timeout=5)
+            assert not pins.pin(23).state  # the LED is left off
+    finally:
+        store.close()
+
+
+def test_a_kind_that_cannot_be_confirmed_reads_unsure(pins, tmp_path):
+    """A finding whose kind has no confirmer (here one nobody registered) gets UNSURE at
+    once, and nothing is stored for it."""
+    from sweeper.assembly import Part
+
+    class Scanner:
+        name = "test scanner"
+
+        def close(self):
+            pass
+
+    class OddPart(Part):
+        name, key, heard_key = "ODD", "odd", "odd_things"
+
+        def __init__(self):
+            super().__init__(Scanner)
+
+        def sweep(self, cfg, source, stop_event, progress):
+            progress(1.0, "odd")
+            return {"verdict": "CAMERA", "findings": [{"type": "odd_camera_under_test", "verdict": "camera",
+                                                        "score": 0.9, "reasons": ["odd"], "address": "x"}]}
+
+    cfg = quick_config()
+    cfg = dataclasses.replace(cfg, rf=dataclasses.replace(cfg.rf, enabled=False),
+                              wifi=dataclasses.replace(cfg.wifi, enabled=False))
+    display = SpyDisplay(Display.dummy().device, name="spy display")
+    dev = build_device(cfg, simulate=True, pin_factory=pins, extra_parts=[OddPart()], display=display)
+    with Running(dev, cfg) as run:
+        run.press(cfg.buttons.select_pin)
+        run.wait_state("result", timeout=30)
+        run.press(cfg.buttons.next_pin, hold_s=cfg.buttons.long_press_s + 0.3)  # from the result screen
+        run.wait_state("confirmed", timeout=5)
+        run.wait_screen("confirmed", timeout=5)
+        assert display.verdicts[-1][1:] == ("unknown", "cannot confirm this one")
+        assert dev.daemon.outcome.findings[0].get("confirmation") is None
+        run.press(cfg.buttons.select_pin)
+        run.wait_state("finding")
