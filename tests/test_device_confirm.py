@@ -289,3 +289,21 @@ def test_an_led_that_is_not_there_falls_back_to_prompts():
     assert mode == "lights" and plan.mode == "lights" and "not available" in said[0]
     mode, plan = confirming.plan_for(confirm_cfg("confirm:\n  mode: wave\n  duration_s: 12\n"), None, None)
     assert mode == "wave" and plan.duration_s == 12.0
+
+
+def test_a_failing_led_stops_the_confirmation_with_its_fix(pins):
+    """The stimulator lets the LED's error through (the confirmation ends with it: a
+    verdict without the LED would mislead), and switching off never raises."""
+    from sweeper.device import confirming
+
+    class Broken:
+        def fitted(self, which):
+            return True
+
+        def set(self, which, on):
+            raise HardwareError("the white confirmation LED failed (x): check its wiring")
+
+    s = confirming.Stimulator(Broken(), "led", None)
+    with pytest.raises(HardwareError, match="check its wiring"):
+        s.set("flash")
+    s.off()

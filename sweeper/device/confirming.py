@@ -83,5 +83,11 @@ class Stimulator:
         self._first = False
 
     def off(self) -> None:
+        """The LED off at the end (a failing LED was already reported by ``set``)."""
+        from sweeper.errors import HardwareError
+
         if self.leds is not None and self.mode in ("led", "ir_led"):
-            self.leds.set(self.mode, False)
+            try:
+                self.leds.set(self.mode, False)
+            except HardwareError:
+                pass

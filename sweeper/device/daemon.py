@@ -344,9 +344,8 @@ class Daemon:
         self._stop_confirm()
         self._confirm_run += 1
         run = self._confirm_run
-        make = getattr(kinds.of(finding), "confirmer", None)
         try:
-            confirmer = make(finding, self.hardware.sources, self.cfg) if make is not None else None
+            confirmer = kinds.of(finding).confirmer(finding, self.hardware.sources, self.cfg)
         except HardwareError as exc:
             self.log(f"confirm: {exc}")
             confirmer = None
@@ -413,5 +412,8 @@ class Daemon:
             self._confirming.set()
             self._confirming = None
         if self.leds is not None:
-            self.leds.off()
+            try:
+                self.leds.off()
+            except HardwareError as exc:  # a loose LED wire must not stop the device
+                self.log(f"confirm: {exc}")
 
