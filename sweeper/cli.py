@@ -623,7 +623,7 @@ def cmd_confirm(args) -> int:
     from sweeper.assembly import device_parts
     from sweeper.confirm.live import make_plan, run_confirmation
     from sweeper.device.sweeping import CombinedSweep, Hardware
-    from sweeper.findings import Finding, as_finding
+    from sweeper.findings import as_finding
 
     cfg = _config(args)
     if args.duration is not None and not 8 <= args.duration <= 120:
@@ -638,16 +638,20 @@ def cmd_confirm(args) -> int:
         missing = "; ".join(f"{n}: {r}" for n, r in status.items() if r != "ok")
         raise HardwareError(f"nothing to listen with ({missing})")
     try:
-        if args.mac is not None:
-            from sweeper.wifi.frames import mac_from_str, mac_to_str
+        if args.mac is not None or args.freq is not None:
+            mac = None
+            if args.mac is not None:
+                from sweeper.wifi.frames import mac_from_str, mac_to_str
 
-            try:
-                mac = mac_to_str(mac_from_str(args.mac))
-            except ValueError:
-                raise InputError(f"--mac {terminal_safe(args.mac)!r} is not a MAC address") from None
-            targets = [as_finding({"type": "wifi_camera", "verdict": "SUSPECT", "mac": mac, "channel": args.channel})]
-        elif args.freq is not None:
-            targets = [as_finding({"type": "analog_video", "verdict": "SUSPECT", "freq_hz": args.freq * 1e6})]
+                try:
+                    mac = mac_to_str(mac_from_str(args.mac))
+                except ValueError:
+                    raise InputError(f"--mac {terminal_safe(args.mac)!r} is not a MAC address") from None
+            found = kinds.target(mac=mac, channel=args.channel,
+                                 freq_hz=None if args.freq is None else args.freq * 1e6)
+            if found is None:
+                raise InputError("no kind of finding is addressed that way (--mac with --channel, or --freq)")
+            targets = [found]
         else:
             result = CombinedSweep(cfg, hardware, lambda f, label: None).run()
             targets = [f for f in result.findings if str(f.verdict).upper() in ("CAMERA", "SUSPECT")]

@@ -111,6 +111,12 @@ class Kind:
         walks with the device, or None when this kind cannot be located."""
         return None
 
+    def target(self, mac: Optional[str] = None, channel: Optional[int] = None,
+               freq_hz: Optional[float] = None) -> Optional["Finding"]:
+        """A finding to confirm or locate, named on the command line (``sweeper confirm
+        --mac/--channel`` or ``--freq``), when this kind is addressed that way; else None."""
+        return None
+
     def confirmer(self, f: "Finding", sources: Dict[str, object], cfg):
         """A :class:`sweeper.confirm.live.Confirmer` that parks a radio on the finding and
         collects its response to a stimulus, or None when this kind cannot be confirmed."""
@@ -127,6 +133,15 @@ def register(kind: Kind) -> Kind:
     """Add (or replace) a kind; returns it, so it can decorate an instance."""
     REGISTRY[kind.type] = kind
     return kind
+
+
+def target(**named) -> Optional["Finding"]:
+    """The finding the first registered kind makes of a command line's target, or None."""
+    for kind in REGISTRY.values():
+        f = kind.target(**named)
+        if f is not None:
+            return f
+    return None
 
 
 def of(finding: Union["Finding", dict]) -> Kind:

@@ -73,6 +73,11 @@ class AnalogVideo(Kind):
     def locator(self, f: Finding, sources: Dict[str, object], cfg):
         return PowerMeter(f, sources, cfg)
 
+    def target(self, mac=None, channel=None, freq_hz=None):
+        if freq_hz is None:
+            return None
+        return Finding.from_json({"type": TYPE, "verdict": "suspect", "freq_hz": float(freq_hz)})
+
 
 
 class PowerMeter:

@@ -74,6 +74,11 @@ class WifiCamera(Kind):
     def locator(self, f: Finding, sources: Dict[str, object], cfg):
         return SignalMeter(f, sources)
 
+    def target(self, mac=None, channel=None, freq_hz=None):
+        if mac is None or channel is None:
+            return None
+        return Finding.from_json({"type": TYPE, "verdict": "suspect", "mac": mac, "channel": int(channel)})
+
     def confirmer(self, f: Finding, sources: Dict[str, object], cfg):
         return TrafficConfirmer(f, sources) if f.address else None
 
