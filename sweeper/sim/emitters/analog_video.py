@@ -174,6 +174,23 @@ def _resize(img, h, w):
     return a * (1 - wy) + b * wy
 
 
+def _brightness_pieces(timeline, dark_level: float, flash_gain: float):
+    """The room as the camera's exposure sees it: (starts, target brightness, flash,
+    motion) per piece of ``timeline``, time outside its intervals the plain lit room."""
+    starts, targets, flash, motion = [], [], [], []
+    end = None
+    for iv in timeline.intervals:
+        if end is not None and iv.start_s > end + 1e-9:
+            starts.append(end), targets.append(1.0), flash.append(False), motion.append(False)
+        starts.append(iv.start_s)
+        targets.append(dark_level if iv.kind == "dark" else flash_gain if iv.kind == "flash" else 1.0)
+        flash.append(iv.kind == "flash"), motion.append(iv.kind == "motion")
+        end = iv.end_s
+    if end is not None:
+        starts.append(end), targets.append(1.0), flash.append(False), motion.append(False)
+    return np.array(starts, float), np.array(targets, float), np.array(flash), np.array(motion)
+
+
 @dataclass(eq=False)
 class AnalogVideo(SimEmitter):
     """FM-modulated composite video (PAL, NTSC, SECAM, PAL-M) with optional audio
@@ -211,8 +228,33 @@ class AnalogVideo(SimEmitter):
                                lo=0.0, hi=3600.0)
     on_fraction: float = param(1.0, "fraction of each on/off period it transmits", lo=0.02, hi=1.0)
     on_phase: float = param(0.0, "where in its on/off period the sender is at t = 0 (0..1)", lo=0.0, hi=1.0)
+    # how its picture follows the room it sees (the stimulus of a confirmation)
+    sees_room: bool = param(True, "it sees the room the stimulus is made in (false: next door, in a drawer, "
+                            "facing a wall)")
+    dark_level: float = param(0.25, "picture brightness with the lights off as a share of lit, once its "
+                              "auto-gain has settled (near 1: an auto-gain that hides the change)", lo=0.0, hi=1.0)
+    flash_gain: float = param(1.5, "picture brightness while an LED near the lens is lit, as a multiple of "
+                              "the plain picture (plus a bloom around the LED)", lo=1.0, hi=4.0)
+    exposure_s: float = param(0.0, "auto-exposure time constant: the brightness settles on a new level this "
+                              "slowly (0 = at once)", lo=0.0, hi=5.0)
+    response_delay_s: float = param(0.02, "delay from the room to the picture it sends (about a field; more "
+                                    "with frame buffers)", lo=0.0, hi=2.0)
+
+    #: what the room looked like when (a ``sweeper.confirm.stimulus.Timeline``) or None;
+    #: a camera that sees the room follows it (see :meth:`_view`)
+    @property
+    def stimulus(self):
+        return self._stimulus
+
+    @stimulus.setter
+    def stimulus(self, timeline) -> None:
+        self._stimulus = timeline
+        self._cache = {}  # cached frames were rendered for the old room
+        self._levels = None if timeline is None else _brightness_pieces(timeline, self.dark_level, self.flash_gain)
 
     def _setup(self) -> None:
+        self._stimulus = None
+        self._levels = None
         self._std = STANDARDS[self.standard]
         st = self._std
         for f in self.subcarriers_hz:
@@ -459,6 +501,10 @@ class AnalogVideo(SimEmitter):
             if kind == "noisy":
                 C *= np.float32(0.5)
         noise = self.noise_level if kind != "noisy" else max(self.noise_level, 0.08)
+        if self._levels is not None:
+            Y, C, level = self._seen(Y, C, t, fp, R, xl, xc)
+            if level < 1.0:  # a darker scene at a higher gain: more visible sensor noise
+                noise = noise * min(3.0, max(level, 0.1) ** -0.5)
         if noise > 0:
             rn = dsp.rng_for(self.seed, 21, gf)
             pl = self._noise_pool(R * Wl, False)
@@ -469,6 +515,58 @@ class AnalogVideo(SimEmitter):
             C = C + pc[o2: o2 + R * Wc].reshape(R, Wc) * np.float32(0.5 * noise)
             np.clip(Y, -0.05, 1.05, out=Y)
         return Y, C
+
+    # ---- the room it sees ---------------------------------------------------------------
+    def _view(self, t: float) -> Optional[Tuple[float, bool, bool]]:
+        """(brightness factor, LED lit, waving) of the picture at time t, or None when
+        there is no stimulus or it does not see the room. A pure function of t and the
+        timeline (any block renders on its own): the room ``response_delay_s`` earlier,
+        the brightness approaching each state's level with the auto-exposure time constant
+        (the level at each piece's start follows from the pieces before it)."""
+        if self._levels is None or not self.sees_room or self.picture == "bars":  # bars: a pattern generator
+            return None
+        starts, targets, flash, motion = self._levels
+        t = t - self.response_delay_s
+        k = int(np.searchsorted(starts, t, side="right")) - 1
+        if k < 0:
+            return 1.0, False, False
+        tau = self.exposure_s
+        if tau <= 0:
+            return float(targets[k]), bool(flash[k]), bool(motion[k])
+        level = 1.0  # the level at the start of piece k, each piece a first-order approach
+        for j in range(k):  # a few dozen pieces
+            level = targets[j] + (level - targets[j]) * math.exp(-(starts[j + 1] - starts[j]) / tau)
+        level = targets[k] + (level - targets[k]) * math.exp(-(t - starts[k]) / tau)
+        return float(level), bool(flash[k]), bool(motion[k])
+
+    def _bloom(self, fp: int, R: int, xl: np.ndarray) -> np.ndarray:
+        """The glare of an LED near the lens: a bright soft spot (rows of field fp)."""
+        def make():
+            r = dsp.rng_for(self._pic_rng_seed, 7)
+            cx, cy = r.uniform(0.2, 0.8), r.uniform(0.2, 0.8)
+            yy = ((np.arange(R) * 2 + fp + 0.5) / (2 * R))[:, None]
+            d = ((xl[None, :] - cx) / 0.18) ** 2 + ((yy - cy) / 0.25) ** 2
+            return np.exp(-d).astype(np.float32)
+        return self._cached(("bloom", fp, R, xl.size), make, size=2)
+
+    def _seen(self, Y: np.ndarray, C: np.ndarray, t: float, fp: int, R: int, xl: np.ndarray, xc: np.ndarray):
+        """The picture (luma, chroma) after what the room did at time t (see _view)."""
+        view = self._view(t)
+        if view is None:
+            return Y, C, 1.0
+        level, lit, waving = view
+        Y = Y * np.float32(level)
+        C = C * np.float32(min(level, 1.0))
+        if lit:  # the LED's glare, on top of the brighter picture
+            Y = Y + self._bloom(fp, R, xl) * np.float32(0.5 * (self.flash_gain - 1.0))
+        if waving:  # a hand waved in front of it: a dark shape sweeping about twice a second
+            yy = ((np.arange(R) * 2 + fp + 0.5) / (2 * R))[:, None].astype(np.float32)
+            cx = 0.5 + 0.35 * math.sin(2 * np.pi * 2.1 * t)
+            d = ((xl[None, :].astype(np.float32) - cx) / 0.12) ** 2 + ((yy - 0.45) / 0.35) ** 2
+            body = dsp.smooth_step((1.0 - d) * 2).astype(np.float32)
+            Y = Y + body * (np.float32(0.15 * level) - Y * np.float32(0.7))
+        np.clip(Y, -0.05, 1.05, out=Y)
+        return Y, C, level
 
     # ---- one frame of modulation phase ------------------------------------------------
     def _frame(self, F: int, fs: float):
