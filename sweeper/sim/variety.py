@@ -73,6 +73,7 @@ def _video_response(r) -> dict:
         flash_gain=float(r.uniform(1.03, 1.1)) if weak else float(r.uniform(1.2, 2.5)),
         exposure_s=0.0 if r.random() < 0.5 else _logu(r, 0.05, 1.0),
         response_delay_s=float(r.uniform(0.0, 0.1)) if r.random() < 0.7 else float(r.uniform(0.1, 0.6)),
+        dc_coupled=bool(r.random() < 0.3),
     )
 
 

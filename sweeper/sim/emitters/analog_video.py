@@ -18,6 +18,19 @@ phasors (so it stays locked to absolute time), the valid samples are compacted t
 stream and integrated to phase. The frame mean is removed (AC coupling with a frame
 time constant), so the modulation phase returns to zero at every frame boundary: any
 block can be rendered on its own and consecutive blocks join exactly. With
+``dc_coupled`` the mean stays (a darker picture moves the whole carrier towards the
+sync end); the phase then restarts at each frame's first sample (a small step in the
+vertical sync, the price of rendering any block on its own).
+
+A camera that sees the room follows ``stimulus`` (a confirmation's timeline, set as
+an attribute): in ``dark`` intervals the picture's luminance falls to ``dark_level``
+(a partial auto-gain; more sensor noise at the higher gain), in ``flash`` intervals it
+rises by ``flash_gain`` plus a bloom around the LED, in ``motion`` intervals a hand
+sweeps across it; ``response_delay_s`` later, approaching each level with the
+auto-exposure time constant ``exposure_s``. The brightness at time t is a pure function
+of t and the timeline, so blocks still render on their own. Colour bars (a pattern
+generator) and ``sees_room: false`` do not follow the room; with no stimulus nothing
+changes. With
 ``on_period_s`` the sender transmits only ``on_fraction`` of each period (a camera
 switched on and off, or one that transmits on motion).
 
@@ -228,6 +241,8 @@ class AnalogVideo(SimEmitter):
                                lo=0.0, hi=3600.0)
     on_fraction: float = param(1.0, "fraction of each on/off period it transmits", lo=0.02, hi=1.0)
     on_phase: float = param(0.0, "where in its on/off period the sender is at t = 0 (0..1)", lo=0.0, hi=1.0)
+    dc_coupled: bool = param(False, "DC-coupled video: the carrier's mean frequency follows the picture's "
+                             "level (its phase restarts at each frame, in the vertical sync); false: AC-coupled")
     # how its picture follows the room it sees (the stimulus of a confirmation)
     sees_room: bool = param(True, "it sees the room the stimulus is made in (false: next door, in a drawer, "
                             "facing a wall)")
@@ -694,7 +709,10 @@ class AnalogVideo(SimEmitter):
             ma_j = (c[K + 1:] - c[K + 1 - Jm: c.size - Jm]) / Jm
             x += (np.float32(g) * (ma_j - ma_k)).astype(np.float32)
         np.clip(x, self._sync - 0.1, 1.3, out=x)  # the transmitter's deviation limiter
-        mean = float(np.mean(x, dtype=np.float64))
+        if self.dc_coupled:  # the carrier sits at freq_hz for a typical lit picture's mean level
+            mean = 0.75 * self.brightness + 0.09 * self._sync
+        else:
+            mean = float(np.mean(x, dtype=np.float64))
         k = 2 * np.pi * self._khz / fs * (-1.0 if self.invert else 1.0)
         x -= np.float32(mean)
         x *= np.float32(k)
@@ -702,8 +720,9 @@ class AnalogVideo(SimEmitter):
         cs = np.cumsum(dp.reshape(nb, B), axis=1)
         tot = cs[:, -1].astype(np.float64)
         base = np.concatenate([[0.0], np.cumsum(tot)[:-1]])
-        resid = float(np.sum(tot))  # ~0: spread it so the frame ends exactly at phase 0
-        base -= resid * (np.arange(nb) + 1) * B / n
+        if not self.dc_coupled:
+            resid = float(np.sum(tot))  # ~0: spread it so the frame ends exactly at phase 0
+            base -= resid * (np.arange(nb) + 1) * B / n
         cs += np.mod(base, 2 * np.pi).astype(np.float32)[:, None]
         return int(a[0]), cs.reshape(-1)[:n]
 
