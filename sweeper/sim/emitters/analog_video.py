@@ -747,6 +747,8 @@ class AnalogVideo(SimEmitter):
 
     # ---- synthesis ---------------------------------------------------------------------
     def _synth(self, fs_in: float, i_start: int, count: int, offset: float) -> Optional[np.ndarray]:
+        if self._off_throughout(fs_in, i_start, count):
+            return None  # switched off: nothing to render (the gate would zero it all)
         phase = dsp.carrier_phase(offset, fs_in, i_start, count, self._drift if self.drift_hz else None)
         F = int(math.floor(i_start / fs_in / self._TF))
         while self._frame_start(F, fs_in) > i_start:
@@ -765,6 +767,15 @@ class AnalogVideo(SimEmitter):
         if self.on_period_s > 0 and self.on_fraction < 1:
             out *= self._gate(fs_in, i_start, count)
         return out
+
+    def _off_throughout(self, fs_in: float, i_start: int, count: int) -> bool:
+        """The on/off sender is off (past its ramps) for all of these samples."""
+        if not (self.on_period_s > 0 and self.on_fraction < 1):
+            return False
+        P, on, ramp = self.on_period_s, self.on_fraction * self.on_period_s, 1e-5
+        t0, t1 = i_start / fs_in, (i_start + count) / fs_in
+        u0 = (t0 / P + self.on_phase) % 1.0 * P
+        return t1 - t0 < P and on + ramp <= u0 and u0 + (t1 - t0) <= P - ramp
 
     def _gate(self, fs_in: float, i_start: int, count: int) -> np.ndarray:
         """1 while the sender is on, 0 while off, with 2 us ramps (a PA switching)."""
