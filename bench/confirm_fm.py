@@ -60,7 +60,12 @@ def jobs(ranges: str, args) -> list:
     for kind in OTHER_KINDS:
         for i in range(args.other):
             out.append((kind, s0 + i, ranges, "led", 10.0))
-    return out
+    # classes interleaved, so a campaign stopped early still has some of each
+    by_class = {}
+    for j in out:
+        by_class.setdefault((j[0], j[3]), []).append(j)
+    lists = list(by_class.values())
+    return [lst[i] for i in range(max(map(len, lists))) for lst in lists if i < len(lst)]
 
 
 def _rate(rows, key="yes"):
