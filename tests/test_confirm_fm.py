@@ -95,6 +95,9 @@ def test_features_in_bins_and_heard_only_where_the_carrier_is():
     assert resp.features.shape == (6, len(NAMES)) and resp.names == NAMES
     assert resp.heard[:3].all() and not resp.heard[3:].any()  # on for the first 0.3 s
     assert np.isnan(resp.features[3:, 1:]).all() and np.isfinite(resp.features[:3]).all()
+    longer = fm_response(iq, rate, 0.0, (0.1, 0.8))  # a span past the recording's end
+    assert len(longer.heard) == 7 and longer.heard[:2].all() and not longer.heard[5:].any()
+    assert np.isnan(longer.features[6:]).all()
 
 
 def _run(job):
