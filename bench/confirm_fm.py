@@ -33,7 +33,10 @@ SEED0 = {"calibration": 0, "test": 500000}
 
 def _one(job):
     cls, seed, ranges, stim, seconds = job
-    c = run_case(cls, seed, ranges, stim, duration_s=seconds)
+    try:
+        c = run_case(cls, seed, ranges, stim, duration_s=seconds)
+    except Exception as exc:  # a case that cannot be built is reported, not fatal
+        return dict(cls=cls, seed=seed, ranges=ranges, stimulus=stim, error=f"{type(exc).__name__}: {exc}")
     r = c.result
     return dict(cls=cls, seed=seed, ranges=ranges, stimulus=stim, snr_db=round(c.snr_db, 2),
                 offset_mhz=round(c.offset_hz / 1e6, 3), watching=r.watching, p=r.p, feature=r.feature,
@@ -75,6 +78,10 @@ def _rate(rows, key="yes"):
 
 
 def summary(rows) -> None:
+    for r in rows:
+        if "error" in r:
+            print("  error:", r)
+    rows = [r for r in rows if "error" not in r]
     for ranges in ("calibration", "test"):
         rs = [r for r in rows if r["ranges"] == ranges]
         if not rs:

@@ -118,7 +118,10 @@ def run_case(cls: str, seed: int, ranges: str = "test", stimulus: str = "led", d
         spread = OFFSET_HZ[ranges] if cls in ("camera", "blind", "absent") else 0.5 * RATE
         offset_hz = float(rng.uniform(-spread, spread))
     states = ("flash", "still") if stimulus == "led" else ("dark", "light")
-    timeline = random_schedule(rng, duration_s, states, SCHEDULES[stimulus][ranges], lead_s=1.0)
+    # an LED timeline is its flashes: it spans from the first flash to the end of the last,
+    # so a short lead keeps that span over lockin.MIN_SPAN_S in a 10 s recording
+    lead = 0.5 if stimulus == "led" else 1.0
+    timeline = random_schedule(rng, duration_s, states, SCHEDULES[stimulus][ranges], lead_s=lead)
     emitter.stimulus = timeline if hasattr(type(emitter), "stimulus") else None
     iq = record(emitter, home - offset_hz, snr_db, duration_s, rng)
     resp = fm_response(iq, RATE, offset_hz, (0.0, duration_s))
