@@ -7,8 +7,11 @@ at a random offset from the tuned centre and a chosen in-window SNR, while a ran
 stimulus schedule runs (IQ sample 0 is the schedule's t = 0):
 
 * ``led``: the device's LED flashing near the camera, on/off dwells of 0.3-1 s
-  (calibration) or 0.25-1.3 s (test);
-* ``lights``: prompted light switching, dark/light dwells of 1-2 s (0.8-2.5 s on test).
+  (calibration) or 0.25-1.3 s (test), after 0.5 s of the still room;
+* ``lights``: prompted light switching, dark/light dwells of 1-2 s (0.8-2.5 s on test),
+  after 1 s of light, over 15 s: in 10 s, 1-2 s dwells give too few changes for the
+  surrogate test to reach ``lockin.P_YES`` even for a perfect response (a perfect
+  responder was called ``yes`` in 36 of 40 random 10 s schedules, 40 of 40 at 15 s).
 
 Classes: ``camera`` (an analog camera that sees the room; colour bars, a pattern
 generator, are replaced by a scene), ``blind`` (an analog camera that does not:
