@@ -85,6 +85,14 @@ def test_a_camera_in_a_room_renders_any_block_on_its_own_and_unchanged_without_a
     assert not np.array_equal(dark, _camera(exposure_s=0.3).render(center, rate, 0.8, 24000))
 
 
+def test_a_frame_whose_line_jitter_stretches_a_line_past_the_templates_still_renders():
+    # a 10 s recording of a jittery camera met this frame (it raised a broadcast error)
+    cam = EMITTERS["analog_video"](standard="NTSC", line_jitter_ns=109.17730532259583,
+                                   clock_ppm=-116.10502479749903, seed=762792912)
+    start, phase = cam._make_frame(124, 14.4e6)
+    assert phase.size == cam._frame_start(125, 14.4e6) - start
+
+
 def test_features_in_bins_and_heard_only_where_the_carrier_is():
     rate = 2.4e6
     cam = _camera(on_period_s=0.6, on_fraction=0.5, on_phase=0.0)

@@ -690,7 +690,9 @@ class AnalogVideo(SimEmitter):
                     v[r0:r1] += ph
                     del ph
         # compact the valid samples of each line into one stream (padded to 1024-blocks)
-        valid = np.arange(P)[None, :] < cnt[:, None]
+        if int(cnt.max()) > v.shape[1]:  # a line stretched by jitter past the templates: blanking
+            v = np.pad(v, ((0, 0), (0, int(cnt.max()) - v.shape[1])))
+        valid = np.arange(v.shape[1])[None, :] < cnt[:, None]
         n = int(cnt.sum())
         B = 1024
         nb = -(-n // B)
