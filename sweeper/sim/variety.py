@@ -53,7 +53,37 @@ def _video(rng):
         drift_period_s=float(rng.uniform(5, 120)),
     )
     f = _choice(rng, VIDEO_CHANNELS_MHZ[_choice(rng, ["900", "1.2", "1.2", "2.4", "2.4", "2.4", "3.3", "5.8", "5.8"])])
+    p.update(_video_response(_added_draws(rng)))
     return p, f * 1e6
+
+
+#: share of random analog cameras whose auto-gain all but hides the light going off and
+#: whose picture barely brightens under an LED (dark_level 0.85-0.95, flash_gain 1.03-1.1)
+WEAK_RESPONSE_SHARE = 0.1
+
+
+def _video_response(r) -> dict:
+    """How an analog camera's picture follows the room (confirmation, issue 16): most
+    lose most of their brightness in the dark (a partial auto-gain), some all but hide
+    it (:data:`WEAK_RESPONSE_SHARE`); an LED near the lens brightens the picture."""
+    weak = r.random() < WEAK_RESPONSE_SHARE
+    return dict(
+        sees_room=True,
+        dark_level=float(r.uniform(0.85, 0.95)) if weak else float(r.uniform(0.05, 0.6)),
+        flash_gain=float(r.uniform(1.03, 1.1)) if weak else float(r.uniform(1.2, 2.5)),
+        exposure_s=0.0 if r.random() < 0.5 else _logu(r, 0.05, 1.0),
+        response_delay_s=float(r.uniform(0.0, 0.1)) if r.random() < 0.7 else float(r.uniform(0.1, 0.6)),
+        dc_coupled=bool(r.random() < 0.3),
+    )
+
+
+def _added_draws(rng: np.random.Generator) -> np.random.Generator:
+    """A child generator for parameters added later: drawing them does not move ``rng``,
+    so the older parameters (and whatever is drawn after them) keep their values."""
+    try:
+        return rng.spawn(1)[0]
+    except (AttributeError, TypeError, ValueError):  # a bit generator without a seed sequence
+        return np.random.default_rng(int(rng.integers(0, 1 << 62)))
 
 
 def _wifi(rng):

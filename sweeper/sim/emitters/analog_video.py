@@ -18,6 +18,19 @@ phasors (so it stays locked to absolute time), the valid samples are compacted t
 stream and integrated to phase. The frame mean is removed (AC coupling with a frame
 time constant), so the modulation phase returns to zero at every frame boundary: any
 block can be rendered on its own and consecutive blocks join exactly. With
+``dc_coupled`` the mean stays (a darker picture moves the whole carrier towards the
+sync end); the phase then restarts at each frame's first sample (a small step in the
+vertical sync, the price of rendering any block on its own).
+
+A camera that sees the room follows ``stimulus`` (a confirmation's timeline, set as
+an attribute): in ``dark`` intervals the picture's luminance falls to ``dark_level``
+(a partial auto-gain; more sensor noise at the higher gain), in ``flash`` intervals it
+rises by ``flash_gain`` plus a bloom around the LED, in ``motion`` intervals a hand
+sweeps across it; ``response_delay_s`` later, approaching each level with the
+auto-exposure time constant ``exposure_s``. The brightness at time t is a pure function
+of t and the timeline, so blocks still render on their own. Colour bars (a pattern
+generator) and ``sees_room: false`` do not follow the room; with no stimulus nothing
+changes. With
 ``on_period_s`` the sender transmits only ``on_fraction`` of each period (a camera
 switched on and off, or one that transmits on motion).
 
@@ -174,6 +187,23 @@ def _resize(img, h, w):
     return a * (1 - wy) + b * wy
 
 
+def _brightness_pieces(timeline, dark_level: float, flash_gain: float):
+    """The room as the camera's exposure sees it: (starts, target brightness, flash,
+    motion) per piece of ``timeline``, time outside its intervals the plain lit room."""
+    starts, targets, flash, motion = [], [], [], []
+    end = None
+    for iv in timeline.intervals:
+        if end is not None and iv.start_s > end + 1e-9:
+            starts.append(end), targets.append(1.0), flash.append(False), motion.append(False)
+        starts.append(iv.start_s)
+        targets.append(dark_level if iv.kind == "dark" else flash_gain if iv.kind == "flash" else 1.0)
+        flash.append(iv.kind == "flash"), motion.append(iv.kind == "motion")
+        end = iv.end_s
+    if end is not None:
+        starts.append(end), targets.append(1.0), flash.append(False), motion.append(False)
+    return np.array(starts, float), np.array(targets, float), np.array(flash), np.array(motion)
+
+
 @dataclass(eq=False)
 class AnalogVideo(SimEmitter):
     """FM-modulated composite video (PAL, NTSC, SECAM, PAL-M) with optional audio
@@ -211,8 +241,35 @@ class AnalogVideo(SimEmitter):
                                lo=0.0, hi=3600.0)
     on_fraction: float = param(1.0, "fraction of each on/off period it transmits", lo=0.02, hi=1.0)
     on_phase: float = param(0.0, "where in its on/off period the sender is at t = 0 (0..1)", lo=0.0, hi=1.0)
+    dc_coupled: bool = param(False, "DC-coupled video: the carrier's mean frequency follows the picture's "
+                             "level (its phase restarts at each frame, in the vertical sync); false: AC-coupled")
+    # how its picture follows the room it sees (the stimulus of a confirmation)
+    sees_room: bool = param(True, "it sees the room the stimulus is made in (false: next door, in a drawer, "
+                            "facing a wall)")
+    dark_level: float = param(0.25, "picture brightness with the lights off as a share of lit, once its "
+                              "auto-gain has settled (near 1: an auto-gain that hides the change)", lo=0.0, hi=1.0)
+    flash_gain: float = param(1.5, "picture brightness while an LED near the lens is lit, as a multiple of "
+                              "the plain picture (plus a bloom around the LED)", lo=1.0, hi=4.0)
+    exposure_s: float = param(0.0, "auto-exposure time constant: the brightness settles on a new level this "
+                              "slowly (0 = at once)", lo=0.0, hi=5.0)
+    response_delay_s: float = param(0.02, "delay from the room to the picture it sends (about a field; more "
+                                    "with frame buffers)", lo=0.0, hi=2.0)
+
+    #: what the room looked like when (a ``sweeper.confirm.stimulus.Timeline``) or None;
+    #: a camera that sees the room follows it (see :meth:`_view`)
+    @property
+    def stimulus(self):
+        return self._stimulus
+
+    @stimulus.setter
+    def stimulus(self, timeline) -> None:
+        self._stimulus = timeline
+        self._cache = {}  # cached frames were rendered for the old room
+        self._levels = None if timeline is None else _brightness_pieces(timeline, self.dark_level, self.flash_gain)
 
     def _setup(self) -> None:
+        self._stimulus = None
+        self._levels = None
         self._std = STANDARDS[self.standard]
         st = self._std
         for f in self.subcarriers_hz:
@@ -459,6 +516,10 @@ class AnalogVideo(SimEmitter):
             if kind == "noisy":
                 C *= np.float32(0.5)
         noise = self.noise_level if kind != "noisy" else max(self.noise_level, 0.08)
+        if self._levels is not None:
+            Y, C, level = self._seen(Y, C, t, fp, R, xl, xc)
+            if level < 1.0:  # a darker scene at a higher gain: more visible sensor noise
+                noise = noise * min(3.0, max(level, 0.1) ** -0.5)
         if noise > 0:
             rn = dsp.rng_for(self.seed, 21, gf)
             pl = self._noise_pool(R * Wl, False)
@@ -469,6 +530,58 @@ class AnalogVideo(SimEmitter):
             C = C + pc[o2: o2 + R * Wc].reshape(R, Wc) * np.float32(0.5 * noise)
             np.clip(Y, -0.05, 1.05, out=Y)
         return Y, C
+
+    # ---- the room it sees ---------------------------------------------------------------
+    def _view(self, t: float) -> Optional[Tuple[float, bool, bool]]:
+        """(brightness factor, LED lit, waving) of the picture at time t, or None when
+        there is no stimulus or it does not see the room. A pure function of t and the
+        timeline (any block renders on its own): the room ``response_delay_s`` earlier,
+        the brightness approaching each state's level with the auto-exposure time constant
+        (the level at each piece's start follows from the pieces before it)."""
+        if self._levels is None or not self.sees_room or self.picture == "bars":  # bars: a pattern generator
+            return None
+        starts, targets, flash, motion = self._levels
+        t = t - self.response_delay_s
+        k = int(np.searchsorted(starts, t, side="right")) - 1
+        if k < 0:
+            return 1.0, False, False
+        tau = self.exposure_s
+        if tau <= 0:
+            return float(targets[k]), bool(flash[k]), bool(motion[k])
+        level = 1.0  # the level at the start of piece k, each piece a first-order approach
+        for j in range(k):  # a few dozen pieces
+            level = targets[j] + (level - targets[j]) * math.exp(-(starts[j + 1] - starts[j]) / tau)
+        level = targets[k] + (level - targets[k]) * math.exp(-(t - starts[k]) / tau)
+        return float(level), bool(flash[k]), bool(motion[k])
+
+    def _bloom(self, fp: int, R: int, xl: np.ndarray) -> np.ndarray:
+        """The glare of an LED near the lens: a bright soft spot (rows of field fp)."""
+        def make():
+            r = dsp.rng_for(self._pic_rng_seed, 7)
+            cx, cy = r.uniform(0.2, 0.8), r.uniform(0.2, 0.8)
+            yy = ((np.arange(R) * 2 + fp + 0.5) / (2 * R))[:, None]
+            d = ((xl[None, :] - cx) / 0.18) ** 2 + ((yy - cy) / 0.25) ** 2
+            return np.exp(-d).astype(np.float32)
+        return self._cached(("bloom", fp, R, xl.size), make, size=2)
+
+    def _seen(self, Y: np.ndarray, C: np.ndarray, t: float, fp: int, R: int, xl: np.ndarray, xc: np.ndarray):
+        """The picture (luma, chroma) after what the room did at time t (see _view)."""
+        view = self._view(t)
+        if view is None:
+            return Y, C, 1.0
+        level, lit, waving = view
+        Y = Y * np.float32(level)
+        C = C * np.float32(min(level, 1.0))
+        if lit:  # the LED's glare, on top of the brighter picture
+            Y = Y + self._bloom(fp, R, xl) * np.float32(0.5 * (self.flash_gain - 1.0))
+        if waving:  # a hand waved in front of it: a dark shape sweeping about twice a second
+            yy = ((np.arange(R) * 2 + fp + 0.5) / (2 * R))[:, None].astype(np.float32)
+            cx = 0.5 + 0.35 * math.sin(2 * np.pi * 2.1 * t)
+            d = ((xl[None, :].astype(np.float32) - cx) / 0.12) ** 2 + ((yy - 0.45) / 0.35) ** 2
+            body = dsp.smooth_step((1.0 - d) * 2).astype(np.float32)
+            Y = Y + body * (np.float32(0.15 * level) - Y * np.float32(0.7))
+        np.clip(Y, -0.05, 1.05, out=Y)
+        return Y, C, level
 
     # ---- one frame of modulation phase ------------------------------------------------
     def _frame(self, F: int, fs: float):
@@ -577,7 +690,9 @@ class AnalogVideo(SimEmitter):
                     v[r0:r1] += ph
                     del ph
         # compact the valid samples of each line into one stream (padded to 1024-blocks)
-        valid = np.arange(P)[None, :] < cnt[:, None]
+        if int(cnt.max()) > v.shape[1]:  # a line stretched by jitter past the templates: blanking
+            v = np.pad(v, ((0, 0), (0, int(cnt.max()) - v.shape[1])))
+        valid = np.arange(v.shape[1])[None, :] < cnt[:, None]
         n = int(cnt.sum())
         B = 1024
         nb = -(-n // B)
@@ -596,7 +711,10 @@ class AnalogVideo(SimEmitter):
             ma_j = (c[K + 1:] - c[K + 1 - Jm: c.size - Jm]) / Jm
             x += (np.float32(g) * (ma_j - ma_k)).astype(np.float32)
         np.clip(x, self._sync - 0.1, 1.3, out=x)  # the transmitter's deviation limiter
-        mean = float(np.mean(x, dtype=np.float64))
+        if self.dc_coupled:  # the carrier sits at freq_hz for a typical lit picture's mean level
+            mean = 0.75 * self.brightness + 0.09 * self._sync
+        else:
+            mean = float(np.mean(x, dtype=np.float64))
         k = 2 * np.pi * self._khz / fs * (-1.0 if self.invert else 1.0)
         x -= np.float32(mean)
         x *= np.float32(k)
@@ -604,8 +722,9 @@ class AnalogVideo(SimEmitter):
         cs = np.cumsum(dp.reshape(nb, B), axis=1)
         tot = cs[:, -1].astype(np.float64)
         base = np.concatenate([[0.0], np.cumsum(tot)[:-1]])
-        resid = float(np.sum(tot))  # ~0: spread it so the frame ends exactly at phase 0
-        base -= resid * (np.arange(nb) + 1) * B / n
+        if not self.dc_coupled:
+            resid = float(np.sum(tot))  # ~0: spread it so the frame ends exactly at phase 0
+            base -= resid * (np.arange(nb) + 1) * B / n
         cs += np.mod(base, 2 * np.pi).astype(np.float32)[:, None]
         return int(a[0]), cs.reshape(-1)[:n]
 
@@ -630,6 +749,8 @@ class AnalogVideo(SimEmitter):
 
     # ---- synthesis ---------------------------------------------------------------------
     def _synth(self, fs_in: float, i_start: int, count: int, offset: float) -> Optional[np.ndarray]:
+        if self._off_throughout(fs_in, i_start, count):
+            return None  # switched off: nothing to render (the gate would zero it all)
         phase = dsp.carrier_phase(offset, fs_in, i_start, count, self._drift if self.drift_hz else None)
         F = int(math.floor(i_start / fs_in / self._TF))
         while self._frame_start(F, fs_in) > i_start:
@@ -648,6 +769,15 @@ class AnalogVideo(SimEmitter):
         if self.on_period_s > 0 and self.on_fraction < 1:
             out *= self._gate(fs_in, i_start, count)
         return out
+
+    def _off_throughout(self, fs_in: float, i_start: int, count: int) -> bool:
+        """The on/off sender is off (past its ramps) for all of these samples."""
+        if not (self.on_period_s > 0 and self.on_fraction < 1):
+            return False
+        P, on, ramp = self.on_period_s, self.on_fraction * self.on_period_s, 1e-5
+        t0, t1 = i_start / fs_in, (i_start + count) / fs_in
+        u0 = (t0 / P + self.on_phase) % 1.0 * P
+        return t1 - t0 < P and on + ramp <= u0 and u0 + (t1 - t0) <= P - ramp
 
     def _gate(self, fs_in: float, i_start: int, count: int) -> np.ndarray:
         """1 while the sender is on, 0 while off, with 2 us ramps (a PA switching)."""
