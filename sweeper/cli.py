@@ -490,8 +490,6 @@ def cmd_analyze(args) -> int:
     from sweeper.rf.timeline import analyze_windows, window_samples
     from sweeper.ui.terminal import AnalyzeProgressBar, print_analysis
 
-    if args.stimulus is not None:
-        raise InputError("--stimulus works on Wi-Fi/Ethernet captures (pcap, pcapng) so far, not on IQ")
     rec = open_recording(args.file, fmt=args.format, sample_rate=args.sample_rate, center_hz=args.center_freq)
     if rec.row_samples < MIN_SAMPLES:
         per = " per capture" if rec.rows > 1 else ""
@@ -526,6 +524,10 @@ def cmd_analyze(args) -> int:
         "windows": timeline.windows,
         **timeline.report(),
     }
+    if args.stimulus is not None:
+        from sweeper.confirm.recordings import confirm_iq_findings
+
+        confirm_iq_findings(rec, out["findings"], args.timeline)
     if rec.trimmed:
         out["note_truncated"] = "; ".join(rec.warnings)
     if rec.masked:

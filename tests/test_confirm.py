@@ -146,3 +146,25 @@ def test_analyze_with_a_stimulus_says_whether_the_camera_watched(tmp_path, cli_j
     # without --stimulus the finding is as before: no confirmation keys
     plain = cli_json("analyze", str(pcap), "--json")
     assert all("watching" not in g for g in plain["findings"])
+
+
+# -- analyze --stimulus on IQ recordings ------------------------------------------------------------
+
+@pytest.mark.parametrize("sees, watching", [(True, "yes"), (False, "no_response")])
+def test_analyze_iq_with_a_stimulus_says_whether_the_analog_camera_watched(tmp_path, cli_json, sees, watching):
+    """A 10 s cf32 recording of an analog camera (12 dB, 0.4 MHz off centre) while an LED
+    flashes; the finding the analysis makes of it gains the confirmation."""
+    from confirm_fm_suite import RATE, make_emitter, record
+
+    rng = np.random.default_rng(8)
+    cam = make_emitter("camera" if sees else "blind", rng, 1.24e9)
+    plan = make_plan("led", np.random.default_rng(9), 10.0)
+    cam.stimulus = plan.schedule
+    record(cam, 1.24e9 - 0.4e6, 12.0, 10.0, rng).tofile(tmp_path / "cam.cf32")
+    (tmp_path / "led.json").write_text(json.dumps(plan.schedule.to_json()))
+    rep = cli_json("analyze", str(tmp_path / "cam.cf32"), "--sample-rate", str(RATE), "--center-freq",
+                   str(1.24e9 - 0.4e6), "--stimulus", str(tmp_path / "led.json"), "--json")
+    assert rep["findings"], rep["emitters"]
+    f = rep["findings"][0]
+    assert abs(f["freq_hz"] - 1.24e9) < 1e6
+    assert f["watching"] == watching and any(r.startswith("stimulus: ") for r in f["reasons"])

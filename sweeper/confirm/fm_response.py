@@ -244,3 +244,42 @@ def fm_response(iq: np.ndarray, sample_rate: float, offset_hz: float, span: Tupl
 
 
 __all__ = ("fm_response", "BIN_S", "NAMES")
+
+
+class FmResponseStream:
+    """:func:`fm_response` over IQ that arrives in pieces (the device's parked dongle, a
+    long recording), one whole bin at a time, so memory stays a bin's worth of samples
+    whatever the length. ``add`` takes any number of samples; the response is of the
+    whole bins seen so far."""
+
+    def __init__(self, sample_rate: float, offset_hz: float, bin_s: float = BIN_S):
+        self.fs, self.offset, self.bin_s = float(sample_rate), float(offset_hz), float(bin_s)
+        self.per_bin = int(round(self.bin_s * self.fs))
+        self._pending = np.zeros(0, np.complex64)
+        self._features: list = []
+        self._heard: list = []
+        self._names: Tuple[str, ...] = NAMES
+
+    def add(self, iq: np.ndarray) -> None:
+        x = np.concatenate([self._pending, np.asarray(iq, np.complex64)]) if self._pending.size else \
+            np.asarray(iq, np.complex64)
+        whole = (len(x) // self.per_bin) * self.per_bin
+        if whole:
+            # the bins' own time base: one bin per per_bin samples, whatever the rate's rounding
+            r = fm_response(x[:whole], self.per_bin / self.bin_s, self.offset, (0.0, whole / self.per_bin * self.bin_s),
+                            self.bin_s)
+            self._features.append(r.features)
+            self._heard.append(r.heard)
+            self._names = r.names
+        self._pending = x[whole:].copy()
+
+    @property
+    def seconds(self) -> float:
+        return sum(len(h) for h in self._heard) * self.bin_s
+
+    def response(self) -> Response:
+        n = sum(len(h) for h in self._heard)
+        edges = self.bin_s * np.arange(n + 1)
+        feats = np.vstack(self._features) if self._features else np.zeros((0, len(self._names)))
+        heard = np.concatenate(self._heard) if self._heard else np.zeros(0, bool)
+        return Response(edges, feats, self._names, heard, what="its FM picture signal")

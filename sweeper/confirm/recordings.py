@@ -66,3 +66,22 @@ def _attach(finding: dict, c: lockin.Confirmation) -> None:
     finding["stimulus_p"] = j["stimulus_p"]
     finding["stimulus_delay_s"] = j["stimulus_delay_s"]
     finding["reasons"] = list(finding.get("reasons") or []) + [f"stimulus: {r}" for r in j["reasons"]]
+
+
+def confirm_iq_findings(rec, findings: List[dict], timeline: Timeline, piece_s: float = 1.0) -> None:
+    """Add the confirmation to each analog video finding (a dict with ``freq_hz``) of an
+    IQ recording's report: one streamed pass, a piece at a time, whatever its length."""
+    from sweeper.confirm.fm_response import FmResponseStream
+
+    centre = rec.center_hz or 0.0
+    streams = [(f, FmResponseStream(rec.sample_rate, float(f["freq_hz"]) - centre))
+               for f in findings if f.get("freq_hz") is not None]
+    if not streams:
+        return
+    step = max(1, int(round(piece_s * rec.sample_rate)))
+    for start in range(0, rec.n_samples, step):
+        x = rec.read(start, min(step, rec.n_samples - start))
+        for _, stream in streams:
+            stream.add(x)
+    for f, stream in streams:
+        _attach(f, lockin.confirm(stream.response(), timeline))

@@ -12,6 +12,7 @@ from typing import Dict, List
 
 import numpy as np
 
+from sweeper.confirm.live import Confirmer
 from sweeper.findings import Finding
 from sweeper.kinds import Kind
 
@@ -20,6 +21,9 @@ TYPE = "analog_video"
 LOCATE_GAIN_DB = 10.0
 LOCATE_DBFS = (-40.0, -5.0)
 LOCATE_SAMPLES = 16384
+#: confirm: a fixed mid gain (unless rf.gain_db fixes one), and samples read per poll
+CONFIRM_GAIN_DB = 30.0
+CONFIRM_READ_S = 0.1
 
 
 def _mhz(hz) -> str:
@@ -73,6 +77,9 @@ class AnalogVideo(Kind):
     def locator(self, f: Finding, sources: Dict[str, object], cfg):
         return PowerMeter(f, sources, cfg)
 
+    def confirmer(self, f: Finding, sources: Dict[str, object], cfg):
+        return CarrierConfirmer(f, sources, cfg) if f.freq_hz else None
+
     def target(self, mac=None, channel=None, freq_hz=None):
         if freq_hz is None:
             return None
@@ -104,6 +111,10 @@ class PowerMeter:
         return float(np.clip((dbfs - lo) / (hi - lo), 0, 1)), f"{dbfs:.0f} dBFS"
 
     def _tune(self, src) -> None:
+        self.tune(src, LOCATE_GAIN_DB)
+
+    def tune(self, src, gain_db: float) -> None:
+        """Tune to the finding's carrier through its band's converter, at ``gain_db``."""
         from sweeper.config import config_bands
 
         freq = float(self.finding.freq_hz)
@@ -112,7 +123,51 @@ class PowerMeter:
         if hasattr(src, "set_downconverter"):
             src.set_downconverter(dc)
         tune_hz = dc.rf_to_if(freq) if dc is not None else freq
-        src.tune(tune_hz, self.cfg.rf.sample_rate, LOCATE_GAIN_DB)
+        src.tune(tune_hz, self.cfg.rf.sample_rate, gain_db)
+
+
+class CarrierConfirmer(Confirmer):
+    """Confirm by the FM picture signal of the finding's carrier, the dongle tuned to it
+    (through its band's converter) at a fixed gain: the in-window power is one of the
+    features, and automatic gain would flatten it. Samples counted are the clock."""
+
+    def __init__(self, finding: Finding, sources: Dict[str, object], cfg):
+        self.finding, self.sources, self.cfg = finding, sources, cfg
+        self._stream = None
+
+    def _source(self):
+        from sweeper.errors import HardwareError
+
+        src = self.sources.get("RF")
+        if src is None:
+            raise HardwareError("the RTL-SDR is not available")
+        return src
+
+    def start(self, schedule) -> None:
+        from sweeper.confirm.fm_response import FmResponseStream
+        from sweeper.confirm.live import shifted
+
+        src = self._source()
+        meter = PowerMeter(self.finding, self.sources, self.cfg)
+        gain = self.cfg.rf.tuner_gain_db
+        meter.tune(src, CONFIRM_GAIN_DB if gain is None else gain)
+        rate = self.cfg.rf.sample_rate
+        self._stream = FmResponseStream(rate, 0.0)
+        self._read = int(round(CONFIRM_READ_S * rate))
+        if hasattr(src, "set_stimulus"):  # a simulated room: its cameras see the schedule
+            src.set_stimulus(shifted(schedule, getattr(src, "clock", 0.0)))
+
+    def poll(self) -> float:
+        self._stream.add(self._source().read(self._read))
+        return self._stream.seconds
+
+    def response(self):
+        return self._stream.response()
+
+    def close(self) -> None:
+        src = self.sources.get("RF")
+        if src is not None and hasattr(src, "set_stimulus"):
+            src.set_stimulus(None)
 
 
 KIND = AnalogVideo()

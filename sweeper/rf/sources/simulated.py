@@ -88,6 +88,18 @@ class SimulatedSource(IQSource):
         self._since_tune = 0
         self._t = round(self._t * self._fs) / self._fs  # continue on the new sample grid
 
+    @property
+    def clock(self) -> float:
+        """The simulated time (seconds of samples read since the scene started)."""
+        return self._t
+
+    def set_stimulus(self, timeline) -> None:
+        """What the simulated room looks like when (in this source's clock): its cameras
+        that see the room react (a confirmation's LED or prompts); None: nothing."""
+        for e in self.scene.emitters:
+            if hasattr(type(e), "stimulus"):
+                e.stimulus = timeline
+
     def unplug(self) -> None:
         """Simulate pulling the dongle out: every later call fails as a real one would."""
         self._unplugged = True
