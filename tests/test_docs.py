@@ -75,3 +75,19 @@ def test_the_damaged_sample_rules_are_the_readers():
     assert int(spike.group(1)) == rec.SPIKE_SAMPLES
     assert 10 ** (int(spike.group(2)) / 10) == pytest.approx(rec.SPIKE_OVER_MEAN)
     assert 10 ** (int(spike.group(3)) / 10) == pytest.approx(rec.SPIKE_OVER_NEIGHBOURS)
+
+
+def test_the_confirmation_numbers_are_the_code():
+    from sweeper.confirm import live, lockin, wifi_response
+
+    readme = " ".join(open(os.path.join(ROOT, "README.md")).read().split())
+    assert f"It compares that with {lockin.N_SURROGATES:,} schedules of the same design" in readme
+    assert f"**WATCHING** needs p <= {lockin.P_YES:g}" in readme
+    assert f"at most {lockin.P_YES:.1%} of the time" in readme
+    assert (f"less than {lockin.MIN_SPAN_S:g} s, fewer than {lockin.MIN_CHANGES} changes, or the camera heard in "
+            f"less than {lockin.MIN_HEARD_SHARE:.0%} of the time") in readme
+    assert f"at delays of 0-{lockin.MAX_DELAY_S:g} s" in readme
+    assert f"per {wifi_response.BIN_S:g} s" in readme
+    led, lights = live.PLANS["led"][0], live.PLANS["lights"][0]
+    assert f"the LED flips every {led[0]:g}-{led[1]:g} s" in readme
+    assert f"switch the light every {lights[0]:g}-{lights[1]:g} s" in readme
