@@ -607,12 +607,15 @@ def cmd_config(args) -> int:
 class _TerminalPrompts:
     """The confirmation's stimulus on a terminal: prompts (and, simulated, the LED) on stderr."""
 
-    def __init__(self, plan, out, led: bool):
-        self.plan, self.out, self.led = plan, out, led
+    def __init__(self, plan, out, led: bool, leds=None):
+        self.plan, self.out, self.led, self.leds = plan, out, led, leds
 
     def set(self, state: str) -> None:
         from sweeper.confirm.live import PROMPTS
 
+        if self.leds is not None:  # the real LED: nothing to print
+            self.leds.set("led", state == "flash")
+            return
         text = ("LED on" if state == "flash" else "LED off") if self.led else PROMPTS.get(state)
         if text:
             print(f"sweeper: {text}", file=self.out, flush=True)
@@ -632,28 +635,35 @@ def cmd_confirm(args) -> int:
         raise InputError("--duration must be 8-120 seconds")
     if (args.mac is None) != (args.channel is None):
         raise InputError("--mac and --channel go together")
+    named = None
+    if args.mac is not None or args.freq is not None:  # checked before any hardware is opened
+        mac = None
+        if args.mac is not None:
+            from sweeper.wifi.frames import mac_from_str, mac_to_str
+
+            try:
+                mac = mac_to_str(mac_from_str(args.mac))
+            except ValueError:
+                raise InputError(f"--mac {terminal_safe(args.mac)!r} is not a MAC address") from None
+        named = kinds.target(mac=mac, channel=args.channel, freq_hz=None if args.freq is None else args.freq * 1e6)
+        if named is None:
+            raise InputError("no kind of finding is addressed that way (--mac with --channel, or --freq)")
+    leds = None
     if args.mode == "led" and not args.simulate:
-        raise InputError("--mode led needs the device's LED (the daemon drives it); use --mode lights or wave")
+        if cfg.confirm.led_pin is None:
+            raise InputError("--mode led needs the confirmation LED (confirm.led_pin, see hardware/README.md); "
+                             "use --mode lights or wave")
+        from sweeper.device.led import StimulusLeds
+
+        leds = StimulusLeds(cfg.confirm)  # HardwareError (exit 3) naming the part when it cannot open
     hardware = Hardware(device_parts(cfg, args.simulate))
     status = hardware.probe()
     if not hardware.sources:
         missing = "; ".join(f"{n}: {r}" for n, r in status.items() if r != "ok")
         raise HardwareError(f"nothing to listen with ({missing})")
     try:
-        if args.mac is not None or args.freq is not None:
-            mac = None
-            if args.mac is not None:
-                from sweeper.wifi.frames import mac_from_str, mac_to_str
-
-                try:
-                    mac = mac_to_str(mac_from_str(args.mac))
-                except ValueError:
-                    raise InputError(f"--mac {terminal_safe(args.mac)!r} is not a MAC address") from None
-            found = kinds.target(mac=mac, channel=args.channel,
-                                 freq_hz=None if args.freq is None else args.freq * 1e6)
-            if found is None:
-                raise InputError("no kind of finding is addressed that way (--mac with --channel, or --freq)")
-            targets = [found]
+        if named is not None:
+            targets = [named]
         else:
             result = CombinedSweep(cfg, hardware, lambda f, label: None).run()
             targets = [f for f in result.findings if str(f.verdict).upper() in ("CAMERA", "SUSPECT")]
@@ -670,15 +680,19 @@ def cmd_confirm(args) -> int:
                 continue
             plan = make_plan(args.mode, rng, args.duration)
             print(f"sweeper: confirming {kinds.of(f).name(f)} for {plan.duration_s:.0f} s", file=sys.stderr)
-            c = run_confirmation(confirmer, plan, _TerminalPrompts(plan, sys.stderr, args.mode == "led"),
+            c = run_confirmation(confirmer, plan, _TerminalPrompts(plan, sys.stderr, args.mode == "led", leds),
                                  lambda p: None)
             out.append({"finding": f.to_json(), **c.to_json()})
     finally:
         hardware.close()
+        if leds is not None:
+            leds.off()
+            leds.close()
     if args.json:
         print(json.dumps({"simulated": bool(args.simulate), "confirmations": out}, indent=2))
     else:
-        words = {"yes": "WATCHING THIS ROOM", "no_response": "NO RESPONSE", "unknown": "UNSURE"}
+        from sweeper.watching import SCREEN_WORDS as words
+
         for c in out:
             name = kinds.of(as_finding(c["finding"])).name(as_finding(c["finding"]))
             sim = "SIMULATED " if args.simulate else ""

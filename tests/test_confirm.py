@@ -168,3 +168,34 @@ def test_analyze_iq_with_a_stimulus_says_whether_the_analog_camera_watched(tmp_p
     f = rep["findings"][0]
     assert abs(f["freq_hz"] - 1.24e9) < 1e6
     assert f["watching"] == watching and any(r.startswith("stimulus: ") for r in f["reasons"])
+
+
+# -- sweeper confirm ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args, words", [
+    (["--mac", "24:0a:c4:5b:19:e2"], "--mac and --channel go together"),
+    (["--mac", "not-a-mac", "--channel", "1"], "is not a MAC address"),
+    (["--duration", "5"], "--duration must be 8-120 seconds"),
+    (["--mode", "led", "--freq", "1240"], "needs the confirmation LED (confirm.led_pin"),
+])
+def test_confirm_refuses_bad_requests_in_one_line(cli, args, words):
+    rc, out, err = cli("confirm", *args)
+    assert rc == 2 and out == "" and len(err.strip().splitlines()) == 1 and words in err, err
+
+
+def test_confirm_without_radios_says_so(cli):
+    rc, out, err = cli("confirm", "--freq", "1240")
+    assert rc == 3 and "nothing to listen with" in err
+
+
+def test_confirm_in_the_simulated_room(cli_json):
+    """Both of the simulated room's cameras see it: the Wi-Fi one by its traffic under the
+    lights prompts, the analog one by its FM picture under the (simulated) LED."""
+    wifi = cli_json("confirm", "--simulate", "--mac", "24:0a:c4:5b:19:e2", "--channel", "1", "--mode", "lights",
+                    "--duration", "30", "--json")
+    assert wifi["simulated"] is True
+    (c,) = wifi["confirmations"]
+    assert c["finding"]["mac"] == "24:0a:c4:5b:19:e2" and c["watching"] == "yes" and c["stimulus_p"] <= lockin.P_YES
+    analog = cli_json("confirm", "--simulate", "--freq", "2432.3", "--mode", "led", "--duration", "10", "--json")
+    (c,) = analog["confirmations"]
+    assert c["watching"] == "yes" and "FM picture" in c["reasons"][0]
