@@ -10,8 +10,8 @@ Calibration seeds start at 0, test seeds at 500000 (and the test set uses its wi
 ranges: dwell times, offsets, SNR). Cases per class: ``--camera-led``, ``--camera-lights``,
 ``--blind``, ``--absent``, ``--other`` (per other kind). A case costs ~1.5 s of CPU per
 second of IQ (the simulator's FM video renders at tens of MS/s); lights cases run
-``--lights-seconds`` (15 s: with 1-2 s dwells, 10 s holds too few changes for the
-surrogate test to reach p <= 0.002 even for a perfect response).
+``--lights-seconds`` (20 s: with 1-2 s dwells, 15 s often holds fewer than the 10 changes
+the test needs).
 """
 from __future__ import annotations
 
@@ -116,7 +116,7 @@ def main(argv=None) -> int:
     ap.add_argument("--blind", type=int, default=20)
     ap.add_argument("--absent", type=int, default=5)
     ap.add_argument("--other", type=int, default=3)
-    ap.add_argument("--lights-seconds", type=float, default=15.0)
+    ap.add_argument("--lights-seconds", type=float, default=20.0)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", default="/tmp/confirm_fm.jsonl")
     ap.add_argument("--summary", help="only summarise this file")

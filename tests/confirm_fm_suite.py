@@ -9,9 +9,9 @@ stimulus schedule runs (IQ sample 0 is the schedule's t = 0):
 * ``led``: the device's LED flashing near the camera, on/off dwells of 0.3-1 s
   (calibration) or 0.25-1.3 s (test), after 0.5 s of the still room;
 * ``lights``: prompted light switching, dark/light dwells of 1-2 s (0.8-2.5 s on test),
-  after 1 s of light, over 15 s: in 10 s, 1-2 s dwells give too few changes for the
-  surrogate test to reach ``lockin.P_YES`` even for a perfect response (a perfect
-  responder was called ``yes`` in 36 of 40 random 10 s schedules, 40 of 40 at 15 s).
+  after 1 s of light, over :data:`LIGHTS_S` (20 s): 1-2 s dwells in 15 s often make
+  fewer than ``lockin.MIN_CHANGES`` changes (``unknown``), and in 10 s too few for the
+  surrogate test to reach ``lockin.P_YES`` even for a perfect response.
 
 Classes: ``camera`` (an analog camera that sees the room; colour bars, a pattern
 generator, are replaced by a scene), ``blind`` (an analog camera that does not:
@@ -36,6 +36,8 @@ from sweeper.sim.frontend import RtlFrontEnd
 from sweeper.sim.variety import random_params
 
 RATE = 2.4e6
+#: seconds of IQ under the lights schedule (see the module docstring)
+LIGHTS_S = 20.0
 SCHEDULES = {"led": {"calibration": (0.3, 1.0), "test": (0.25, 1.3)},
              "lights": {"calibration": (1.0, 2.0), "test": (0.8, 2.5)}}
 OFFSET_HZ = {"calibration": 0.8e6, "test": 1.5e6}

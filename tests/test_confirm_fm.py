@@ -22,7 +22,7 @@ from sweeper.confirm import lockin
 from sweeper.confirm.fm_response import NAMES, fm_response
 from sweeper.confirm.stimulus import Interval, Timeline
 from sweeper.sim.emitters import EMITTERS
-from tests.confirm_fm_suite import OTHER_KINDS, run_case, weak_responder
+from tests.confirm_fm_suite import LIGHTS_S, OTHER_KINDS, run_case, weak_responder
 
 CI_SEED = 900000
 CAMPAIGN = int(os.environ.get("SWEEPER_FM_CAMPAIGN", "0") or 0)
@@ -122,9 +122,9 @@ def _cases(n_per_class):
     for i in range(n_per_class):
         s = CI_SEED + i
         worst = n_per_class == 1 or i % 2 == 0
-        jobs += [("camera", s + 5000, "lights", 5.0 if worst else None, 15.0),  # the longest first
+        jobs += [("camera", s + 5000, "lights", 5.0 if worst else None, LIGHTS_S),  # the longest first
                  ("camera", s, "led", 5.0 if worst else None, 10.0),
-                 ("blind", s, "led" if i % 2 == 0 else "lights", None, 10.0 if i % 2 == 0 else 15.0),
+                 ("blind", s, "led" if i % 2 == 0 else "lights", None, 10.0 if i % 2 == 0 else LIGHTS_S),
                  ("absent", s, "led", None, 10.0)]
         others = list(OTHER_KINDS) if n_per_class > 1 else ["carrier"]
         jobs += [(kind, s, "led", None, 10.0) for kind in others]
