@@ -138,6 +138,9 @@ def _parser() -> argparse.ArgumentParser:
                            "wave: you wave and keep still when told (default: lights)")
     conf.add_argument("--duration", type=float, metavar="S", help="seconds (default: 15 for led, 30 otherwise)")
     conf.add_argument("--simulate", action="store_true", help="in the built-in simulated room")
+    conf.add_argument("--seed", type=int, metavar="N",
+                      help="draw the stimulus schedule from this seed (to repeat a run exactly; by default "
+                           "it is unpredictable, as the test assumes)")
     conf.add_argument("--json", action="store_true", help="print one JSON object")
     sub.add_parser("config", help="print the effective configuration as YAML")
     net = sub.add_parser("netpolicy", help="print (or --install) the service's network allow-list: "
@@ -669,7 +672,7 @@ def cmd_confirm(args) -> int:
             targets = [f for f in result.findings if str(f.verdict).upper() in ("CAMERA", "SUSPECT")]
             if not targets:
                 print("sweeper: the sweep found no camera to confirm", file=sys.stderr)
-        rng = np.random.default_rng()
+        rng = np.random.default_rng(args.seed)
         out = []
         for f in targets:
             confirmer = kinds.of(f).confirmer(f, hardware.sources, cfg)

@@ -275,7 +275,13 @@ class FmResponseStream:
 
     @property
     def seconds(self) -> float:
+        """Seconds of whole bins so far (what :meth:`response` covers)."""
         return sum(len(h) for h in self._heard) * self.bin_s
+
+    @property
+    def seconds_read(self) -> float:
+        """Seconds of samples taken so far, whole bins or not (the radio's clock)."""
+        return self.seconds + len(self._pending) / self.fs
 
     def response(self) -> Response:
         n = sum(len(h) for h in self._heard)

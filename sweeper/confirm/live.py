@@ -38,6 +38,10 @@ PROMPTS = {"dark": "Lights OFF now", "light": "Lights ON now", "motion": "Wave a
            "still": "Keep still", "flash": None}
 #: the live response strength is updated this often (a quick look: no surrogates)
 LIVE_EVERY_S = 1.0
+#: a poll of the radio blocks at most this long, and less before a change of the
+#: stimulus, so the LED switches within MIN_POLL_S of its schedule
+POLL_S = 0.25
+MIN_POLL_S = 0.01
 
 
 @dataclass(frozen=True)
@@ -92,9 +96,9 @@ class Confirmer(abc.ABC):
         in its own time, so the cameras that see it react."""
 
     @abc.abstractmethod
-    def poll(self) -> float:
-        """Read what the radio has (blocks at most ~0.25 s); returns the seconds since
-        start on the radio's clock."""
+    def poll(self, max_s: float = 0.25) -> float:
+        """Read what the radio has, blocking at most ``max_s`` (so the LED or a prompt
+        can change on time); returns the seconds since start on the radio's clock."""
 
     @abc.abstractmethod
     def response(self) -> lockin.Response:
@@ -125,7 +129,8 @@ def run_confirmation(confirmer: Confirmer, plan: Plan, stimulator, on_progress: 
             if now != state:
                 state = now
                 stimulator.set(state)
-            t = confirmer.poll()
+            nxt = plan.next_change(t)
+            t = confirmer.poll(POLL_S if nxt is None else min(POLL_S, max(nxt - t, MIN_POLL_S)))
             if t >= plan.duration_s:
                 break
             if t - last_live >= LIVE_EVERY_S:

@@ -157,9 +157,10 @@ class CarrierConfirmer(Confirmer):
         if hasattr(src, "set_stimulus"):  # a simulated room: its cameras see the schedule
             src.set_stimulus(shifted(schedule, getattr(src, "clock", 0.0)))
 
-    def poll(self) -> float:
-        self._stream.add(self._source().read(self._read))
-        return self._stream.seconds
+    def poll(self, max_s: float = CONFIRM_READ_S) -> float:
+        n = max(1, min(self._read, int(max_s * self.cfg.rf.sample_rate)))
+        self._stream.add(self._source().read(n))
+        return self._stream.seconds_read
 
     def response(self):
         return self._stream.response()

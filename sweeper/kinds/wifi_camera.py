@@ -152,12 +152,12 @@ class TrafficConfirmer(Confirmer):
         if hasattr(src, "set_stimulus"):  # a simulated room: its cameras see the schedule
             src.set_stimulus(shifted(schedule, self._t0))
 
-    def poll(self) -> float:
+    def poll(self, max_s: float = LOCATE_READ_S) -> float:
         from sweeper.errors import HardwareError
         from sweeper.wifi.frames import parse_batch
 
         src = self._source()
-        batch = src.read_batch(LOCATE_READ_S)
+        batch = src.read_batch(max(0.01, min(LOCATE_READ_S, max_s)))
         if batch is None:
             raise HardwareError("the Wi-Fi capture ended")
         if len(batch):
