@@ -651,20 +651,21 @@ def cmd_confirm(args) -> int:
         named = kinds.target(mac=mac, channel=args.channel, freq_hz=None if args.freq is None else args.freq * 1e6)
         if named is None:
             raise InputError("no kind of finding is addressed that way (--mac with --channel, or --freq)")
-    leds = None
-    if args.mode == "led" and not args.simulate:
-        if cfg.confirm.led_pin is None:
-            raise InputError("--mode led needs the confirmation LED (confirm.led_pin, see hardware/README.md); "
-                             "use --mode lights or wave")
-        from sweeper.device.led import StimulusLeds
-
-        leds = StimulusLeds(cfg.confirm)  # HardwareError (exit 3) naming the part when it cannot open
+    led_mode = args.mode == "led" and not args.simulate
+    if led_mode and cfg.confirm.led_pin is None:
+        raise InputError("--mode led needs the confirmation LED (confirm.led_pin, see hardware/README.md); "
+                         "use --mode lights or wave")
     hardware = Hardware(device_parts(cfg, args.simulate))
     status = hardware.probe()
     if not hardware.sources:
         missing = "; ".join(f"{n}: {r}" for n, r in status.items() if r != "ok")
         raise HardwareError(f"nothing to listen with ({missing})")
+    leds = None
     try:
+        if led_mode:
+            from sweeper.device.led import StimulusLeds
+
+            leds = StimulusLeds(cfg.confirm)  # HardwareError (exit 3) naming the part when it cannot open
         if named is not None:
             targets = [named]
         else:

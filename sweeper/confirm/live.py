@@ -121,7 +121,6 @@ def run_confirmation(confirmer: Confirmer, plan: Plan, stimulator, on_progress: 
     confirmer.start(plan.schedule)
     state = None
     last_live = -1e9
-    strength = 0.0
     t = 0.0
     try:
         while not stop.is_set():

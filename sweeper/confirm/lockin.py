@@ -23,7 +23,7 @@ judge (too short, too few changes, the transmitter not heard for most of it);
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
@@ -80,7 +80,6 @@ class Confirmation:
     strength: float = 0.0  # the strongest correlation (0..1)
     feature: Optional[str] = None
     heard_share: float = 0.0
-    extra: dict = field(default_factory=dict, compare=False)
 
     def to_json(self) -> dict:
         return {"watching": self.watching,

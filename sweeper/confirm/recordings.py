@@ -16,9 +16,9 @@ from sweeper.confirm.stimulus import Timeline
 from sweeper.confirm.wifi_response import wifi_response
 
 
-def capture_traffic(path: str, macs: List[str]) -> Tuple[Dict[str, Tuple[np.ndarray, np.ndarray]], float, float]:
+def capture_traffic(path: str, macs: List[str]) -> Tuple[Dict[str, Tuple[np.ndarray, np.ndarray]], float]:
     """({mac: (times from the first record, network-layer bytes)} of the data frames each
-    MAC sent, the capture's length in seconds, its first timestamp). One pass, headers only."""
+    MAC sent, the capture's length in seconds). One pass, headers only."""
     from sweeper.wifi.frames import mac_from_str, mac_to_str, parse_batch
     from sweeper.wifi.pcapio import read_capture
 
@@ -43,7 +43,7 @@ def capture_traffic(path: str, macs: List[str]) -> Tuple[Dict[str, Tuple[np.ndar
         ts = np.concatenate([c[0] for c in chunks]) - first if chunks else np.zeros(0)
         l3 = np.concatenate([c[1] for c in chunks]) if chunks else np.zeros(0, np.int64)
         out[mac_to_str(m)] = (ts, l3)
-    return out, (last - first) if last is not None else 0.0, first
+    return out, (last - first) if last is not None else 0.0
 
 
 def confirm_capture_findings(path: str, findings: List[dict], timeline: Timeline) -> None:
@@ -51,7 +51,7 @@ def confirm_capture_findings(path: str, findings: List[dict], timeline: Timeline
     macs = [f["mac"] for f in findings if f.get("mac")]
     if not macs:
         return
-    traffic, length, _ = capture_traffic(path, macs)
+    traffic, length = capture_traffic(path, macs)
     for f in findings:
         if not f.get("mac"):
             continue

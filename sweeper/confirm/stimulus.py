@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 from dataclasses import dataclass
 from typing import List, Sequence, Tuple
 
@@ -129,9 +130,7 @@ def load_timeline(path: str) -> Timeline:
         st = os.stat(path)
     except OSError as exc:
         raise InputError(f"{terminal_safe(path)}: {exc.strerror}") from None
-    import stat as _stat
-
-    if not _stat.S_ISREG(st.st_mode):
+    if not stat.S_ISREG(st.st_mode):
         raise InputError(f"{terminal_safe(path)}: is not a regular file")
     if st.st_size > MAX_FILE_BYTES:
         raise InputError(f"{terminal_safe(path)}: {st.st_size} bytes; a timeline is at most {MAX_FILE_BYTES}")
@@ -216,7 +215,6 @@ def surrogates(tl: Timeline, edges: np.ndarray, rng: np.random.Generator, n: int
     pieces = segments(tl, (float(edges[0]), float(edges[-1])))
     dur = np.array([p[0] for p in pieces])
     lev = np.array([p[1] for p in pieces])
-    m = len(pieces)
     d = np.tile(dur, (n, 1))
     key = np.where(np.isnan(lev), 0.0, lev)
     for state in np.unique(key):  # at most three states: light, dark, unknown
