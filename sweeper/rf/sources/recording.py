@@ -234,18 +234,23 @@ def _mask_absurd(values: np.ndarray) -> int:
     or beyond ABSURD, or that are a short spike (SPIKE_SAMPLES), to 0; returns how many
     there were."""
     pairs = values.reshape(-1, 2)
-    ok = np.abs(values) <= np.float32(ABSURD)  # False for NaN
+    peak = float(np.max(values)) if values.size else 0.0
+    low = float(np.min(values)) if values.size else 0.0
     masked = 0
-    if not ok.all():
-        bad = ~ok.reshape(-1, 2).all(axis=1)
+    if not (max(peak, -low) <= ABSURD):  # also true for NaN (the fast path is two reductions)
+        bad = ~(np.abs(pairs) <= np.float32(ABSURD)).all(axis=1)
         pairs[bad] = 0
         masked = int(np.count_nonzero(bad))
+        peak, low = float(np.max(values)), float(np.min(values))
     n = len(pairs)
     if n < 3:
         return masked
+    mean = float(np.dot(values, values)) / n  # mean power of a sample (I^2 + Q^2)
+    if 2 * max(peak, -low) ** 2 <= SPIKE_OVER_MEAN * mean:  # nearly always: no sample can be a spike
+        return masked
     power = np.einsum("ij,ij->i", pairs, pairs)
-    high = power > SPIKE_OVER_MEAN * float(power.mean())
-    if not high.any():  # nearly always: one pass, nothing to do
+    high = power > SPIKE_OVER_MEAN * mean
+    if not high.any():
         return masked
     edges = np.diff(high.astype(np.int8), prepend=0, append=0)
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)  # runs [start, end)
