@@ -102,3 +102,16 @@ def test_names_and_vendors_alone_never_make_a_finding():
 def test_the_docstring_table_has_the_codes_weights(name):
     table = [line for line in score.__doc__.splitlines() if line.startswith("| ") and re.search(r"\| 0\.\d\d", line)]
     assert any(f"| {getattr(score, name):.2f} |" in line for line in table), name
+
+
+def test_a_lan_finding_is_keyed_by_its_makers_mac_or_else_by_its_address():
+    """A venue's own camera stays known across sweeps; a randomised MAC would not."""
+    from sweeper import kinds
+    from sweeper.findings import Finding
+
+    made = Finding.from_json({"type": "lan_camera", "verdict": "camera", "ip": "10.0.0.7", "mac": "a4:14:37:00:00:07"})
+    assert kinds.of(made).key(made) == "lan:a4:14:37:00:00:07"
+    assert kinds.of(made).name(made) == "LAN unknown maker 10.0.0.7"
+    private = Finding.from_json({"type": "lan_camera", "verdict": "suspect", "ip": "10.0.0.8", "mac": "da:a1:19:00:00:01"})
+    assert kinds.of(private).key(private) == "lan:ip:10.0.0.8"
+    assert made.to_json()["ip"] == "10.0.0.7"

@@ -152,9 +152,9 @@ def of(finding: Union["Finding", dict]) -> Kind:
 
 def _load() -> None:
     """The package's kinds. Add a kind by adding its module and naming it here."""
-    from sweeper.kinds import analog_video, wifi_camera
+    from sweeper.kinds import analog_video, lan_camera, wifi_camera
 
-    for kind in (analog_video.KIND, wifi_camera.KIND):
+    for kind in (analog_video.KIND, wifi_camera.KIND, lan_camera.KIND):
         register(kind)
 
 
