@@ -299,6 +299,20 @@ class ConfirmConfig(_Section):
 
 
 @dataclass(frozen=True)
+class LanConfig(_Section):
+    """Cameras on the network the device has joined (``sweeper lan``): only the subnet of
+    an interface it is joined to, with read-only requests, rate-limited (README, "Cameras
+    on the network you are on")."""
+
+    enabled: bool = setting(False, "Include a LAN scan in each sweep when a network is joined.")
+    interface: Optional[str] = setting(None, "The interface to scan from (e.g. wlan0, eth0); null = "
+                                       "the one with the default route. Never the monitor-mode adapter.")
+    mode: str = setting("quick", "quick: at most 30 s; thorough: at most 120 s, more ports and longer "
+                        "listening for announcements.", choices=["quick", "thorough"])
+    rate_pps: int = setting(100, "Packets per second the scan may send, at most.", ranges=[(5, 100)])
+
+
+@dataclass(frozen=True)
 class Thresholds(_Section):
     """A detector's verdict thresholds on its score (0-1)."""
 
@@ -466,6 +480,7 @@ class Config(_Section):
     buttons: ButtonsConfig = section(ButtonsConfig, "The buttons.")
     confirm: ConfirmConfig = section(ConfirmConfig, "Is it watching this room: confirming a camera "
                                      "with a stimulus it can see.")
+    lan: LanConfig = section(LanConfig, "Cameras on the network the device has joined.")
     detection: DetectionConfig = section(DetectionConfig, "When an emitter counts as a camera.")
     output: OutputConfig = section(OutputConfig, "Messages and logging.")
     venue: VenueConfig = section(VenueConfig, "This device's room and id.")
