@@ -5,7 +5,8 @@ Sub-commands: ``run`` (the device daemon), ``rf`` and ``wifi`` (one sweep each),
 recording), ``selftest``, ``history``, ``report``, ``baseline`` and ``trigger`` (venues:
 see sweeper/venue), ``sim rtl-tcp`` (serve a simulated scene over the rtl_tcp protocol),
 ``config`` (show the effective configuration), ``netpolicy`` (the service's network
-allow-list) and ``confirm`` (is a camera watching this room: a stimulus and a lock-in test). Errors print one line and exit non-zero (2 for bad input).
+allow-list), ``confirm`` (is a camera watching this room: a stimulus and a lock-in test) and
+``join`` (join a Wi-Fi network as a client, for the LAN scan). Errors print one line and exit non-zero (2 for bad input).
 
 Why one module of over 400 lines: it is the argument parser and thin sub-commands; the
 work is in the modules they call.
@@ -148,6 +149,12 @@ def _parser() -> argparse.ArgumentParser:
     net.add_argument("--install", nargs="?", const="", metavar="PATH",
                      help="write it as the systemd drop-in (default: "
                           "/etc/systemd/system/sweeper.service.d/20-network.conf)")
+    join = sub.add_parser("join", help="join a Wi-Fi network with the built-in Wi-Fi (for sweeper lan); the "
+                          "password is prompted, or read from --password-file, and never saved")
+    join.add_argument("ssid", metavar="SSID")
+    join.add_argument("--interface", metavar="IF", help="the client interface (default: lan.interface, else wlan0)")
+    join.add_argument("--password-file", metavar="FILE", help="read the password from the first line of FILE")
+    join.add_argument("--open", action="store_true", help="an open network: no password")
     from sweeper.venue.commands import add_parsers
 
     add_parsers(sub)
@@ -725,6 +732,27 @@ def cmd_netpolicy(args) -> int:
     return 0
 
 
+def cmd_join(args) -> int:
+    from sweeper.lan import join
+
+    cfg = _config(args)
+    if args.open:
+        password = None
+    elif args.password_file:
+        password = join.read_password_file(args.password_file)
+    else:
+        import getpass
+
+        if not sys.stdin.isatty():
+            raise InputError("no terminal to ask for the password on: give --password-file FILE or --open")
+        password = getpass.getpass(f"password for {terminal_safe(args.ssid)}: ")
+    interface = args.interface or cfg.lan.interface or "wlan0"
+    monitor = None if cfg.wifi.interface == "auto" else cfg.wifi.interface
+    done = join.join(args.ssid, password, interface, monitor)
+    print(f"joined {terminal_safe(done.ssid)} on {done.interface} through {done.backend}: {done.address}")
+    return 0
+
+
 def _venue_command(name: str):
     def run(args) -> int:
         from sweeper.venue import commands
@@ -736,4 +764,4 @@ def _venue_command(name: str):
 COMMANDS = {"history": _venue_command("history"), "report": _venue_command("report"),
             "baseline": _venue_command("baseline"), "trigger": _venue_command("trigger"),
             "rf": cmd_rf, "wifi": cmd_wifi, "run": cmd_run, "selftest": cmd_selftest, "demo": cmd_demo, "analyze": cmd_analyze, "sim": cmd_sim, "config": cmd_config,
-            "netpolicy": cmd_netpolicy, "confirm": cmd_confirm}
+            "netpolicy": cmd_netpolicy, "confirm": cmd_confirm, "join": cmd_join}
