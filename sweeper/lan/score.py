@@ -30,6 +30,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, List, Optional, Tuple
 
+from sweeper import verdicts
 from sweeper.lan.hosts import Host
 from sweeper.wifi.classify import is_module_vendor
 
@@ -179,6 +180,6 @@ def score_host(host: Host) -> HostScore:
     if not weighted:  # names and vendors are hints, never a finding on their own
         score = min(score, SUSPECT_SCORE - 0.05)
     score = round(score, 2)
-    verdict = "camera" if score >= CAMERA_SCORE else "suspect" if score >= SUSPECT_SCORE else "none"
+    verdict = verdicts.for_score(score, CAMERA_SCORE, SUSPECT_SCORE)
     reasons = tuple(r for _, r in sorted(evidence + hints, key=lambda c: -c[0]))
-    return HostScore(score, verdict, reasons)
+    return HostScore(score, str(verdict) if verdict else "none", reasons)
