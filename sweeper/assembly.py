@@ -179,15 +179,84 @@ class WifiPart(Part):
         return len(report.get("findings", [])) + len(report.get("devices", []))
 
 
+class LanPart(Part):
+    """The LAN scan for cameras on the network the device has joined (sweeper/lan). Its
+    "hardware" is the client interface with an address on a private subnet; not joined,
+    it is missing, and the sweep says so."""
+
+    name = "LAN"
+    key = "lan"
+    heard_key = "lan_hosts"
+
+    def sweep(self, cfg, source, stop_event, progress) -> dict:
+        from sweeper.lan.scan import scan
+        from sweeper.verdicts import of_findings
+
+        where = f"LAN {source.network}"
+        progress(0.0, where)
+        report = scan(source.interface, cfg.lan.mode, cfg.lan.rate_pps).to_json()
+        progress(1.0, where)
+        report["verdict"] = of_findings(f["verdict"] for f in report["findings"])
+        return report
+
+    def probes(self, cfg) -> list:
+        return [(LAN_CHECK, lambda: _lan_probe(cfg))]
+
+    def heard(self, report: dict) -> int:
+        return len(report.get("findings", [])) + len(report.get("hosts", []))
+
+
+LAN_CHECK = "LAN (joined network)"
+
+
+def _lan_probe(cfg):
+    from sweeper.errors import HardwareError
+    from sweeper.probe import Check
+
+    if not cfg.lan.enabled:
+        return Check(LAN_CHECK, True, "disabled (lan.enabled: false): no LAN scan in a sweep")
+    try:
+        att = _lan_attachment(cfg)
+    except HardwareError as exc:
+        return Check(LAN_CHECK, False, str(exc))
+    return Check(LAN_CHECK, True, f"{att.interface} {att.address} on {att.network}", detects="LAN scan")
+
+
+def _lan_attachment(cfg):
+    """The joined interface, or HardwareError saying how to join (the LAN part's opener)."""
+    from sweeper.errors import HardwareError, InputError
+    from sweeper.lan.conduct import attachment, check_target
+
+    try:
+        att = attachment(cfg.lan.interface)
+        check_target(att)
+    except InputError as exc:
+        raise HardwareError(f"{exc}; join one with: sweeper join SSID") from None
+    if att.interface == cfg.wifi.interface:
+        raise HardwareError(f"{att.interface} is the monitor-mode adapter; set lan.interface to the client "
+                            "interface (e.g. wlan0)")
+    return att
+
+
+def _lan_no_simulator():
+    from sweeper.errors import HardwareError
+
+    raise HardwareError("the LAN scan has no simulator: it looks at a real network (run without --simulate, "
+                        "or set lan.enabled: false)")
+
+
 def device_parts(cfg, simulate: bool = False, camera: bool = True, scene: Optional[str] = None) -> List[Part]:
     """The device's detector parts. Real hardware unless ``simulate`` (or a section's
-    ``source: simulator``): the device never falls back to a simulator by itself."""
-    rf = wifi = None
+    ``source: simulator``): the device never falls back to a simulator by itself (the
+    LAN part has none, so a simulated sweep with ``lan.enabled`` says it was not swept)."""
+    rf = wifi = lan = None
     if cfg.rf.enabled:
         rf = (lambda: _rf_simulator(scene, camera)) if simulate else _real_rf_opener(cfg)
     if cfg.wifi.enabled:
         wifi = (lambda: _wifi_simulator(scene, camera, cfg.wifi.snaplen)) if simulate else _real_wifi_opener(cfg)
-    return [RfPart(rf), WifiPart(wifi)]
+    if cfg.lan.enabled:
+        lan = _lan_no_simulator if simulate else (lambda: _lan_attachment(cfg))
+    return [RfPart(rf), WifiPart(wifi), LanPart(lan)]
 
 
 def _real_rf_opener(cfg) -> Callable:

@@ -26,6 +26,7 @@ from sweeper.venue import history, mqtt
 from sweeper.venue.history import HISTORY_CHECK as HISTORY
 from sweeper.venue.mqtt import MQTT_CHECK as MQTT
 from sweeper.device.netpolicy import NETWORK_CHECK as NETWORK
+from sweeper.assembly import LAN_CHECK as LAN
 from sweeper.wifi import factory as wifi_factory
 from sweeper.wifi import monitor
 from sweeper.wifi.factory import WIFI_CHECK as WIFI
@@ -34,7 +35,7 @@ from sweeper.wifi.monitor import IW_CHECK as IW
 from sweeper.wifi.monitor import missing_caps, parse_capeff
 from sweeper.wifi.oui import VENDORS_CHECK as VENDORS
 
-ALL = [CONFIG, SDR, WIFI, IW, CAPS, VENDORS, DISPLAY, GPIO, LEDS, HISTORY, MQTT, NETWORK]
+ALL = [CONFIG, SDR, WIFI, IW, CAPS, VENDORS, LAN, DISPLAY, GPIO, LEDS, HISTORY, MQTT, NETWORK]
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
