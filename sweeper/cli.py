@@ -4,7 +4,7 @@ Sub-commands: ``run`` (the device daemon), ``rf`` and ``wifi`` (one sweep each),
 ``demo`` (sweep the built-in simulated room, no hardware needed), ``analyze FILE`` (a
 recording), ``selftest``, ``history``, ``report``, ``baseline`` and ``trigger`` (venues:
 see sweeper/venue), ``sim rtl-tcp`` (serve a simulated scene over the rtl_tcp protocol),
-``config`` (show the effective configuration), ``netpolicy`` (the service's network
+``lan`` (cameras on the joined network), ``config`` (show the effective configuration), ``netpolicy`` (the service's network
 allow-list) and ``confirm`` (is a camera watching this room: a stimulus and a lock-in test). Errors print one line and exit non-zero (2 for bad input).
 
 Why one module of over 400 lines: it is the argument parser and thin sub-commands; the
@@ -142,6 +142,18 @@ def _parser() -> argparse.ArgumentParser:
                       help="draw the stimulus schedule from this seed (to repeat a run exactly; by default "
                            "it is unpredictable, as the test assumes)")
     conf.add_argument("--json", action="store_true", help="print one JSON object")
+    lan = sub.add_parser("lan", help="find cameras on the network this device has joined (ARP, mDNS, "
+                         "SSDP, ONVIF, camera ports; read-only, own subnet only)")
+    lan.add_argument("--interface", metavar="IF", help="the joined network's interface (default: the default route's)")
+    lan.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    depth = lan.add_mutually_exclusive_group()
+    depth.add_argument("--quick", dest="mode", action="store_const", const="quick",
+                       help="about 20 s: the common camera ports (default)")
+    depth.add_argument("--thorough", dest="mode", action="store_const", const="thorough",
+                       help="up to 2 minutes: longer listening, more ports, ONVIF probes to each host")
+    lan.add_argument("--rate", type=float, default=100.0, metavar="PPS",
+                     help="packets per second at most, all probes together (default 100)")
+
     sub.add_parser("config", help="print the effective configuration as YAML")
     net = sub.add_parser("netpolicy", help="print (or --install) the service's network allow-list: "
                          "the addresses the config needs, nothing else")
@@ -706,6 +718,31 @@ def cmd_confirm(args) -> int:
     return 0
 
 
+def cmd_lan(args) -> int:
+    from sweeper.lan.scan import scan
+
+    if not 0 < args.rate <= 1000:
+        raise InputError("--rate must be between 1 and 1000 packets per second")
+    rep = scan(args.interface, args.mode or "quick", args.rate).to_json()
+    if args.json:
+        print(json.dumps(rep, indent=2))
+        return 0
+    cov = rep["coverage"]
+    words = {"camera": "CAMERA on the network", "suspect": "SUSPECT device on the network",
+             "none": "no camera found on the network"}
+    print(f"{words[rep['verdict']]} ({cov['subnet']} on {cov['interface']})")
+    for f in rep["findings"]:
+        what = ", ".join(x for x in [f["vendor"] or "", *f["names"][:2]] if x)
+        ports = " ".join(f"{s['port']}/{s['proto']}" for s in f["services"])
+        print(f"  {f['verdict'].upper():8} {f['ip']:15} {f['mac'] or '':17} {what} {ports}".rstrip())
+        for r in f["reasons"]:
+            print(f"           {r}")
+    print(f"{len(rep['hosts'])} other host{'s' if len(rep['hosts']) != 1 else ''} on the network")
+    print(f"coverage: {cov['mode']} scan in {cov['seconds']:.0f} s, {cov['packets_sent']} packets at "
+          f"<= {cov['rate_limit_pps']:.0f}/s; " + "; ".join(f"{k}: {v}" for k, v in cov["probes"].items()))
+    return 0
+
+
 def cmd_netpolicy(args) -> int:
     from sweeper.device import netpolicy
 
@@ -736,4 +773,4 @@ def _venue_command(name: str):
 COMMANDS = {"history": _venue_command("history"), "report": _venue_command("report"),
             "baseline": _venue_command("baseline"), "trigger": _venue_command("trigger"),
             "rf": cmd_rf, "wifi": cmd_wifi, "run": cmd_run, "selftest": cmd_selftest, "demo": cmd_demo, "analyze": cmd_analyze, "sim": cmd_sim, "config": cmd_config,
-            "netpolicy": cmd_netpolicy, "confirm": cmd_confirm}
+            "netpolicy": cmd_netpolicy, "confirm": cmd_confirm, "lan": cmd_lan}

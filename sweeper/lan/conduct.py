@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import subprocess
 import threading
 import time
@@ -61,7 +62,7 @@ def attachment(interface: Optional[str] = None) -> Attachment:
     interface = interface or default_interface()
     if interface.startswith("-") or not 0 < len(interface) <= 15 or any(c in interface for c in "/ \t\n"):
         raise InputError(f"--interface {terminal_safe(interface)!r} is not an interface name")
-    links = _ip_json("addr", "show", "dev", interface)
+    links = _ip_json("addr", "show", "dev", interface) if os.path.exists(f"/sys/class/net/{interface}") else []
     if not links:
         raise InputError(f"no interface {terminal_safe(interface)!r} (see `ip addr`)")
     link = links[0]
@@ -117,6 +118,8 @@ class RateLimiter:
     def acquire(self, packets: int = 1, deadline: Optional[float] = None) -> bool:
         """Wait for ``packets`` tokens; False (nothing drawn) when that would pass the
         ``deadline`` (a time.monotonic() value)."""
+        if packets <= 0:
+            return True
         with self._lock:
             now = time.monotonic()
             slot = max(now, self._next)

@@ -8,8 +8,8 @@ under ``_services._dns-sd._udp`` are browsed along with a fixed list of types th
 tell cameras from printers and speakers.
 
 Packets: zeroconf sends its own queries and retransmissions, which the scan's limiter
-cannot pace; they are counted as one packet per browse round and per resolution, and
-last only for the listening budget.
+cannot pace; they are drawn in advance (a browser's rounds within the budget: at 0, 1,
+2 and 4 s; one query per resolution) and stop with the listening budget.
 """
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ INTERESTING_TYPES = (
 MAX_TYPES = 64  # types browsed at most (a host may enumerate many made-up ones)
 MAX_INSTANCES = 128  # service instances resolved at most
 MAX_TXT_KEYS = 16
+BROWSE_ROUNDS = 4  # queries a browser sends within a few seconds (zeroconf backs off)
 
 
 def _fq(service_type: str) -> str:
@@ -86,14 +87,14 @@ def browse(att: Attachment, network: ipaddress.IPv4Network, limiter: RateLimiter
     try:
         seen = _Collector()
         fixed = [_fq(t) for t in INTERESTING_TYPES]
-        limiter.acquire()
+        limiter.acquire(BROWSE_ROUNDS)
         browsers = [ServiceBrowser(zc, [META_TYPE] + fixed, listener=seen)]
         end = time.monotonic() + listen_s
         time.sleep(max(0.0, min(listen_s / 2, 1.5)))
         with seen.lock:
             more = [t for t in seen.types if t not in fixed]
         if more:  # types only these hosts announce
-            limiter.acquire()
+            limiter.acquire(BROWSE_ROUNDS)
             browsers.append(ServiceBrowser(zc, more, listener=seen))
         time.sleep(max(0.0, end - time.monotonic() - 1.0))
         with seen.lock:

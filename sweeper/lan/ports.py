@@ -34,22 +34,23 @@ USER_AGENT = "sweeper (hidden-camera check; read-only)"
 
 
 def is_open(ip: str, port: int, limiter: RateLimiter, deadline: Optional[float] = None) -> bool:
-    """A TCP connect (1 s) succeeds."""
+    """A TCP connect (1 s) succeeds. Draws the SYN, and the ACK and FIN when open."""
     if not limiter.acquire(deadline=deadline):
         return False
     try:
         with socket.create_connection((ip, port), timeout=wire.CONNECT_TIMEOUT_S):
-            return True
+            pass
     except OSError:
         return False
+    limiter.acquire(2)
+    return True
 
 
 def _rtsp(ip: str, port: int, method: str, path: str, cseq: int, limiter: RateLimiter) -> wire.Reply:
     extra = "Accept: application/sdp\r\n" if method == "DESCRIBE" else ""
     req = (f"{method} rtsp://{ip}:{port}{path} RTSP/1.0\r\nCSeq: {cseq}\r\n"
            f"User-Agent: {USER_AGENT}\r\n{extra}\r\n").encode()
-    limiter.acquire(2)
-    return wire.parse(wire.exchange(ip, port, req, RTSP_CAP, REQUEST_TIMEOUT_S))
+    return wire.parse(wire.exchange(ip, port, req, RTSP_CAP, limiter, REQUEST_TIMEOUT_S))
 
 
 def sdp_media(body: bytes) -> List[str]:
@@ -101,8 +102,7 @@ def probe_http(ip: str, port: int, tls: bool, limiter: RateLimiter) -> Optional[
     def ask(method):
         req = (f"{method} / HTTP/1.1\r\nHost: {ip}:{port}\r\nUser-Agent: {USER_AGENT}\r\n"
                "Accept: text/html\r\nConnection: close\r\n\r\n").encode()
-        limiter.acquire(2)
-        return wire.parse(wire.exchange(ip, port, req, HTTP_CAP, REQUEST_TIMEOUT_S, tls=tls,
+        return wire.parse(wire.exchange(ip, port, req, HTTP_CAP, limiter, REQUEST_TIMEOUT_S, tls=tls,
                                         body_expected=method != "HEAD"))
 
     head = ask("HEAD")

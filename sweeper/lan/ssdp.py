@@ -87,8 +87,8 @@ def fetch_description(location: str, limiter: RateLimiter) -> Optional[bytes]:
     path = quote((url.path or "/") + (f"?{url.query}" if url.query else ""), safe="/?&=%:;@+$,~-._!*'()")
     request = (f"GET {path} HTTP/1.1\r\nHost: {url.netloc}\r\nConnection: close\r\n"
                "User-Agent: sweeper\r\n\r\n").encode("latin-1", "replace")
-    limiter.acquire(2)  # connect, request
-    reply = wire.parse(wire.exchange(url.hostname, url.port or 80, request, MAX_DESCRIPTION, FETCH_TIMEOUT_S))
+    reply = wire.parse(wire.exchange(url.hostname, url.port or 80, request, MAX_DESCRIPTION, limiter,
+                                     FETCH_TIMEOUT_S))
     return reply.body if reply.status == 200 else None
 
 

@@ -16,6 +16,12 @@ from dataclasses import dataclass, field
 from typing import Dict, Optional
 
 CONNECT_TIMEOUT_S = 1.0
+#: packets we send for one exchange besides the ACKs of what we read: SYN, ACK, the
+#: request, FIN (a TLS handshake adds about three)
+EXCHANGE_PACKETS = 4
+TLS_PACKETS = 3
+#: bytes read per ACK we send (delayed ACKs: one for every two full segments)
+BYTES_PER_ACK = 2 * 1448
 _HEAD_END = b"\r\n\r\n"
 
 
@@ -34,12 +40,14 @@ def _tls_context() -> ssl.SSLContext:
     return ctx
 
 
-def exchange(ip: str, port: int, request: bytes, cap: int, timeout_s: float = 2.0,
+def exchange(ip: str, port: int, request: bytes, cap: int, limiter, timeout_s: float = 2.0,
              tls: bool = False, body_expected: bool = True) -> Optional[bytes]:
     """Send ``request`` and read the answer: until the peer closes, the message is
     complete (by Content-Length; after the headers when ``body_expected`` is False or
     no length is given to an RTSP request), ``cap`` bytes or ``timeout_s`` in all.
-    None when it could not connect."""
+    None when it could not connect. The packets it sends are drawn from ``limiter``
+    (the ACKs after the fact: the next exchange waits for them)."""
+    limiter.acquire(EXCHANGE_PACKETS + (TLS_PACKETS if tls else 0))
     deadline = time.monotonic() + timeout_s
     try:
         sock = socket.create_connection((ip, port), timeout=CONNECT_TIMEOUT_S)
@@ -67,6 +75,7 @@ def exchange(ip: str, port: int, request: bytes, cap: int, timeout_s: float = 2.
         pass
     finally:
         sock.close()
+        limiter.acquire(len(data) // BYTES_PER_ACK)
     return data[:cap]
 
 

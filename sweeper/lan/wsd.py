@@ -55,7 +55,7 @@ def parse_matches(xml: bytes) -> List[dict]:
     except (DefusedXmlException, ParseError, ValueError):
         return []
     matches = []
-    for m in root.iter("{*}ProbeMatch"):
+    for m in root.iterfind(".//{*}ProbeMatch"):
         def words(tag):
             return [clean(w) for w in (m.findtext("{*}" + tag) or "").split()[:MAX_ITEMS]]
         matches.append({"types": words("Types"), "scopes": words("Scopes"), "xaddrs": words("XAddrs")})

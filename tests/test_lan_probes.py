@@ -1,0 +1,299 @@
+"""The LAN probes for real: a camera-like host in a network namespace behind a veth pair.
+
+tests/lan_peer.py runs real servers in the namespace (HTTP, RTSP, mDNS, SSDP,
+WS-Discovery); the scan runs here on the veth's outside end and must find each in the
+Host evidence. Needs root (namespaces, ARP); skipped otherwise. Scoring is not tested
+here (sweeper.lan.score is its own module): :func:`discover` is all of the network.
+"""
+import http.server
+import ipaddress
+import os
+import secrets
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from sweeper.errors import InputError
+from sweeper.lan import conduct, ports, ssdp, wire, wsd
+from sweeper.lan.conduct import Attachment, RateLimiter
+from sweeper.lan.hosts import clean
+from sweeper.lan.scan import discover
+
+from conftest import ROOT
+
+def _ip(*args, check=True):
+    proc = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=30)
+    assert not check or proc.returncode == 0, proc.stderr
+    return proc
+
+
+class _Counting(http.server.BaseHTTPRequestHandler):
+    """Counts requests: an SSDP LOCATION outside the subnet points here and must not be fetched."""
+
+    hits = 0
+
+    def do_GET(self):
+        type(self).hits += 1
+        self.send_response(404)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def lan(request):
+    """A /24 with one camera-like peer: (outside interface, peer ip, peer mac, namespace, counter)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to create a network namespace and a veth pair")
+    tag = secrets.token_hex(3)
+    ns, outside, inside = f"sweeplan-{tag}", f"slo{tag}", f"sli{tag}"
+    net = f"10.213.{secrets.randbelow(200) + 20}"
+    if _ip("netns", "add", ns, check=False).returncode != 0:
+        pytest.skip("ip netns add failed")
+    counter = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Counting)
+    threading.Thread(target=counter.serve_forever, daemon=True).start()
+    peer = None
+
+    def cleanup():
+        if peer is not None:
+            peer.kill()
+            peer.wait()
+        counter.shutdown()
+        _ip("link", "del", outside, check=False)
+        _ip("netns", "del", ns, check=False)
+
+    request.addfinalizer(cleanup)
+    if _ip("link", "add", outside, "type", "veth", "peer", "name", inside, "netns", ns, check=False).returncode:
+        pytest.skip("cannot create a veth pair")
+    for sysctl in (f"net.ipv6.conf.{outside}.accept_dad=0", f"net.ipv6.conf.{outside}.disable_ipv6=0"):
+        subprocess.run(["sysctl", "-qw", sysctl], capture_output=True)
+    for sysctl in (f"net.ipv6.conf.{inside}.accept_dad=0", f"net.ipv6.conf.{inside}.disable_ipv6=0"):
+        subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-qw", sysctl], capture_output=True)
+    _ip("addr", "add", f"{net}.1/24", "dev", outside)
+    _ip("-n", ns, "addr", "add", f"{net}.2/24", "dev", inside)
+    _ip("link", "set", outside, "up")
+    _ip("-n", ns, "link", "set", inside, "up")
+    _ip("-n", ns, "link", "set", "lo", "up")
+    peer_mac = _ip("-n", ns, "-j", "link", "show", inside).stdout.split('"address":"')[1].split('"')[0]
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    peer = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, os.path.join(ROOT, "tests", "lan_peer.py"),
+                             f"{net}.2", str(counter.server_address[1])],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    line = peer.stdout.readline()
+    assert line.strip() == "ready", peer.stderr.read()
+    return {"interface": outside, "peer": f"{net}.2", "mac": peer_mac, "ns": ns, "counter": _Counting,
+            "net": ipaddress.ip_network(f"{net}.0/24"), "ours": f"{net}.1"}
+
+
+def _tx_packets(interface):
+    with open(f"/sys/class/net/{interface}/statistics/tx_packets") as f:
+        return int(f.read())
+
+
+@pytest.fixture(scope="module")
+def found(lan):
+    """One quick scan of the test network, and the packets the interface really sent."""
+    before = _tx_packets(lan["interface"])
+    start = time.monotonic()
+    result = discover(lan["interface"], "quick", rate=100)
+    elapsed = time.monotonic() - start
+    return result, _tx_packets(lan["interface"]) - before, elapsed
+
+
+def test_the_quick_scan_keeps_its_budget_and_rate(lan, found):
+    result, sent, elapsed = found
+    cov = result.coverage
+    assert elapsed < 30 and cov["seconds"] <= elapsed + 0.1
+    assert cov["subnet"] == str(lan["net"]) and cov["interface"] == lan["interface"]
+    assert cov["rate_limit_pps"] == 100
+    # the 253 ARP requests alone take 2.5 s at 100/s
+    assert cov["packets_sent"] >= 253
+    assert sent / elapsed <= 100 * 1.1, (sent, elapsed, cov)
+    assert set(cov["probes"]) == {"arp", "nd", "mdns", "ssdp", "wsd", "tcp"}
+
+
+def test_arp_finds_the_peer_and_its_mac(lan, found):
+    host = found[0].hosts[lan["peer"]]
+    assert host.mac == lan["mac"]
+    assert "arp" in host.seen_by
+    assert host.private_mac == conduct_private(lan["mac"])
+    assert lan["ours"] not in found[0].hosts
+
+
+def conduct_private(mac):
+    return bool(int(mac[:2], 16) & 2)
+
+
+def test_neighbour_discovery_adds_the_peers_ipv6_link_local(lan, found):
+    host = found[0].hosts[lan["peer"]]
+    assert any(a.startswith("fe80:") for a in host.ipv6), found[0].coverage["probes"]["nd"]
+    assert "nd" in host.seen_by
+
+
+def test_mdns_finds_the_rtsp_announcement(lan, found):
+    host = found[0].hosts[lan["peer"]]
+    rtsp = [m for m in host.mdns if m["type"] == "_rtsp._tcp"]
+    assert rtsp and rtsp[0]["name"] == "Test Camera"
+    assert rtsp[0]["txt"]["model"] == "TC-1"
+    assert rtsp[0]["txt"]["evil"] == "a [2Jb"  # the escape is gone
+    assert "testcam.local" in host.names
+
+
+def test_ssdp_reads_the_description_and_skips_hostile_locations(lan, found):
+    host = found[0].hosts[lan["peer"]]
+    by_st = {e["st"]: e for e in host.ssdp}
+    root = by_st["upnp:rootdevice"]
+    assert root["manufacturer"] == "Acme Vision" and root["model"] == "AV-100 2"
+    assert root["friendly_name"] == "Nursery Cam"
+    assert root["device_type"] == "urn:schemas-upnp-org:device:Basic:1"
+    assert "AcmeCam" in root["server"]
+    assert by_st["urn:test:laughs"]["manufacturer"] == ""  # entities refused
+    assert by_st["urn:test:outside"]["manufacturer"] == ""
+    assert lan["counter"].hits == 0  # 127.0.0.1 is not on the subnet: never fetched
+
+
+def test_wsd_finds_the_onvif_transmitter(lan, found):
+    host = found[0].hosts[lan["peer"]]
+    assert host.onvif
+    match = host.onvif[0]
+    assert "dn:NetworkVideoTransmitter" in match["types"]
+    assert "onvif://www.onvif.org/hardware/AV-100" in match["scopes"]
+    assert match["xaddrs"] == [f"http://{lan['peer']}/onvif/device_service"]
+
+
+def test_ports_describe_rtsp_and_read_http(lan, found):
+    host = found[0].hosts[lan["peer"]]
+    services = {s.port: s for s in host.services}
+    assert set(services) == {80, 554, 8080, 8554}
+    rtsp = services[554]
+    assert rtsp.proto == "rtsp"
+    assert rtsp.details["status"] == 200 and rtsp.details["media"] == ["video", "audio"]
+    assert rtsp.details["server"] == "TestCam RTSP 1.0"
+    locked = services[8554]
+    assert locked.details["status"] == 401 and locked.details["media"] == []
+    assert locked.details["realm"] == "IP Camera( [2J)"
+    assert locked.details["server"] == "Evil [31mCam X"  # control characters cleaned
+    assert all(c.isprintable() for c in locked.banner)
+    web = services[80]
+    assert web.proto == "http" and web.details["title"] == "IPCAM Web Viewer"
+    assert web.details["server"] == "Boa/0.94.14rc21" and web.details["status"] == 200
+    assert services[8080].details["title"] == "Big"
+
+
+def test_a_10mb_page_is_read_only_to_the_cap(lan):
+    limiter = RateLimiter(1000)
+    start = time.monotonic()
+    raw = wire.exchange(lan["peer"], 8080, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                        ports.HTTP_CAP, limiter)
+    assert len(raw) == ports.HTTP_CAP
+    assert time.monotonic() - start < 2.5
+
+
+def test_wsd_answers_a_unicast_probe(lan):
+    att = conduct.attachment(lan["interface"])
+    found = wsd.probe(att, lan["net"], RateLimiter(1000), 1.0, unicast_to=[lan["peer"]])
+    assert "dn:NetworkVideoTransmitter" in found[lan["peer"]][0]["types"]
+
+
+# --- conduct: what may be scanned ------------------------------------------------------
+
+def _att(cidr, interface="eth9"):
+    iface = ipaddress.ip_interface(cidr)
+    return Attachment(interface, iface.ip, iface.network, None)
+
+
+@pytest.mark.parametrize("cidr, asked, message", [
+    ("8.8.8.10/24", None, "public address space"),
+    ("192.168.1.10/24", "192.168.2.0/24", "not eth9's own subnet"),
+    ("10.1.2.3/16", None, "65536 addresses: at most 1024"),
+    ("10.1.2.3/24", "not-a-net", "is not a subnet"),
+])
+def test_refused_targets(cidr, asked, message):
+    with pytest.raises(InputError, match=message):
+        conduct.check_target(_att(cidr), asked)
+
+
+@pytest.mark.parametrize("cidr", ["192.168.1.10/24", "10.0.0.5/22", "100.64.3.2/24", "169.254.7.7/24",
+                                  "172.20.0.9/23"])
+def test_allowed_targets(cidr):
+    assert conduct.check_target(_att(cidr)) == ipaddress.ip_interface(cidr).network
+
+
+def test_the_other_subnet_is_refused_on_a_real_interface(lan):
+    with pytest.raises(InputError, match="own subnet"):
+        discover(lan["interface"], subnet="10.99.0.0/24")
+
+
+def test_the_cli_refuses_with_exit_2(lan, cli):
+    rc, out, err = cli("lan", "--interface", "no-such-if0", "--json")
+    assert rc == 2 and "no interface" in err and err.count("\n") == 1
+
+
+def test_the_rate_limiter_keeps_under_its_rate_across_threads():
+    limiter = RateLimiter(200)
+    stamps = []
+    lock = threading.Lock()
+
+    def send():
+        for _ in range(40):
+            limiter.acquire()
+            with lock:
+                stamps.append(time.monotonic())
+
+    threads = [threading.Thread(target=send) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stamps.sort()
+    assert limiter.sent == 200
+    assert (len(stamps) - 1) / (stamps[-1] - stamps[0]) <= 200 * 1.02
+    # and in any quarter second, no more than a quarter second's worth (no bursts)
+    assert max(sum(1 for s in stamps if t0 <= s < t0 + 0.25) for t0 in stamps) <= 50 + 1
+
+
+def test_the_rate_limiter_stops_at_a_deadline():
+    limiter = RateLimiter(10)
+    deadline = time.monotonic() + 0.35
+    got = sum(limiter.acquire(deadline=deadline) for _ in range(20))
+    assert 3 <= got <= 5 and limiter.sent == got
+
+
+# --- hostile input ----------------------------------------------------------------------
+
+def test_billion_laughs_is_refused_quickly():
+    sys.path.insert(0, os.path.join(ROOT, "tests"))
+    laughs = (b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
+              + b"".join(b'<!ENTITY a%d "%s">' % (i, (b"&a%d;" % (i - 1) if i > 1 else b"&a;") * 10)
+                         for i in range(1, 10))
+              + b']><root><device><manufacturer>&a9;</manufacturer></device></root>')
+    start = time.monotonic()
+    assert ssdp.parse_description(laughs) is None
+    assert wsd.parse_matches(laughs.replace(b"root", b"ProbeMatches")) == []
+    assert time.monotonic() - start < 0.5
+
+
+def test_locations_outside_the_subnet_are_not_fetched():
+    net = ipaddress.ip_network("192.168.1.0/24")
+    assert ssdp.location_in_subnet("http://192.168.1.7:49152/desc.xml", net)
+    for loc in ("http://192.168.2.7/desc.xml", "http://127.0.0.1/desc.xml", "https://192.168.1.7/d.xml",
+                "file:///etc/passwd", "http://example.com/d.xml", "http://[::1]/d.xml", ""):
+        assert not ssdp.location_in_subnet(loc, net)
+
+
+def test_banners_are_cleaned():
+    assert clean(b"Cam\x1b[2J\r\nServer\x00\x07 x" + b"y" * 500) == "Cam [2J Server x" + "y" * 104
+    assert ports.page_title(b"<TITLE>\n Net&amp;Cam\x1b]0;pwned\x07 </title>") == "Net&Cam ]0;pwned"
+    assert ports.sdp_media(b"v=0\r\nm=video 0 RTP/AVP 96\r\nm=video 0 x\r\nm=application 0 x\r\n") == \
+        ["video", "application"]
+
+
+def test_a_truncated_or_garbage_reply_parses_to_no_status():
+    assert wire.parse(b"\x16\x03\x01garbage").status is None
+    assert wire.parse(None).status is None
+    reply = wire.parse(b"RTSP/1.0 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"NVR\"\r\n\r\n")
+    assert reply.status == 401 and wire.realm(reply.headers) == "NVR"
