@@ -721,25 +721,15 @@ def cmd_confirm(args) -> int:
 def cmd_lan(args) -> int:
     from sweeper.lan.scan import scan
 
-    if not 0 < args.rate <= 1000:
+    if not 1 <= args.rate <= 1000:
         raise InputError("--rate must be between 1 and 1000 packets per second")
     rep = scan(args.interface, args.mode or "quick", args.rate).to_json()
     if args.json:
         print(json.dumps(rep, indent=2))
-        return 0
-    cov = rep["coverage"]
-    words = {"camera": "CAMERA on the network", "suspect": "SUSPECT device on the network",
-             "none": "no camera found on the network"}
-    print(f"{words[rep['verdict']]} ({cov['subnet']} on {cov['interface']})")
-    for f in rep["findings"]:
-        what = ", ".join(x for x in [f["vendor"] or "", *f["names"][:2]] if x)
-        ports = " ".join(f"{s['port']}/{s['proto']}" for s in f["services"])
-        print(f"  {f['verdict'].upper():8} {f['ip']:15} {f['mac'] or '':17} {what} {ports}".rstrip())
-        for r in f["reasons"]:
-            print(f"           {r}")
-    print(f"{len(rep['hosts'])} other host{'s' if len(rep['hosts']) != 1 else ''} on the network")
-    print(f"coverage: {cov['mode']} scan in {cov['seconds']:.0f} s, {cov['packets_sent']} packets at "
-          f"<= {cov['rate_limit_pps']:.0f}/s; " + "; ".join(f"{k}: {v}" for k, v in cov["probes"].items()))
+    else:
+        from sweeper.ui.terminal import print_lan
+
+        print_lan(rep, sys.stdout)
     return 0
 
 

@@ -184,6 +184,33 @@ def test_ports_describe_rtsp_and_read_http(lan, found):
     assert services[8080].details["title"] == "Big"
 
 
+WITHOUT_RAW = """
+import json, sys
+from sweeper.lan.scan import discover
+found = discover(sys.argv[1], "quick")
+print(json.dumps({"probes": found.coverage["probes"],
+                  "hosts": {ip: {"mac": h.mac, "seen_by": h.seen_by, "ports": [s.port for s in h.services]}
+                            for ip, h in found.hosts.items()}}))
+"""
+
+
+def test_without_raw_sockets_the_neighbour_table_stands_in_for_arp(lan):
+    import json
+
+    if subprocess.run(["setpriv", "--version"], capture_output=True).returncode != 0:
+        pytest.skip("no setpriv to drop CAP_NET_RAW")
+    _ip("neigh", "flush", "dev", lan["interface"])
+    proc = subprocess.run(["setpriv", "--inh-caps=-net_raw", "--bounding-set=-net_raw", sys.executable, "-c",
+                           WITHOUT_RAW, lan["interface"]], capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, PYTHONPATH=ROOT))
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["probes"]["arp"].startswith("not sent (needs root or CAP_NET_RAW)")
+    peer = out["hosts"][lan["peer"]]
+    assert peer["mac"] == lan["mac"] and "arp" not in peer["seen_by"] and "tcp" in peer["seen_by"]
+    assert 554 in peer["ports"]
+
+
 def test_a_10mb_page_is_read_only_to_the_cap(lan):
     limiter = RateLimiter(1000)
     start = time.monotonic()
@@ -297,3 +324,53 @@ def test_a_truncated_or_garbage_reply_parses_to_no_status():
     assert wire.parse(None).status is None
     reply = wire.parse(b"RTSP/1.0 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"NVR\"\r\n\r\n")
     assert reply.status == 401 and wire.realm(reply.headers) == "NVR"
+
+
+# --- the report: built from evidence and given scores (no network) -----------------------
+
+def _result():
+    from sweeper.lan.hosts import Host, Service
+    from sweeper.lan.scan import ScanResult
+    from sweeper.lan.score import HostScore
+
+    cam = Host("192.168.1.20", mac="00:40:8c:01:02:03", vendor="Axis Communications AB", names=["axis-cam.local"],
+               services=[Service(554, "rtsp", "GStreamer (DESCRIBE 200: video)", {"status": 200})],
+               mdns=[{"type": "_axis-video._tcp", "name": "AXIS M1065", "txt": {}}],
+               onvif=[{"types": ["dn:NetworkVideoTransmitter"], "scopes": [], "xaddrs": []}])
+    printer = Host("192.168.1.5", mac="3c:2a:f4:00:00:01", vendor="Brother", services=[Service(631, "tcp")])
+    phone = Host("192.168.1.9", mac="da:a1:19:00:00:02", private_mac=True)
+    scores = {cam.ip: HostScore(0.95, "camera", ("describes a video stream over RTSP", "ONVIF video\x1b[2J")),
+              printer.ip: HostScore(0.05, "none", ()), phone.ip: HostScore(0.3, "suspect", ("\u202eodd",))}
+    coverage = {"interface": "wlan0", "subnet": "192.168.1.0/24", "mode": "quick", "seconds": 17.2,
+                "packets_sent": 812, "rate_limit_pps": 100.0, "probes": {"arp": "requests to 253 addresses"}}
+    return ScanResult([printer, phone, cam], scores, coverage)
+
+
+def test_the_report_lists_findings_first_and_other_hosts_briefly():
+    rep = _result().to_json()
+    assert rep["verdict"] == "camera"
+    assert [f["ip"] for f in rep["findings"]] == ["192.168.1.20", "192.168.1.9"]
+    cam = rep["findings"][0]
+    assert cam == {"type": "lan_camera", "ip": "192.168.1.20", "mac": "00:40:8c:01:02:03",
+                   "vendor": "Axis Communications AB", "verdict": "camera", "score": 0.95,
+                   "reasons": ["describes a video stream over RTSP", "ONVIF video\x1b[2J"],
+                   "services": [{"port": 554, "proto": "rtsp", "banner": "GStreamer (DESCRIBE 200: video)"}],
+                   "names": ["axis-cam.local"], "mdns": ["_axis-video._tcp"], "onvif": True}
+    assert rep["hosts"] == [{"ip": "192.168.1.5", "mac": "3c:2a:f4:00:00:01", "vendor": "Brother", "names": [],
+                             "services": [{"port": 631, "proto": "tcp", "banner": ""}]}]
+    assert rep["coverage"]["packets_sent"] == 812
+
+
+def test_the_table_is_short_and_cannot_drive_the_terminal():
+    import io
+
+    from sweeper.ui.terminal import print_lan
+
+    out = io.StringIO()
+    print_lan(_result().to_json(), out)
+    text = out.getvalue()
+    assert text.splitlines()[0] == "CAMERA: a camera is on this network (192.168.1.0/24 on wlan0)"
+    assert "describes a video stream over RTSP" in text and "554/rtsp" in text
+    assert "1 other host on the network" in text
+    assert text.splitlines()[-1].startswith("coverage: quick scan, 17 s, 812 packets at most 100/s")
+    assert all(c.isprintable() for line in text.splitlines() for c in line)
