@@ -170,7 +170,8 @@ def main():
     zc = Zeroconf(interfaces=[IP], ip_version=IPVersion.V4Only)
     zc.register_service(ServiceInfo("_rtsp._tcp.local.", "Test Camera._rtsp._tcp.local.",
                                     addresses=[socket.inet_aton(IP)], port=554,
-                                    properties={"model": "TC-1", "evil": "a\x1b[2Jb"}, server="testcam.local."))
+                                    properties={"model": "TC-1", "evil": "a\x1b[2Jb"}, server=f"testcam-{IP.split('.')[-1]}.local."),
+                        allow_name_change=True)
     print("ready", flush=True)
     threading.Event().wait()
 
