@@ -375,3 +375,14 @@ def test_the_table_is_short_and_cannot_drive_the_terminal():
     assert "1 other host on the network" in text
     assert text.splitlines()[-1].startswith("coverage: quick scan, 17 s, 812 packets at most 100/s")
     assert all(c.isprintable() for line in text.splitlines() for c in line)
+
+
+def test_vendors_come_from_the_oui_registry_and_private_macs_have_none():
+    from sweeper.lan import arp
+    from sweeper.wifi import oui
+
+    if oui.database_path() is None:
+        pytest.skip("no IEEE OUI registry (apt install ieee-data)")
+    names = arp.vendors(["00:40:8c:12:34:56", "da:a1:19:00:00:02"])
+    assert names["00:40:8c:12:34:56"].upper().startswith("AXIS COMMUNICATIONS") and names["da:a1:19:00:00:02"] is None
+    assert arp.is_private_mac("da:a1:19:00:00:02") and not arp.is_private_mac("00:40:8c:12:34:56")

@@ -17,7 +17,7 @@ import select
 import socket
 import struct
 import time
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from sweeper.lan.conduct import Attachment, RateLimiter, _ip_json
 
@@ -35,23 +35,25 @@ def is_private_mac(mac: str) -> bool:
     return bool(int(mac.split(":")[0], 16) & 0x02)
 
 
-def vendor_of(mac: str):
-    """The IEEE registry's name for the MAC's OUI (the Wi-Fi sweep's lookup), or None."""
+def vendors(macs) -> Dict[str, Optional[str]]:
+    """{mac: the IEEE registry's name for its OUI or None}, in one pass over the registry
+    (the Wi-Fi sweep's lookup; None for locally administered addresses)."""
     from sweeper.wifi import oui
 
-    return oui.lookup(int(mac.replace(":", ""), 16))
+    numbers = {mac: int(mac.replace(":", ""), 16) for mac in macs}
+    names = oui.lookup_many(numbers.values())
+    return {mac: names[n] for mac, n in numbers.items()}
 
 
 def arp_sweep(att: Attachment, network: ipaddress.IPv4Network, limiter: RateLimiter,
-              listen_s: float = 1.0, deadline: float = None) -> Dict[str, str]:
-    """ARP-request every address of ``network``; {ip: mac} of those that answered.
-
-    Raises PermissionError without CAP_NET_RAW.
-    """
+              listen_s: float = 1.0, deadline: float = None) -> Tuple[Dict[str, str], int]:
+    """ARP-request every address of ``network`` (until ``deadline``): ({ip: mac} of those
+    that answered, how many were asked). Raises PermissionError without CAP_NET_RAW."""
     from scapy.layers.l2 import ARP, Ether
 
     sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ARP))
     found: Dict[str, str] = {}
+    asked = 0
     try:
         sock.bind((att.interface, ETH_P_ARP))
         ours = att.mac or "00:00:00:00:00:00"
@@ -63,6 +65,7 @@ def arp_sweep(att: Attachment, network: ipaddress.IPv4Network, limiter: RateLimi
             frame = Ether(dst="ff:ff:ff:ff:ff:ff", src=ours) / ARP(
                 op=1, hwsrc=ours, psrc=str(att.address), pdst=str(target))
             sock.send(bytes(frame))
+            asked += 1
             _collect_replies(sock, found, network, 0.0)
         end = time.monotonic() + listen_s
         if deadline is not None:
@@ -70,7 +73,7 @@ def arp_sweep(att: Attachment, network: ipaddress.IPv4Network, limiter: RateLimi
         _collect_replies(sock, found, network, max(0.0, end - time.monotonic()))
     finally:
         sock.close()
-    return found
+    return found, asked
 
 
 def _collect_replies(sock, found: Dict[str, str], network, wait_s: float) -> None:

@@ -13,7 +13,7 @@ import re
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, Iterable, List, Optional, Tuple
 
 from sweeper.lan import wire
 from sweeper.lan.conduct import RateLimiter
@@ -33,10 +33,9 @@ REQUEST_TIMEOUT_S = 2.0
 USER_AGENT = "sweeper (hidden-camera check; read-only)"
 
 
-def is_open(ip: str, port: int, limiter: RateLimiter, deadline: Optional[float] = None) -> bool:
-    """A TCP connect (1 s) succeeds. Draws the SYN, and the ACK and FIN when open."""
-    if not limiter.acquire(deadline=deadline):
-        return False
+def is_open(ip: str, port: int, limiter: RateLimiter) -> bool:
+    """A TCP connect (1 s) succeeds. The caller drew the SYN; this draws the ACK and FIN
+    when it is open."""
     try:
         with socket.create_connection((ip, port), timeout=wire.CONNECT_TIMEOUT_S):
             pass
@@ -97,8 +96,10 @@ def page_title(body: bytes) -> str:
     return clean(html.unescape(m.group(1).decode("utf-8", "replace"))) if m else ""
 
 
-def probe_http(ip: str, port: int, tls: bool, limiter: RateLimiter) -> Optional[Service]:
-    """HEAD / then GET / (32 KB at most): status, Server, title and realm; None when silent."""
+def probe_http(ip: str, port: int, tls: bool, limiter: RateLimiter,
+               deadline: float = float("inf")) -> Optional[Service]:
+    """HEAD / then GET / (32 KB at most; not past ``deadline``): status, Server, title
+    and realm; None when silent."""
     def ask(method):
         req = (f"{method} / HTTP/1.1\r\nHost: {ip}:{port}\r\nUser-Agent: {USER_AGENT}\r\n"
                "Accept: text/html\r\nConnection: close\r\n\r\n").encode()
@@ -106,7 +107,7 @@ def probe_http(ip: str, port: int, tls: bool, limiter: RateLimiter) -> Optional[
                                         body_expected=method != "HEAD"))
 
     head = ask("HEAD")
-    page = ask("GET")
+    page = ask("GET") if time.monotonic() + REQUEST_TIMEOUT_S <= deadline else wire.Reply(None)
     status = page.status if page.status is not None else head.status
     if status is None:
         return None
@@ -118,37 +119,45 @@ def probe_http(ip: str, port: int, tls: bool, limiter: RateLimiter) -> Optional[
 
 
 def identify(ip: str, port: int, limiter: RateLimiter, deadline: float = float("inf")) -> Service:
-    """The service on an open port: RTSP, HTTP(S) by port, else an open "tcp" port."""
+    """The service on an open port: RTSP, HTTP(S) by port, else an open "tcp" port (also
+    when there is no time left to ask)."""
     service = None
-    if port in RTSP_PORTS:
+    if time.monotonic() + REQUEST_TIMEOUT_S > deadline:
+        pass
+    elif port in RTSP_PORTS:
         service = probe_rtsp(ip, port, limiter, deadline)
     elif port in TLS_PORTS:
-        service = probe_http(ip, port, True, limiter)
+        service = probe_http(ip, port, True, limiter, deadline)
     elif port in HTTP_PORTS:
-        service = probe_http(ip, port, False, limiter)
+        service = probe_http(ip, port, False, limiter, deadline)
     return service or Service(port, "tcp")
 
 
 def probe_hosts(ips: Iterable[str], ports: Iterable[int], limiter: RateLimiter,
-                deadline: float, workers: int = 32) -> Dict[str, List[Service]]:
-    """{ip: open services} for every ip; connects are rate-limited and stop at ``deadline``."""
+                deadline: float, workers: int = 32) -> Tuple[Dict[str, List[Service]], int]:
+    """({ip: open services}, connects tried): every port of every ip, rate-limited, until
+    ``deadline``."""
     ports = list(ports)
     pairs = [(ip, p) for ip in ips for p in ports]
 
     def one(pair):
         ip, port = pair
-        if time.monotonic() >= deadline or not is_open(ip, port, limiter, deadline):
-            return ip, None
-        return ip, identify(ip, port, limiter, deadline)
+        if time.monotonic() >= deadline or not limiter.acquire(deadline=deadline):
+            return ip, False, None
+        if not is_open(ip, port, limiter):
+            return ip, True, None
+        return ip, True, identify(ip, port, limiter, deadline)
 
     found: Dict[str, List[Service]] = {}
+    tried = 0
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for ip, service in pool.map(one, pairs):
+        for ip, connected, service in pool.map(one, pairs):
+            tried += connected
             if service is not None:
                 found.setdefault(ip, []).append(service)
     for services in found.values():
         services.sort(key=lambda s: s.port)
-    return found
+    return found, tried
 
 
 def touch(ips: Iterable[str], limiter: RateLimiter, deadline: float, port: int = 9) -> int:

@@ -30,6 +30,9 @@ class Budget:
 
 MODES = {"quick": Budget(total=25.0, listen=6.0, ports=ports.QUICK_PORTS),
          "thorough": Budget(total=110.0, listen=20.0, ports=ports.QUICK_PORTS + ports.THOROUGH_EXTRA)}
+#: the part of the budget the sweep for live addresses may take at most (a /22 at 100
+#: packets/s takes 10 s); the rest is for their ports
+SWEEP_SHARE = 0.5
 #: the slowest single exchange after a deadline check (a description fetch or a request)
 MARGIN_S = 2.5
 
@@ -112,15 +115,16 @@ def discover(interface: Optional[str] = None, mode: str = "quick", rate: float =
 
     # live addresses: ARP (or, without raw sockets, the kernel's table after a TCP touch)
     candidates = [str(ip) for ip in network.hosts() if ip != att.address]
+    sweep_end = start + budget.total * SWEEP_SHARE
     try:
-        live = arp.arp_sweep(att, network, limiter, listen_s=1.0, deadline=end - MARGIN_S)
-        probes["arp"] = f"requests to {len(candidates)} addresses, {len(live)} answered"
+        live, asked = arp.arp_sweep(att, network, limiter, listen_s=1.0, deadline=sweep_end)
+        probes["arp"] = f"requests to {asked} of {len(candidates)} addresses, {len(live)} answered"
         how = "arp"
     except PermissionError:
-        touched = ports.touch(candidates, limiter, end - MARGIN_S)
+        touched = ports.touch(candidates, limiter, sweep_end)
         live = {}
         probes["arp"] = (f"not sent (needs root or CAP_NET_RAW): the kernel's neighbour table after a TCP "
-                         f"connect to {touched} addresses")
+                         f"connect to {touched} of {len(candidates)} addresses")
         how = "tcp"
     for ip, mac in live.items():
         host(ip, how).mac = mac
@@ -136,11 +140,15 @@ def discover(interface: Optional[str] = None, mode: str = "quick", rate: float =
     # camera ports of every host seen so far, then of hosts the listeners add
     tcp_deadline = end - MARGIN_S
     probed: set = set()
+    connects = [0, 0]  # tried, planned
 
     def probe_ports(ips):
         fresh = [ip for ip in ips if ip not in probed and ipaddress.ip_address(ip).version == 4]
         probed.update(fresh)
-        for ip, services in ports.probe_hosts(fresh, budget.ports, limiter, tcp_deadline).items():
+        found, tried = ports.probe_hosts(fresh, budget.ports, limiter, tcp_deadline)
+        connects[0] += tried
+        connects[1] += len(fresh) * len(budget.ports)
+        for ip, services in found.items():
             host(ip, "tcp").services.extend(services)
 
     probe_ports(list(hosts))
@@ -158,8 +166,8 @@ def discover(interface: Optional[str] = None, mode: str = "quick", rate: float =
             _merge("wsd", {ip: matches}, host)
         probes["wsd"] += f"; unicast Probes to {len(hosts)} hosts"
     probe_ports(list(hosts))
-    probes["tcp"] = (f"{len(budget.ports)} ports on {len(probed)} hosts "
-                     f"(RTSP OPTIONS/DESCRIBE, HTTP HEAD/GET; read-only, no credentials)")
+    probes["tcp"] = (f"{len(budget.ports)} ports on {len(probed)} hosts, {connects[0]} of {connects[1]} connects "
+                     f"within the time budget (RTSP OPTIONS/DESCRIBE, HTTP HEAD/GET; read-only, no credentials)")
 
     for ip, mac in v6:
         owner = next((h for h in hosts.values() if h.mac == mac and h.ip != ip), None)
@@ -170,10 +178,11 @@ def discover(interface: Optional[str] = None, mode: str = "quick", rate: float =
             owner.ipv6.append(ip)
             if "nd" not in owner.seen_by:
                 owner.seen_by.append("nd")
+    names = arp.vendors({h.mac for h in hosts.values() if h.mac})
     for h in hosts.values():
         if h.mac:
             h.private_mac = arp.is_private_mac(h.mac)
-            h.vendor = None if h.private_mac else arp.vendor_of(h.mac)
+            h.vendor = names[h.mac]
 
     coverage = {"interface": att.interface, "subnet": str(network), "mode": mode,
                 "seconds": round(time.monotonic() - start, 1), "packets_sent": limiter.sent,
