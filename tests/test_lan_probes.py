@@ -260,6 +260,21 @@ def test_the_cli_refuses_with_exit_2(lan, cli):
     assert rc == 2 and "no interface" in err and err.count("\n") == 1
 
 
+@pytest.mark.parametrize("cidr, message", [("203.0.113.5/24", "is public address space"),
+                                           ("10.77.0.1/16", "has 65536 addresses: at most 1024")])
+def test_the_cli_refuses_real_interfaces_on_public_or_large_subnets(lan, cli, cidr, message):
+    tag = secrets.token_hex(3)
+    name = f"sld{tag}"
+    _ip("link", "add", name, "type", "veth", "peer", "name", f"slp{tag}")
+    try:
+        _ip("addr", "add", cidr, "dev", name)
+        _ip("link", "set", name, "up")
+        rc, out, err = cli("lan", "--interface", name)
+        assert rc == 2 and message in err and err.count("\n") == 1 and out == ""
+    finally:
+        _ip("link", "del", name, check=False)
+
+
 def test_the_rate_limiter_keeps_under_its_rate_across_threads():
     limiter = RateLimiter(200)
     stamps = []
