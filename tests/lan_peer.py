@@ -1,9 +1,9 @@
 """A small camera-like host for tests/test_lan_probes.py, run inside a network namespace.
 
 ``python tests/lan_peer.py IP OUTSIDE_PORT`` serves, on IP (the namespace's address):
-HTTP on 80 (a camera's login page, its UPnP description and a billion-laughs XML), a
-10 MB page on 8080, RTSP on 554 (a video+audio SDP) and on 8554 (401, a hostile Server
-header), an mDNS ``_rtsp._tcp`` registration, SSDP answers (one LOCATION at
+HTTP on 80 and HTTPS on 443 (a camera's login page, its UPnP description and a
+billion-laughs XML), a 10 MB page on 8080, RTSP on 554 and on the web port 8000 (a
+video+audio SDP) and on 8554 (401, a hostile Server header), an mDNS ``_rtsp._tcp`` registration, SSDP answers (one LOCATION at
 127.0.0.1:OUTSIDE_PORT, outside the subnet) and WS-Discovery ProbeMatches of an ONVIF
 NetworkVideoTransmitter. Prints "ready" once all listen; runs until killed.
 """
@@ -158,9 +158,27 @@ def wsd_responder():
 </d:ProbeMatch></d:ProbeMatches></SOAP-ENV:Body></SOAP-ENV:Envelope>""".encode(), addr)
 
 
+def tls_server():
+    """The login page over TLS on 443, with a throwaway self-signed certificate."""
+    import ssl
+    import subprocess
+    import tempfile
+
+    folder = tempfile.mkdtemp()
+    key, cert = f"{folder}/key.pem", f"{folder}/cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=cam", "-days", "1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    srv = http.server.ThreadingHTTPServer((IP, 443), Web)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    return srv
+
+
 def main():
     servers = [http.server.ThreadingHTTPServer((IP, 80), Web), http.server.ThreadingHTTPServer((IP, 8080), BigPage),
-               rtsp_server(554, True, "TestCam RTSP 1.0"), rtsp_server(8554, False, "Evil\x1b[31mCam\x07X")]
+               rtsp_server(554, True, "TestCam RTSP 1.0"), rtsp_server(8554, False, "Evil\x1b[31mCam\x07X"),
+               rtsp_server(8000, True, "TestCam RTSP 1.0"), tls_server()]
     for srv in servers:
         threading.Thread(target=srv.serve_forever, daemon=True).start()
     for fn in (ssdp_responder, wsd_responder):

@@ -168,7 +168,7 @@ def test_wsd_finds_the_onvif_transmitter(lan, found):
 def test_ports_describe_rtsp_and_read_http(lan, found):
     host = found[0].hosts[lan["peer"]]
     services = {s.port: s for s in host.services}
-    assert set(services) == {80, 554, 8080, 8554}
+    assert set(services) == {80, 443, 554, 8000, 8080, 8554}
     rtsp = services[554]
     assert rtsp.proto == "rtsp"
     assert rtsp.details["status"] == 200 and rtsp.details["media"] == ["video", "audio"]
@@ -182,6 +182,9 @@ def test_ports_describe_rtsp_and_read_http(lan, found):
     assert web.proto == "http" and web.details["title"] == "IPCAM Web Viewer"
     assert web.details["server"] == "Boa/0.94.14rc21" and web.details["status"] == 200
     assert services[8080].details["title"] == "Big"
+    tls = services[443]
+    assert tls.proto == "https" and tls.details["title"] == "IPCAM Web Viewer"
+    assert services[8000].proto == "rtsp" and services[8000].details["media"] == ["video", "audio"]
 
 
 WITHOUT_RAW = """

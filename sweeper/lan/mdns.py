@@ -33,6 +33,7 @@ INTERESTING_TYPES = (
 MAX_TYPES = 64  # types browsed at most (a host may enumerate many made-up ones)
 MAX_INSTANCES = 128  # service instances resolved at most
 MAX_TXT_KEYS = 16
+RESOLVE_S = 1.0  # the end of the budget kept for resolving instances not yet complete
 BROWSE_ROUNDS = 4  # queries a browser sends within a few seconds (zeroconf backs off)
 
 
@@ -96,13 +97,14 @@ def browse(att: Attachment, network: ipaddress.IPv4Network, limiter: RateLimiter
         if more:  # types only these hosts announce
             limiter.acquire(BROWSE_ROUNDS)
             browsers.append(ServiceBrowser(zc, more, listener=seen))
-        time.sleep(max(0.0, end - time.monotonic() - 1.0))
+        time.sleep(max(0.0, end - time.monotonic() - RESOLVE_S))
         with seen.lock:
             instances = list(seen.instances)
 
-        def resolve(pair):
+        def resolve(pair):  # from the answers already heard, else asked until the budget's end
+            wait_ms = int(max(0.0, min(1.0, end - time.monotonic())) * 1000)
             limiter.acquire()
-            return pair, zc.get_service_info(pair[0], pair[1], timeout=1000)
+            return pair, zc.get_service_info(pair[0], pair[1], timeout=wait_ms)
 
         with ThreadPoolExecutor(max_workers=8) as pool:
             for (type_, name), info in pool.map(resolve, instances):

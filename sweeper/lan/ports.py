@@ -107,6 +107,8 @@ def probe_http(ip: str, port: int, tls: bool, limiter: RateLimiter,
                                         body_expected=method != "HEAD"))
 
     head = ask("HEAD")
+    if head.raw.startswith(b"RTSP/"):  # an RTSP server on a web port
+        return probe_rtsp(ip, port, limiter, deadline)
     page = ask("GET") if time.monotonic() + REQUEST_TIMEOUT_S <= deadline else wire.Reply(None)
     status = page.status if page.status is not None else head.status
     if status is None:

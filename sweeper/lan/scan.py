@@ -162,9 +162,9 @@ def discover(interface: Optional[str] = None, mode: str = "quick", rate: float =
             _merge(name, t.result, host)
             probes[name] = f"{len(t.result)} hosts answered in {listen / (1 if name == 'mdns' else 2):.0f} s"
     if mode == "thorough" and time.monotonic() + 3 < end:  # ONVIF unicast Probes to each live host
-        for ip, matches in wsd.probe(att, network, limiter, 2.0, unicast_to=sorted(hosts)).items():
-            _merge("wsd", {ip: matches}, host)
-        probes["wsd"] += f"; unicast Probes to {len(hosts)} hosts"
+        v4 = [ip for ip in sorted(hosts, key=_sort_key) if ipaddress.ip_address(ip).version == 4]
+        _merge("wsd", wsd.probe(att, network, limiter, 2.0, unicast_to=v4), host)
+        probes["wsd"] += f"; unicast Probes to {len(v4)} hosts"
     probe_ports(list(hosts))
     probes["tcp"] = (f"{len(budget.ports)} ports on {len(probed)} hosts, {connects[0]} of {connects[1]} connects "
                      f"within the time budget (RTSP OPTIONS/DESCRIBE, HTTP HEAD/GET; read-only, no credentials)")

@@ -13,6 +13,7 @@ import ipaddress
 import select
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional
 from urllib.parse import quote, urlsplit
 
@@ -119,17 +120,22 @@ def describe(replies: Dict[str, List[dict]], network, limiter: RateLimiter,
              deadline: float) -> Dict[str, List[dict]]:
     """{ip: Host.ssdp entries}: the replies joined with their fetched descriptions.
 
-    Each distinct LOCATION is fetched once, only when inside ``network``."""
-    descriptions: Dict[str, Optional[dict]] = {}
+    Each distinct LOCATION is fetched once (a few at a time), only when inside
+    ``network`` and while a fetch can end before ``deadline``."""
+    locations = sorted({e["location"] for entries in replies.values() for e in entries})
+
+    def description(loc):
+        if not location_in_subnet(loc, network) or time.monotonic() + FETCH_TIMEOUT_S > deadline:
+            return None
+        xml = fetch_description(loc, limiter)
+        return parse_description(xml) if xml else None
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        descriptions = dict(zip(locations, pool.map(description, locations)))
     out: Dict[str, List[dict]] = {}
     for ip, entries in replies.items():
         for e in entries:
-            loc = e["location"]
-            if loc not in descriptions:
-                ok = location_in_subnet(loc, network) and time.monotonic() + FETCH_TIMEOUT_S < deadline
-                xml = fetch_description(loc, limiter) if ok else None
-                descriptions[loc] = parse_description(xml) if xml else None
-            desc = descriptions[loc] or {}
+            desc = descriptions[e["location"]] or {}
             item = {"st": e["st"], "server": e["server"], "device_type": desc.get("device_type", ""),
                     "manufacturer": desc.get("manufacturer", ""), "model": desc.get("model", ""),
                     "friendly_name": desc.get("friendly_name", "")}

@@ -12,6 +12,7 @@ import re
 import socket
 import ssl
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Dict, Optional
 
@@ -34,9 +35,17 @@ class Reply:
 
 
 def _tls_context() -> ssl.SSLContext:
+    """Any certificate, and the old protocol versions and ciphers of old cameras."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
+    try:
+        with warnings.catch_warnings():  # deprecated for trust; we only read a page title
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ctx.minimum_version = ssl.TLSVersion.TLSv1
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+    except (ValueError, ssl.SSLError):  # a build without them: the defaults
+        pass
     return ctx
 
 
