@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional
 
+from sweeper.errors import InputError, terminal_safe
 from sweeper.lan import arp, mdns, ports, ssdp, wsd
 from sweeper.lan.conduct import RateLimiter, attachment, check_target
 from sweeper.lan.hosts import Host, clean
@@ -82,12 +83,56 @@ class _Listener(threading.Thread):
 
 
 def _why(exc: BaseException) -> str:
-    return clean(getattr(exc, "strerror", None) or exc or type(exc).__name__)
+    return clean(getattr(exc, "strerror", None) or str(exc) or type(exc).__name__)
+
+
+def _live_addresses(att, network, limiter: RateLimiter, deadline: float, host, probes: dict) -> None:
+    """Hosts that answer ARP, and the kernel's IPv4 neighbours; without raw sockets, the
+    neighbours after a TCP connect to each address made the kernel resolve them."""
+    candidates = [str(ip) for ip in network.hosts() if ip != att.address]
+    try:
+        live, asked = arp.arp_sweep(att, network, limiter, listen_s=1.0, deadline=deadline)
+        probes["arp"] = f"requests to {asked} of {len(candidates)} addresses, {len(live)} answered"
+        how = "arp"
+    except PermissionError:
+        touched = ports.touch(candidates, limiter, deadline)
+        live = {}
+        probes["arp"] = (f"not sent (needs root or CAP_NET_RAW): the kernel's neighbour table after a TCP "
+                         f"connect to {touched} of {len(candidates)} addresses")
+        how = "tcp"
+    for ip, mac in live.items():
+        host(ip, how).mac = mac
+    for ip, mac in arp.neighbours(att, "-4"):
+        if ipaddress.ip_address(ip) in network and ip != str(att.address):
+            h = host(ip, how)
+            h.mac = h.mac or mac
+
+
+def _attach_ipv6(neighbours, hosts: Dict[str, Host], host) -> None:
+    """IPv6 neighbours join the IPv4 host with their MAC; the others are hosts of their own."""
+    for ip, mac in neighbours:
+        owner = next((h for h in hosts.values() if h.mac == mac and h.ip != ip), None)
+        if owner is None:
+            host(ip, "nd").mac = mac
+        elif ip not in owner.ipv6:
+            owner.ipv6.append(ip)
+            if "nd" not in owner.seen_by:
+                owner.seen_by.append("nd")
+
+
+def _name_vendors(hosts) -> None:
+    names = arp.vendors({h.mac for h in hosts if h.mac})
+    for h in hosts:
+        if h.mac:
+            h.private_mac = arp.is_private_mac(h.mac)
+            h.vendor = names[h.mac]
 
 
 def discover(interface: Optional[str] = None, mode: str = "quick", rate: float = 100.0,
              subnet: Optional[str] = None) -> Discovery:
     """The evidence on every host of the attached subnet (refuses other subnets)."""
+    if mode not in MODES:
+        raise InputError(f"mode {terminal_safe(mode)!r}: choose one of {', '.join(MODES)}")
     budget = MODES[mode]
     start = time.monotonic()
     end = start + budget.total
@@ -113,25 +158,7 @@ def discover(interface: Optional[str] = None, mode: str = "quick", rate: float =
     for t in listeners.values():
         t.start()
 
-    # live addresses: ARP (or, without raw sockets, the kernel's table after a TCP touch)
-    candidates = [str(ip) for ip in network.hosts() if ip != att.address]
-    sweep_end = start + budget.total * SWEEP_SHARE
-    try:
-        live, asked = arp.arp_sweep(att, network, limiter, listen_s=1.0, deadline=sweep_end)
-        probes["arp"] = f"requests to {asked} of {len(candidates)} addresses, {len(live)} answered"
-        how = "arp"
-    except PermissionError:
-        touched = ports.touch(candidates, limiter, sweep_end)
-        live = {}
-        probes["arp"] = (f"not sent (needs root or CAP_NET_RAW): the kernel's neighbour table after a TCP "
-                         f"connect to {touched} of {len(candidates)} addresses")
-        how = "tcp"
-    for ip, mac in live.items():
-        host(ip, how).mac = mac
-    for ip, mac in arp.neighbours(att, "-4"):
-        if ipaddress.ip_address(ip) in network and ip != str(att.address):
-            h = host(ip, how)
-            h.mac = h.mac or mac
+    _live_addresses(att, network, limiter, start + budget.total * SWEEP_SHARE, host, probes)
     probes["nd"] = arp.ping_all_nodes(att, limiter)
     time.sleep(0.5)
     v6 = arp.neighbours(att, "-6")
@@ -155,7 +182,7 @@ def discover(interface: Optional[str] = None, mode: str = "quick", rate: float =
     for name, t in listeners.items():
         t.join(max(0.0, end - time.monotonic()))
         if t.is_alive():
-            probes[name] = "no answer within the time budget"
+            probes[name] = "still waiting for answers when the time budget ended (none used)"
         elif t.error is not None:
             probes[name] = f"failed: {_why(t.error)}"
         else:
@@ -163,26 +190,17 @@ def discover(interface: Optional[str] = None, mode: str = "quick", rate: float =
             probes[name] = f"{len(t.result)} hosts answered in {listen / (1 if name == 'mdns' else 2):.0f} s"
     if mode == "thorough" and time.monotonic() + 3 < end:  # ONVIF unicast Probes to each live host
         v4 = [ip for ip in sorted(hosts, key=_sort_key) if ipaddress.ip_address(ip).version == 4]
-        _merge("wsd", wsd.probe(att, network, limiter, 2.0, unicast_to=v4), host)
-        probes["wsd"] += f"; unicast Probes to {len(v4)} hosts"
+        try:
+            _merge("wsd", wsd.probe(att, network, limiter, 2.0, unicast_to=v4), host)
+            probes["wsd"] += f"; unicast Probes to {len(v4)} hosts"
+        except OSError as exc:
+            probes["wsd"] += f"; unicast Probes failed: {_why(exc)}"
     probe_ports(list(hosts))
     probes["tcp"] = (f"{len(budget.ports)} ports on {len(probed)} hosts, {connects[0]} of {connects[1]} connects "
                      f"within the time budget (RTSP OPTIONS/DESCRIBE, HTTP HEAD/GET; read-only, no credentials)")
 
-    for ip, mac in v6:
-        owner = next((h for h in hosts.values() if h.mac == mac and h.ip != ip), None)
-        if owner is None:
-            owner = host(ip, "nd")
-            owner.mac = mac
-        elif ip not in owner.ipv6:
-            owner.ipv6.append(ip)
-            if "nd" not in owner.seen_by:
-                owner.seen_by.append("nd")
-    names = arp.vendors({h.mac for h in hosts.values() if h.mac})
-    for h in hosts.values():
-        if h.mac:
-            h.private_mac = arp.is_private_mac(h.mac)
-            h.vendor = names[h.mac]
+    _attach_ipv6(v6, hosts, host)
+    _name_vendors(hosts.values())
 
     coverage = {"interface": att.interface, "subnet": str(network), "mode": mode,
                 "seconds": round(time.monotonic() - start, 1), "packets_sent": limiter.sent,
