@@ -404,3 +404,35 @@ def test_vendors_come_from_the_oui_registry_and_private_macs_have_none():
     names = arp.vendors(["00:40:8c:12:34:56", "da:a1:19:00:00:02"])
     assert names["00:40:8c:12:34:56"].upper().startswith("AXIS COMMUNICATIONS") and names["da:a1:19:00:00:02"] is None
     assert arp.is_private_mac("da:a1:19:00:00:02") and not arp.is_private_mac("00:40:8c:12:34:56")
+
+
+def test_a_host_that_drips_bytes_is_left_at_the_exchange_deadline():
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def drip():
+        conn, _ = listener.accept()
+        with conn:
+            conn.sendall(b"HTTP/1.1 200 OK\r\n")
+            while not stop.wait(0.05):
+                try:
+                    conn.sendall(b"X")
+                except OSError:
+                    return
+
+    threading.Thread(target=drip, daemon=True).start()
+    start = time.monotonic()
+    raw = wire.exchange("127.0.0.1", listener.getsockname()[1], b"GET / HTTP/1.1\r\n\r\n", 32768,
+                        RateLimiter(1000), timeout_s=1.0)
+    stop.set()
+    listener.close()
+    assert 0.9 < time.monotonic() - start < 1.5
+    assert raw.startswith(b"HTTP/1.1 200 OK\r\nX") and len(raw) < 100
+
+
+def test_no_connect_starts_past_the_deadline():
+    limiter = RateLimiter(1000)
+    found, tried = ports.probe_hosts(["192.0.2.1"], ports.QUICK_PORTS, limiter, time.monotonic() - 1)
+    assert found == {} and tried == 0 and limiter.sent == 0
