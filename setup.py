@@ -21,6 +21,10 @@ setup(
         "gpiozero>=2.0",
         # fleet reporting over MQTT (venues; pure Python, imported only when enabled)
         "paho-mqtt>=2.0,<3",
+        # `sweeper lan`: mDNS, the ecosystem's maintained pure-Python implementation (Home Assistant's)
+        "zeroconf>=0.131",
+        # `sweeper lan`: SSDP descriptions and WS-Discovery replies are hostile XML (no entities, no DTDs)
+        "defusedxml>=0.7",
     ],
     extras_require={
         # pyrtlsdr 0.4/0.5 fail to import against Debian 12's librtlsdr 0.6.0

@@ -4,9 +4,10 @@ Sub-commands: ``run`` (the device daemon), ``rf`` and ``wifi`` (one sweep each),
 ``demo`` (sweep the built-in simulated room, no hardware needed), ``analyze FILE`` (a
 recording), ``selftest``, ``history``, ``report``, ``baseline`` and ``trigger`` (venues:
 see sweeper/venue), ``sim rtl-tcp`` (serve a simulated scene over the rtl_tcp protocol),
-``config`` (show the effective configuration), ``netpolicy`` (the service's network
-allow-list), ``confirm`` (is a camera watching this room: a stimulus and a lock-in test) and
-``join`` (join a Wi-Fi network as a client, for the LAN scan). Errors print one line and exit non-zero (2 for bad input).
+``lan`` (cameras on the joined network), ``join`` (join a Wi-Fi network as a client, for
+the LAN scan), ``config`` (show the effective configuration), ``netpolicy`` (the
+service's network allow-list) and ``confirm`` (is a camera watching this room: a stimulus
+and a lock-in test). Errors print one line and exit non-zero (2 for bad input).
 
 Why one module of over 400 lines: it is the argument parser and thin sub-commands; the
 work is in the modules they call.
@@ -143,6 +144,18 @@ def _parser() -> argparse.ArgumentParser:
                       help="draw the stimulus schedule from this seed (to repeat a run exactly; by default "
                            "it is unpredictable, as the test assumes)")
     conf.add_argument("--json", action="store_true", help="print one JSON object")
+    lan = sub.add_parser("lan", help="find cameras on the network this device has joined (ARP, mDNS, "
+                         "SSDP, ONVIF, camera ports; read-only, own subnet only)")
+    lan.add_argument("--interface", metavar="IF", help="the joined network's interface (default: the default route's)")
+    lan.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    depth = lan.add_mutually_exclusive_group()
+    depth.add_argument("--quick", dest="mode", action="store_const", const="quick",
+                       help="about 20 s: the common camera ports (default)")
+    depth.add_argument("--thorough", dest="mode", action="store_const", const="thorough",
+                       help="up to 2 minutes: longer listening, more ports, ONVIF probes to each host")
+    lan.add_argument("--rate", type=float, default=100.0, metavar="PPS",
+                     help="packets per second at most, all probes together (default 100)")
+
     sub.add_parser("config", help="print the effective configuration as YAML")
     net = sub.add_parser("netpolicy", help="print (or --install) the service's network allow-list: "
                          "the addresses the config needs, nothing else")
@@ -713,6 +726,21 @@ def cmd_confirm(args) -> int:
     return 0
 
 
+def cmd_lan(args) -> int:
+    from sweeper.lan.scan import scan
+
+    if not 1 <= args.rate <= 1000:
+        raise InputError("--rate must be between 1 and 1000 packets per second")
+    rep = scan(args.interface, args.mode or "quick", args.rate).to_json()
+    if args.json:
+        print(json.dumps(rep, indent=2))
+    else:
+        from sweeper.ui.terminal import print_lan
+
+        print_lan(rep, sys.stdout)
+    return 0
+
+
 def cmd_netpolicy(args) -> int:
     from sweeper.device import netpolicy
 
@@ -764,4 +792,4 @@ def _venue_command(name: str):
 COMMANDS = {"history": _venue_command("history"), "report": _venue_command("report"),
             "baseline": _venue_command("baseline"), "trigger": _venue_command("trigger"),
             "rf": cmd_rf, "wifi": cmd_wifi, "run": cmd_run, "selftest": cmd_selftest, "demo": cmd_demo, "analyze": cmd_analyze, "sim": cmd_sim, "config": cmd_config,
-            "netpolicy": cmd_netpolicy, "confirm": cmd_confirm, "join": cmd_join}
+            "netpolicy": cmd_netpolicy, "confirm": cmd_confirm, "lan": cmd_lan, "join": cmd_join}

@@ -11,6 +11,8 @@ Layout:
 * :mod:`hosts`: what was learnt of a host (the evidence; no payloads of streams);
 * :mod:`conduct`: which subnet may be scanned, and the packet-rate limit;
 * one module per discovery protocol (``arp``, ``mdns``, ``ssdp``, ``wsd``, ``ports``);
+* :mod:`wire`: one bounded TCP request and answer (deadline and byte cap), under HTTP,
+  RTSP and the SSDP description fetch;
 * :mod:`scan`: runs them within a time budget and merges per host;
 * :mod:`score`: a pure function from a host's evidence to a score, verdict and reasons.
 """

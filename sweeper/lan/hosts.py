@@ -70,3 +70,5 @@ class Host:
     private_mac: bool = False
     #: how it was found: "arp", "nd", "mdns", "ssdp", "wsd", "tcp"
     seen_by: List[str] = field(default_factory=list)
+    #: its IPv6 addresses (neighbour discovery, matched by MAC)
+    ipv6: List[str] = field(default_factory=list)

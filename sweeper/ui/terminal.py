@@ -208,3 +208,31 @@ class WifiProgressBar:
         elif p.kind == "done" and self.tty:
             self.stream.write("\n")
             self.stream.flush()
+
+
+_LAN_VERDICT_TEXT = {
+    "camera": "CAMERA: a camera is on this network",
+    "suspect": "SUSPECT: a device on this network may be a camera",
+    "none": "NONE: no camera found on this network",
+}
+
+
+def print_lan(rep: dict, out: TextIO) -> None:
+    """``sweeper lan``: the verdict, each finding with its reasons, the other hosts'
+    count and one line of coverage."""
+    from sweeper.errors import terminal_safe
+
+    cov = rep["coverage"]
+    out.write(f"{_LAN_VERDICT_TEXT[rep['verdict']]} ({cov['subnet']} on {cov['interface']})\n")
+    for f in rep["findings"]:
+        what = ", ".join(x for x in [f.get("vendor") or "", *f["names"][:2]] if x)
+        services = " ".join(f"{s['port']}/{s['proto']}" for s in f["services"])
+        line = f"  {f['verdict'].upper():8} {f['ip']:15} {f.get('mac') or '-':17} {what}  {services}"
+        out.write(terminal_safe(line.rstrip()) + "\n")
+        for reason in f["reasons"]:
+            out.write(f"           {terminal_safe(reason)}\n")
+    n = len(rep["hosts"])
+    out.write(f"{n} other host{'' if n == 1 else 's'} on the network (--json lists them)\n")
+    probes = "; ".join(f"{name}: {what}" for name, what in cov["probes"].items())
+    out.write(terminal_safe(f"coverage: {cov['mode']} scan, {cov['seconds']:.0f} s, {cov['packets_sent']} packets "
+                            f"at most {cov['rate_limit_pps']:.0f}/s; {probes}") + "\n")
