@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import fcntl
 import os
 import re
 import shutil
@@ -33,7 +34,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
 
-PREFIX = "swl-"
+#: every namespace's name starts with this (a test of the clean-up uses another)
+PREFIX = os.environ.get("SWL_PREFIX", "swl-")
 BRIDGE_NS = PREFIX + "bridge"
 SWEEPER_NS = PREFIX + "sweeper"
 SWEEPER_IF = "lan0"
@@ -126,9 +128,9 @@ class LanNet:
     def negatives(self) -> List[LanHost]:
         return [h for h in self.hosts if h.expected == "negative"]
 
-    def in_sweeper(self, fn: Callable, *args, timeout: float = 30.0):
-        """``fn(*args)`` with the sockets it opens in the sweeper's namespace."""
-        return in_namespace(self.sweeper_ns, fn, *args, timeout=timeout)
+    def in_sweeper(self, fn: Callable, *args, **kwargs):
+        """``fn(*args, **kwargs)`` with the sockets it opens in the sweeper's namespace."""
+        return in_namespace(self.sweeper_ns, fn, *args, **kwargs)
 
 
 def unavailable_reason() -> Optional[str]:
@@ -369,35 +371,34 @@ def _stop(procs: List[subprocess.Popen]) -> None:
 
 def _readiness_checks(hosts: Tuple[LanHost, ...]) -> List[Tuple[str, Callable[[], bool]]]:
     """What must answer, from the sweeper's namespace, before the network is handed out."""
-    by = {h.name: h for h in hosts}
-
     def rtsp(ip, media):
-        def ok():
-            status, sdp = rtsp_describe(ip, "/", timeout=2)
-            return status == 200 and ("m=" + media) in sdp
-        return ok
+        status, sdp = rtsp_describe(ip, "/", timeout=2)
+        return status == 200 and ("m=" + media) in sdp
 
-    checks = [
-        ("camera_rtsp rtsp", rtsp(by["camera_rtsp"].ip, "video")),
-        ("music_rtsp rtsp", rtsp(by["music_rtsp"].ip, "audio")),
-        ("camera_onvif wsd", lambda: bool(wsd_probe(by["camera_onvif"].ip, timeout=0.5))),
-        # minidlna listens on the group address only: a multicast search, filtered
-        ("tv ssdp", lambda: by["tv"].ip in {ip for ip, _ in ssdp_search(timeout=0.5)}),
-        ("nas ssdp", lambda: by["nas"].ip in {ip for ip, _ in ssdp_search(timeout=0.5)}),
-        ("camera_mdns_web mdns",
-         lambda: bool(mdns_query(by["camera_mdns_web"].ip, "_http._tcp.local", timeout=0.5))),
-        ("printer mdns", lambda: bool(mdns_query(by["printer"].ip, "_ipp._tcp.local",
-                                                 timeout=0.5))),
-        ("music_rtsp mdns", lambda: bool(mdns_query(by["music_rtsp"].ip, "_raop._tcp.local",
-                                                    timeout=0.5))),
-        ("phone_1 mdns", lambda: bool(mdns_query(by["phone_1"].ip,
-                                                 "_companion-link._tcp.local", timeout=0.5))),
-    ]
-    for name, port in (("camera_onvif", 80), ("camera_mdns_web", 80), ("printer", 631),
-                       ("printer", 80), ("nas", 80), ("nas", 8200), ("tv", 8008)):
-        ip = by[name].ip
-        checks.append(("%s tcp/%d" % (name, port),
-                       lambda ip=ip, port=port: http_get(ip, port, "/", timeout=1)[0] > 0))
+    def ssdp(ip):  # minidlna listens on the group address only: search by multicast
+        return ip in {responder for responder, _ in ssdp_search(timeout=0.5)}
+
+    def mdns(ip, service_type):
+        return bool(mdns_query(ip, service_type, timeout=0.5))
+
+    def tcp(ip, port):
+        return http_get(ip, port, "/", timeout=1)[0] > 0
+
+    wanted = {
+        "camera_rtsp": [(rtsp, "video")],
+        "camera_onvif": [(lambda ip: bool(wsd_probe(ip, timeout=0.5)),), (tcp, 80)],
+        "camera_mdns_web": [(mdns, "_http._tcp.local"), (tcp, 80)],
+        "printer": [(mdns, "_ipp._tcp.local"), (tcp, 631), (tcp, 80)],
+        "nas": [(ssdp,), (tcp, 80), (tcp, 8200)],
+        "tv": [(ssdp,), (tcp, 8008)],
+        "music_rtsp": [(rtsp, "audio"), (mdns, "_raop._tcp.local")],
+        "phone_1": [(mdns, "_companion-link._tcp.local")],
+    }
+    checks = []
+    for h in hosts:
+        for fn, *args in wanted.get(h.name, []):
+            label = "%s %s%r" % (h.name, getattr(fn, "__name__", "wsd"), tuple(args))
+            checks.append((label, lambda fn=fn, ip=h.ip, args=args: fn(ip, *args)))
     return checks
 
 
@@ -418,7 +419,7 @@ def _wait_ready(hosts: Tuple[LanHost, ...], timeout: float) -> None:
         failed[name] = last
 
     threads = [threading.Thread(target=in_namespace, args=(SWEEPER_NS, until_ok, name, check),
-                                kwargs={"timeout": timeout + 5}, daemon=True)
+                                kwargs={"within": timeout + 5}, daemon=True)
                for name, check in _readiness_checks(hosts)]
     for t in threads:
         t.start()
@@ -430,12 +431,30 @@ def _wait_ready(hosts: Tuple[LanHost, ...], timeout: float) -> None:
 
 
 @contextlib.contextmanager
+def _exclusive():
+    """One network of a prefix at a time on this machine: two test processes (xdist
+    workers, two runs) take turns instead of deleting each other's namespaces."""
+    lock_dir = "/run/lock" if os.path.isdir("/run/lock") else tempfile.gettempdir()
+    fd = os.open(os.path.join(lock_dir, PREFIX + "lan.lock"), os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
 def lan_network(hosts: Tuple[LanHost, ...] = HOSTS, timeout: float = START_TIMEOUT):
     """Build the network, wait until every service answers, yield a :class:`LanNet`;
     always tear everything down afterwards."""
+    with _exclusive():
+        yield from _lan_network(hosts, timeout)
+
+
+def _lan_network(hosts, timeout):
     started = time.time()
     t0 = time.monotonic()
-    remove_namespaces()
+    remove_namespaces()  # a killed earlier run's
     net = LanNet(hosts=hosts, workdir=tempfile.mkdtemp(prefix="swl-"), started_at=started)
     try:
         _build_links(hosts)
@@ -456,9 +475,10 @@ def lan_network(hosts: Tuple[LanHost, ...] = HOSTS, timeout: float = START_TIMEO
 _CLONE_NEWNET = 0x40000000
 
 
-def in_namespace(namespace: str, fn: Callable, *args, timeout: float = 30.0, **kwargs):
+def in_namespace(namespace: str, fn: Callable, *args, within: float = 30.0, **kwargs):
     """``fn(*args, **kwargs)`` on a thread that has joined the network namespace, so the
-    sockets it opens live there; its result, or its exception re-raised."""
+    sockets it opens live there; its result, or its exception re-raised (a TimeoutError
+    when it takes longer than ``within`` seconds)."""
     result = {}
 
     def run():
@@ -477,9 +497,9 @@ def in_namespace(namespace: str, fn: Callable, *args, timeout: float = 30.0, **k
 
     t = threading.Thread(target=run, daemon=True, name="netns-" + namespace)
     t.start()
-    t.join(timeout)
+    t.join(within)
     if t.is_alive():
-        raise TimeoutError("%s did not finish within %.0f s in %s" % (fn, timeout, namespace))
+        raise TimeoutError("%s did not finish within %.0f s in %s" % (fn, within, namespace))
     if "error" in result:
         raise result["error"]
     return result.get("value")
