@@ -20,7 +20,6 @@ import socket
 import socketserver
 import struct
 import sys
-import threading
 import time
 import uuid
 
