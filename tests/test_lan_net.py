@@ -208,3 +208,12 @@ def test_a_killed_run_is_cleaned_up_by_the_next_and_a_failure_tears_down():
                                  "swt-" + lan_net.HOSTS[-1].name]))
     assert after == "[]"
     assert time.monotonic() - t0 < 10
+
+
+def test_it_says_why_it_cannot_run(monkeypatch):
+    """Not root, or no iproute2: the network's tests skip with the reason, not fail."""
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    assert "needs root" in lan_net.unavailable_reason()
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(lan_net.shutil, "which", lambda tool: None)
+    assert "`ip`" in lan_net.unavailable_reason()
