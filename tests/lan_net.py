@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import fcntl
+import glob
 import os
 import re
 import shutil
@@ -255,6 +256,7 @@ publish-hinfo=no
 # DNS-SD services through avahi over D-Bus), in a mount namespace of its own so that
 # avahi's pid file cannot collide with the host's avahi-daemon.
 _PRINTER_SH = """set -e
+mkdir -p /run/avahi-daemon
 mount -t tmpfs none /run/avahi-daemon
 dbus-daemon --config-file={dir}/bus.conf --nofork --nosyslog &
 for i in $(seq 100); do [ -S {dir}/bus ] && break; sleep 0.02; done
@@ -341,10 +343,18 @@ def _service_commands(host: LanHost, work: str) -> List[List[str]]:
 
 
 def _start(host: LanHost, argv: List[str], log_dir: str) -> subprocess.Popen:
-    log = open(os.path.join(log_dir, "%s-%s.log" % (host.name, os.path.basename(argv[0]))), "ab")
-    return subprocess.Popen(["ip", "netns", "exec", host.namespace] + argv, stdout=log,
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            start_new_session=True, preexec_fn=_die_with_parent)
+    with open(os.path.join(log_dir, "%s.log" % host.name), "ab") as log:
+        return subprocess.Popen(["ip", "netns", "exec", host.namespace] + argv, stdout=log,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True, preexec_fn=_die_with_parent)
+
+
+def _log_tail(log_dir: str, host_name: str, lines: int = 8) -> str:
+    try:
+        with open(os.path.join(log_dir, "%s.log" % host_name), errors="replace") as f:
+            return " | ".join(f.read().splitlines()[-lines:])
+    except OSError:
+        return ""
 
 
 def _die_with_parent():
@@ -402,7 +412,7 @@ def _readiness_checks(hosts: Tuple[LanHost, ...]) -> List[Tuple[str, Callable[[]
     return checks
 
 
-def _wait_ready(hosts: Tuple[LanHost, ...], timeout: float) -> None:
+def _wait_ready(hosts: Tuple[LanHost, ...], timeout: float, log_dir: str) -> None:
     """Each check retried (in parallel, from the sweeper's namespace) until it passes."""
     deadline = time.monotonic() + timeout
     failed: Dict[str, str] = {}
@@ -426,8 +436,10 @@ def _wait_ready(hosts: Tuple[LanHost, ...], timeout: float) -> None:
     for t in threads:
         t.join()
     if failed:
-        raise RuntimeError("LAN test network: not up within %.0f s: %s" % (
-            timeout, "; ".join("%s (%s)" % kv for kv in sorted(failed.items()))))
+        logs = {label.split()[0] for label in failed}
+        raise RuntimeError("LAN test network: not up within %.0f s: %s. Logs: %s" % (
+            timeout, "; ".join("%s (%s)" % kv for kv in sorted(failed.items())),
+            "; ".join("%s: %s" % (h, _log_tail(log_dir, h)) for h in sorted(logs))))
 
 
 @contextlib.contextmanager
@@ -455,13 +467,16 @@ def _lan_network(hosts, timeout):
     started = time.time()
     t0 = time.monotonic()
     remove_namespaces()  # a killed earlier run's
-    net = LanNet(hosts=hosts, workdir=tempfile.mkdtemp(prefix="swl-"), started_at=started)
+    for stale in glob.glob(os.path.join(tempfile.gettempdir(), PREFIX + "lan-*")):
+        shutil.rmtree(stale, ignore_errors=True)  # its files (we hold the lock)
+    net = LanNet(hosts=hosts, workdir=tempfile.mkdtemp(prefix=PREFIX + "lan-"),
+                 started_at=started)
     try:
         _build_links(hosts)
         for h in hosts:
             net.processes[h.name] = [_start(h, argv, net.workdir)
                                      for argv in _service_commands(h, net.workdir)]
-        _wait_ready(hosts, timeout)
+        _wait_ready(hosts, timeout, net.workdir)
         net.start_seconds = time.monotonic() - t0
         yield net
     finally:

@@ -1,11 +1,13 @@
 """The LAN test network itself (tests/lan_net.py), checked with clients nobody here wrote
 (gst-discoverer-1.0, ping, urllib) or a few lines of socket code: that each host really
 serves what its label says, from the sweeper's namespace, and nothing leaks out."""
+import glob
 import os
 import re
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import urllib.request
@@ -207,6 +209,7 @@ def test_a_killed_run_is_cleaned_up_by_the_next_and_a_failure_tears_down():
     assert inside == str(sorted(["swt-bridge", "swt-sweeper", "swt-" + lan_net.HOSTS[-2].name,
                                  "swt-" + lan_net.HOSTS[-1].name]))
     assert after == "[]"
+    assert not glob.glob(os.path.join(tempfile.gettempdir(), "swt-lan-*"))  # nor its files
     assert time.monotonic() - t0 < 10
 
 
