@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import lan_net
-from lan_net import SWEEPER_NS, in_namespace
+from lan_net import SWEEPER_NS
 
 pytestmark = pytest.mark.xdist_group("lan_net")
 
@@ -68,7 +68,7 @@ def test_the_rtsp_camera_streams_video_and_the_music_player_only_audio(lan):
 
 def test_mdns_browse_from_the_sweeper_sees_the_camera_printer_and_player(lan):
     def browse(service_type):
-        return in_namespace(SWEEPER_NS, lan_net.mdns_query, lan_net.MDNS[0], service_type,
+        return lan.in_sweeper(lan_net.mdns_query, lan_net.MDNS[0], service_type,
                             timeout=1.0)
 
     types = ("_http._tcp.local", "_ipp._tcp.local", "_raop._tcp.local",
@@ -90,7 +90,7 @@ def fetch(url, method="GET", data=None):
 
 
 def test_ssdp_search_from_the_sweeper_finds_the_nas_and_the_tv(lan):
-    replies = in_namespace(SWEEPER_NS, lan_net.ssdp_search, timeout=1.5)
+    replies = lan.in_sweeper(lan_net.ssdp_search, timeout=1.5)
     by_ip = {}
     for ip, headers in replies:
         by_ip.setdefault(ip, []).append(headers)
@@ -98,16 +98,16 @@ def test_ssdp_search_from_the_sweeper_finds_the_nas_and_the_tv(lan):
     assert set(by_ip) == {nas, tv}
     assert "urn:dial-multiscreen-org:service:dial:1" in {h.get("st") for h in by_ip[tv]}
 
-    nas_desc = in_namespace(SWEEPER_NS, fetch, by_ip[nas][0]["location"])[2]
+    nas_desc = lan.in_sweeper(fetch, by_ip[nas][0]["location"])[2]
     assert "urn:schemas-upnp-org:device:MediaServer:1" in nas_desc and "minidlna" in \
         nas_desc.lower()
-    status, headers, tv_desc = in_namespace(SWEEPER_NS, fetch, by_ip[tv][0]["location"])
+    status, headers, tv_desc = lan.in_sweeper(fetch, by_ip[tv][0]["location"])
     assert status == 200 and "dial" in tv_desc
     assert headers["Application-URL"] == "http://%s:8008/apps/" % tv
 
 
 def test_only_the_onvif_camera_answers_ws_discovery(lan):
-    matches = in_namespace(SWEEPER_NS, lan_net.wsd_probe, timeout=1.5)
+    matches = lan.in_sweeper(lan_net.wsd_probe, timeout=1.5)
     cam = lan.host("camera_onvif")
     assert [ip for ip, _ in matches] == [cam.ip]
     xml = matches[0][1]
@@ -119,12 +119,12 @@ def test_only_the_onvif_camera_answers_ws_discovery(lan):
     body = (b'<?xml version="1.0"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope">'
             b'<s:Body><GetSystemDateAndTime xmlns="http://www.onvif.org/ver10/device/wsdl"/>'
             b'</s:Body></s:Envelope>')
-    assert in_namespace(SWEEPER_NS, fetch, xaddr, "POST", body)[0] == 200
+    assert lan.in_sweeper(fetch, xaddr, "POST", body)[0] == 200
 
 
 def test_web_uis_name_what_they_are(lan):
     def title(host, port=80):
-        status, headers, body = in_namespace(SWEEPER_NS, fetch, "http://%s:%d/" % (host.ip, port))
+        status, headers, body = lan.in_sweeper(fetch, "http://%s:%d/" % (host.ip, port))
         return headers.get("Server"), re.search(r"<title>([^<]*)</title>", body).group(1)
 
     assert title(lan.host("camera_mdns_web")) == ("uc-httpd 1.0.0", "NETSurveillance WEB")
@@ -145,8 +145,8 @@ def test_the_only_rtsp_camera_serves_nothing_else(lan):
         return False
 
     for port in (80, 443, 631, 8000, 8008, 8080, 8200, 8554):
-        assert in_namespace(SWEEPER_NS, refused, port), port
-    assert in_namespace(SWEEPER_NS, lan_net.mdns_query, cam.ip, "_services._dns-sd._udp.local",
+        assert lan.in_sweeper(refused, port), port
+    assert lan.in_sweeper(lan_net.mdns_query, cam.ip, "_services._dns-sd._udp.local",
                         timeout=0.5) == []
 
 
