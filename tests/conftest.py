@@ -62,3 +62,17 @@ def _private_state_and_runtime(tmp_path_factory):
         os.environ[var] = str(base / var.lower())
     os.environ.pop("STATE_DIRECTORY", None)
     os.environ.pop("RUNTIME_DIRECTORY", None)
+
+
+@pytest.fixture(scope="session")
+def lan():
+    """The LAN test network of tests/lan_net.py (root only), built once per worker.
+
+    Its tests carry ``xdist_group("lan_net")`` so that under ``./dev test`` they share one
+    worker and so one network; a lock makes other processes wait for it."""
+    import lan_net
+    reason = lan_net.unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    with lan_net.lan_network() as net:
+        yield net
