@@ -153,8 +153,11 @@ def _parser() -> argparse.ArgumentParser:
                        help="about 20 s: the common camera ports (default)")
     depth.add_argument("--thorough", dest="mode", action="store_const", const="thorough",
                        help="up to 2 minutes: longer listening, more ports, ONVIF probes to each host")
-    lan.add_argument("--rate", type=float, default=100.0, metavar="PPS",
-                     help="packets per second at most, all probes together (default 100)")
+    lan.add_argument("--rate", type=float, metavar="PPS",
+                     help="packets per second at most, all probes together (default lan.rate_pps: 100; "
+                          "at most 100)")
+    lan.add_argument("--subnet", metavar="CIDR", help="the subnet to scan: only the interface's own is "
+                     "accepted (the default); any other is refused")
 
     sub.add_parser("config", help="print the effective configuration as YAML")
     net = sub.add_parser("netpolicy", help="print (or --install) the service's network allow-list: "
@@ -729,9 +732,11 @@ def cmd_confirm(args) -> int:
 def cmd_lan(args) -> int:
     from sweeper.lan.scan import scan
 
-    if not 1 <= args.rate <= 1000:
-        raise InputError("--rate must be between 1 and 1000 packets per second")
-    rep = scan(args.interface, args.mode or "quick", args.rate).to_json()
+    cfg = _config(args)
+    rate = cfg.lan.rate_pps if args.rate is None else args.rate
+    if not 1 <= rate <= 100:
+        raise InputError("--rate must be between 1 and 100 packets per second")
+    rep = scan(args.interface or cfg.lan.interface, args.mode or cfg.lan.mode, rate, args.subnet).to_json()
     if args.json:
         print(json.dumps(rep, indent=2))
     else:

@@ -3,11 +3,9 @@
 Run as a user would, inside the sweeper's namespace, with the venv's entry point:
 each of the three cameras is a finding with its evidence in the reasons, no hard
 negative is, a /24 with 20 live hosts takes under 30 s, and the scan stays under
-~100 packets/s (counted by the kernel on lan0, not by the scanner).
-
-Skipped until the scanner (sweeper.lan.scan, being written in another branch) is merged.
+~100 packets/s (counted by the kernel on lan0, not by the scanner), and another subnet
+is refused.
 """
-import importlib
 import json
 import os
 import re
@@ -25,26 +23,7 @@ MAX_SECONDS = 30.0
 MAX_PACKETS_PER_SECOND = 100.0
 
 
-def _scanner_missing():
-    """Why the scanner cannot be tested yet (None once it is merged)."""
-    try:
-        importlib.import_module("sweeper.lan.scan")
-        from sweeper.lan.hosts import Host
-        from sweeper.lan.score import score_host
-    except ImportError as e:
-        return "the LAN scanner is not merged yet (%s)" % e
-    try:
-        score_host(Host(ip="10.77.0.99"))
-    except NotImplementedError:
-        return "sweeper.lan.score.score_host is not implemented yet"
-    except Exception:
-        pass  # an empty host may be refused; that is the scorer's business
-    return None
-
-
-pytestmark = [pytest.mark.xdist_group("lan_net"),
-              pytest.mark.skipif(_scanner_missing() is not None,
-                                 reason=str(_scanner_missing()))]
+pytestmark = pytest.mark.xdist_group("lan_net")
 
 
 def in_sweeper_ns(*argv, timeout=60):
@@ -108,7 +87,8 @@ def test_no_hard_negative_is_a_finding(scan, lan, name):
 
 
 def test_every_live_host_is_discovered(scan, lan):
-    seen = {h.get("ip") for h in scan["report"]["hosts"] if isinstance(h, dict)}
+    report = scan["report"]
+    seen = {h["ip"] for h in report["hosts"]} | {f["ip"] for f in report["findings"]}  # "hosts": all the others
     assert {h.ip for h in lan.hosts} <= seen
 
 
@@ -127,18 +107,13 @@ def test_it_stays_under_100_packets_per_second(scan):
     assert coverage["packets_sent"] <= scan["packets"]  # it cannot send more than left lan0
 
 
-# The issue says the scan stays on the joined subnet, but not how a user would ask for
-# another one (no --subnet / --target option in the contract yet): kept as an expected
-# failure that names the options tried, until the CLI settles it.
-@pytest.mark.xfail(reason="the CLI's option for another subnet is not in the contract yet",
-                   strict=False)
-def test_it_refuses_another_subnet(lan):
-    for option in ("--subnet", "--target", "--cidr"):
-        proc = in_sweeper_ns(SWEEPER, "lan", "--interface", lan.interface, option,
-                             "192.168.1.0/24", "--json", "--quick")
-        if "unrecognized arguments" in proc.stderr:
-            continue
-        assert proc.returncode == 2
-        assert len(proc.stderr.strip().splitlines()) == 1
-        return
-    pytest.fail("sweeper lan has none of --subnet, --target, --cidr")
+@pytest.mark.parametrize("subnet", ["192.168.1.0/24", "10.77.0.0/16", "8.8.8.0/24"])
+def test_it_refuses_any_subnet_but_its_own(lan, subnet):
+    proc = in_sweeper_ns(SWEEPER, "lan", "--interface", lan.interface, "--subnet", subnet, "--json", "--quick")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert len(proc.stderr.strip().splitlines()) == 1 and "own subnet" in proc.stderr, proc.stderr
+
+
+def test_its_own_subnet_may_be_named(lan):
+    proc = in_sweeper_ns(SWEEPER, "lan", "--interface", lan.interface, "--subnet", "10.77.0.0/24", "--rate", "500")
+    assert proc.returncode == 2 and "between 1 and 100" in proc.stderr  # and the rate cap holds
