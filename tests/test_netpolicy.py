@@ -115,3 +115,15 @@ def test_systemd_reads_the_drop_in(tmp_path, broker, verdict):
                          capture_output=True, text=True, timeout=120)
     line = next(ln for ln in sec.stdout.splitlines() if "IPAddressDeny=" in ln)
     assert f"IP address allow list with {verdict}" in line, line
+
+
+def test_a_lan_scan_may_reach_the_private_ranges_and_their_discovery_multicast(tmp_path, cli):
+    """The joined network is not known when the service starts: with lan.enabled the
+    service may reach every private range the scan may be confined to (the scan itself
+    refuses any subnet but the joined one), and no public address."""
+    rc, out, err = cli("--config", str(config(tmp_path, "lan:\n  enabled: true\n")), "netpolicy")
+    assert rc == 0, err
+    allowed = [ln.split("=", 1)[1] for ln in out.splitlines() if ln.startswith("IPAddressAllow=")]
+    assert allowed == ["localhost", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
+                       "169.254.0.0/16", "224.0.0.0/4", "fe80::/10", "ff02::/16"]
+    assert "# " in out and "mDNS, SSDP and WS-Discovery" in out

@@ -108,7 +108,23 @@ def policy(cfg, resolver: Resolver = resolve, resolv_conf: Optional[str] = None)
         for server in name_servers(text):
             if _literal(server):
                 add(_literal(server), "a name server (a host is given by name)")
+    if cfg.lan.enabled:  # the joined network is not known when the service starts
+        for prefix, reason in lan_prefixes():
+            allow.append(prefix)
+            why.append(f"{prefix}: {reason}")
     return Policy(tuple(allow), tuple(why))
+
+
+def lan_prefixes() -> List[tuple]:
+    """What the LAN scan reaches (lan.enabled): the private ranges it may scan, one of
+    which is the joined network's, and the link-local multicast of mDNS, SSDP and
+    WS-Discovery. The scan itself refuses anything else (sweeper/lan/conduct.py)."""
+    from sweeper.lan.conduct import PRIVATE_RANGES
+
+    out = [(str(net), "a private range the LAN scan may find the joined network in") for net in PRIVATE_RANGES]
+    return out + [("224.0.0.0/4", "multicast: mDNS, SSDP and WS-Discovery on the joined network"),
+                  ("fe80::/10", "IPv6 link-local: neighbour discovery on the joined network"),
+                  ("ff02::/16", "IPv6 link-local multicast: mDNS and the all-nodes echo")]
 
 
 def render(pol: Policy, config_path: Optional[str]) -> str:
