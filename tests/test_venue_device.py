@@ -258,7 +258,7 @@ mqtt:
         assert sub.wait(lambda s: s.on("sweeper/test-unit-1/availability")
                         and s.on("sweeper/test-unit-1/availability")[-1].payload == b"offline", 10)
         state = json.loads(sub.on("sweeper/test-unit-1/state")[-1].payload)
-        assert state["last_sweep"]["verdict"] == "CAMERA" and state["hardware"] == {"RF": "ok", "Wi-Fi": "ok"}
+        assert state["last_sweep"]["verdict"] == "CAMERA" and state["hardware"] == {"RF": "ok", "Wi-Fi": "ok", "LAN": "disabled in the configuration"}
         assert sub.on("homeassistant/binary_sensor/test-unit-1/camera/config")
     finally:
         sub.close()
