@@ -64,12 +64,15 @@ def _private_state_and_runtime(tmp_path_factory):
     os.environ.pop("RUNTIME_DIRECTORY", None)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lan():
-    """The LAN test network of tests/lan_net.py (root only), built once per worker.
+    """The LAN test network of tests/lan_net.py (root only), built for each module that
+    uses it (about 2.5 s to build and tear down).
 
-    Its tests carry ``xdist_group("lan_net")`` so that under ``./dev test`` they share one
-    worker and so one network; a lock makes other processes wait for it."""
+    Its tests carry ``xdist_group("lan_net")`` so that under ``./dev test`` they mostly
+    share one worker; a lock makes another worker wait for the network, and holding it
+    per module (not per worker session) keeps that wait to one module's run, not the
+    rest of the other worker's suite (which cost 9 minutes when xdist split a group)."""
     import lan_net
     reason = lan_net.unavailable_reason()
     if reason:
