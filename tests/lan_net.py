@@ -75,7 +75,7 @@ class LanHost:
 # which are locally administered (bit 1 of the first byte), as a phone's randomised MAC.
 HOSTS: Tuple[LanHost, ...] = (
     LanHost("camera_rtsp", "10.77.0.10", "00:e0:4c:77:00:10", "camera",
-            "RTSP on 554 streaming video; nothing else (Realtek MAC: no vendor hint)"),
+            "RTSP on 554 streaming video; nothing else (Realtek MAC: only the weakest hint)"),
     LanHost("camera_onvif", "10.77.0.11", "08:ed:ed:77:00:11", "camera",
             "ONVIF WS-Discovery NetworkVideoTransmitter; device service on 80 (Dahua MAC)"),
     LanHost("camera_mdns_web", "10.77.0.12", "24:6f:28:77:00:12", "camera",

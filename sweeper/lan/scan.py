@@ -170,7 +170,8 @@ def discover(interface: Optional[str] = None, mode: str = "quick", rate: float =
     connects = [0, 0]  # tried, planned
 
     def probe_ports(ips):
-        fresh = [ip for ip in ips if ip not in probed and ipaddress.ip_address(ip).version == 4]
+        # only the joined subnet, whatever a listener was told (each filters too)
+        fresh = [ip for ip in ips if ip not in probed and ipaddress.ip_address(ip) in network]
         probed.update(fresh)
         found, tried = ports.probe_hosts(fresh, budget.ports, limiter, tcp_deadline)
         connects[0] += tried
