@@ -403,8 +403,10 @@ def _with_room(cfg, room: Optional[str]):
     import dataclasses
 
     from sweeper.device.control import check_room
+    from sweeper.venue.rooms import check_sweep_room
 
-    return dataclasses.replace(cfg, venue=dataclasses.replace(cfg.venue, room=check_room(room)))
+    room = check_sweep_room(check_room(room), cfg.venue)
+    return dataclasses.replace(cfg, venue=dataclasses.replace(cfg.venue, room=room))
 
 
 def cmd_selftest(args) -> int:

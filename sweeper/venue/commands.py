@@ -89,6 +89,14 @@ def _filters(args) -> dict:
             "simulated": False if args.no_simulated else None}
 
 
+def _check_room(args, store) -> None:
+    """``--room`` must name a room the history has sweeps of (a typo is not an empty room)."""
+    if args.room is not None:
+        from sweeper.venue.rooms import check_history_room
+
+        check_history_room(args.room, store.rooms())
+
+
 def _out(text: str, path: Optional[str]) -> None:
     with _open_out(path) as out:
         out.write(text)
@@ -108,6 +116,7 @@ def cmd_history(args, cfg) -> int:
                 _print_sweep(rec)
             return 0
         filters = _filters(args)
+        _check_room(args, store)
         if args.json:  # streamed: a year of records with their changes is too much for a Pi at once
             sep = "["
             for batch in store.iter_sweeps(**filters):
@@ -191,6 +200,7 @@ def cmd_report(args, cfg) -> int:
             "filters": {"room": args.room, "since": args.since, "until": args.until, "device": args.device}}
     filters = _filters(args)
     with _store(cfg) as store:
+        _check_room(args, store)
         if args.format == "html":
             # a year of sweeps must fit a 512 MB Pi: the HTML needs the changes and the
             # spectrum of each room's latest sweep only
@@ -327,7 +337,10 @@ def cmd_baseline(args, cfg) -> int:
 
 
 def cmd_trigger(args, cfg) -> int:
-    from sweeper.device.control import request_sweep, socket_path
+    from sweeper.device.control import check_room, request_sweep, socket_path
+    from sweeper.venue.rooms import check_sweep_room
 
+    if args.room is not None:
+        check_sweep_room(check_room(args.room), cfg.venue)
     request_sweep(socket_path(), args.room, "timer")
     return 0
