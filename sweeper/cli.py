@@ -174,7 +174,21 @@ def _parser() -> argparse.ArgumentParser:
     from sweeper.venue.commands import add_parsers
 
     add_parsers(sub)
+    _config_anywhere(p)
     return p
+
+
+def _config_anywhere(parser: argparse.ArgumentParser) -> None:
+    """``--config FILE`` after the subcommand too (``sweeper history --config F``), as
+    people type it: every subcommand accepts it, and leaves the top-level value alone when
+    it is not given there."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sp in action.choices.values():
+                if "--config" not in sp._option_string_actions:
+                    sp.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS,
+                                    help="YAML configuration (as before the subcommand)")
+                _config_anywhere(sp)
 
 
 def _one_line_warnings() -> None:

@@ -318,3 +318,19 @@ def test_example_file_is_up_to_date_with_the_schema():
     assert text == example_yaml(), (
         "sweeper/data/config.example.yaml is stale; regenerate it with "
         "python -m sweeper.config --example > sweeper/data/config.example.yaml")
+
+
+def test_config_is_accepted_after_the_subcommand_too(cli, tmp_path):
+    """``sweeper history --config F`` as people type it (issue 18), and in nested commands."""
+    conf = tmp_path / "c.yaml"
+    conf.write_text('venue:\n  room: "Room 7"\n')
+    for argv in (["--config", str(conf), "config"], ["config", "--config", str(conf)]):
+        rc, out, err = cli(*argv)
+        assert rc == 0 and "room: Room 7" in out, (argv, err)
+    rc, out, err = cli("config")
+    assert rc == 0 and "room: Room 7" not in out  # given nowhere: the defaults
+    rc, out, err = cli("baseline", "list", "--config", str(conf), "--json")  # a nested command reads it
+    assert rc == 2 and "no sweep history" in err  # (the defaults' history: this config names none)
+    conf.write_text(f'history:\n  path: {tmp_path / "missing.db"}\n')
+    rc, out, err = cli("baseline", "list", "--config", str(conf), "--json")
+    assert rc == 2 and str(tmp_path / "missing.db") in err, err
