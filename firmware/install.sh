@@ -229,6 +229,13 @@ if ! skipped pip; then
         if [ "$DRY" = 1 ]; then say "would record $stamp"
         else printf '%s\n' "$want" > "$ROOT$stamp"; fi
     fi
+    # `sweeper` on everyone's PATH, as the README's commands are typed
+    if [ "$(readlink "$ROOT/usr/local/bin/sweeper" 2>/dev/null)" = "$VENV/bin/sweeper" ]; then
+        done_already "/usr/local/bin/sweeper -> $VENV/bin/sweeper"
+    else
+        run install -d "$ROOT/usr/local/bin"
+        run ln -sfn "$VENV/bin/sweeper" "$ROOT/usr/local/bin/sweeper"
+    fi
 fi
 
 # ---------------------------------------------------------------------------------------
@@ -375,6 +382,6 @@ echo
 if [ "$DRY" = 1 ]; then
     say "dry run: nothing was changed"
 else
-    say "done. Check the hardware with: sudo -u $USER_NAME $VENV/bin/sweeper selftest"
+    say "done. Check the hardware with: sudo -u $USER_NAME sweeper selftest"
     say "then reboot (I2C and the driver blacklist take effect at boot), or: sudo systemctl start sweeper.service"
 fi

@@ -225,6 +225,7 @@ def test_install_dry_run(target):
         r"useradd --root \S+ --system .*--shell /usr/sbin/nologin sweeper",
         r"python3 -m venv --system-site-packages /opt/sweeper/venv",
         r"/opt/sweeper/venv/bin/python -m pip install .* " + re.escape(expected_pin()) + "$",
+        r"ln -sfn /opt/sweeper/venv/bin/sweeper \S+/usr/local/bin/sweeper$",  # on PATH, as the README types it
         r"install .*udev/60-sweeper-rtlsdr.rules \S+/etc/udev/rules.d/60-sweeper-rtlsdr.rules",
         r"install .*udev/70-sweeper-wifi.rules \S+/etc/udev/rules.d/70-sweeper-wifi.rules",
         r"install .*blacklist-rtlsdr.conf \S+/etc/modprobe.d/blacklist-rtlsdr.conf",
