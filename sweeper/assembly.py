@@ -192,9 +192,14 @@ class LanPart(Part):
         from sweeper.lan.scan import scan
         from sweeper.verdicts import of_findings
 
+        from sweeper.errors import HardwareError, InputError
+
         where = f"LAN {source.network}"
         progress(0.0, where)
-        report = scan(source.interface, cfg.lan.mode, cfg.lan.rate_pps).to_json()
+        try:
+            report = scan(source.interface, cfg.lan.mode, cfg.lan.rate_pps).to_json()
+        except (InputError, OSError) as exc:  # left the network mid-sweep: the other parts carry on
+            raise HardwareError(f"the LAN scan stopped: {exc}") from None
         progress(1.0, where)
         report["verdict"] = of_findings(f["verdict"] for f in report["findings"])
         return report
