@@ -259,7 +259,8 @@ mqtt:
                         and s.on("sweeper/test-unit-1/availability")[-1].payload == b"offline", 10)
         state = json.loads(sub.on("sweeper/test-unit-1/state")[-1].payload)
         assert state["last_sweep"]["verdict"] == "CAMERA" and state["hardware"] == {"RF": "ok", "Wi-Fi": "ok", "LAN": "disabled in the configuration"}
-        assert sub.on("homeassistant/binary_sensor/test-unit-1/camera/config")
+        camera = json.loads(sub.on("homeassistant/binary_sensor/test-unit-1/camera/config")[-1].payload)
+        assert camera["device"]["name"] == "test-unit-1"  # device_name left at its default: the id names it
     finally:
         sub.close()
         broker.stop()

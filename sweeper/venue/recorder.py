@@ -38,6 +38,14 @@ def device_id(cfg) -> str:
     return f"{_slug(cfg.device_name)}-{hashlib.sha256(seed.encode()).hexdigest()[:6]}"
 
 
+def fleet_name(cfg, ident: str) -> str:
+    """The device's name in Home Assistant: ``device_name`` when set, else its id (ten
+    devices left at the default would all be called "sweeper")."""
+    from sweeper.config import default_config
+
+    return cfg.device_name if cfg.device_name != default_config().device_name else ident
+
+
 class Venue:
     """History, baselines and fleet reporting for one device."""
 
@@ -72,8 +80,9 @@ class Venue:
             # the outbox shares the history's file: one place on the SD card, one backup
             outbox = store.path if store is not None else history_path(cfg)
             try:
-                venue.publisher = FleetPublisher(settings_from_config(cfg.mqtt), venue.device_id, cfg.device_name,
-                                                 outbox, sw_version=__version__, log=warn)
+                venue.publisher = FleetPublisher(settings_from_config(cfg.mqtt), venue.device_id,
+                                                 fleet_name(cfg, venue.device_id), outbox, sw_version=__version__,
+                                                 log=warn)
             except SweeperError as exc:  # e.g. a TLS file missing: sweep anyway, say why nothing is sent
                 warn(f"fleet reporting is off: {exc}")
                 return venue
