@@ -202,3 +202,27 @@ def test_confirm_in_the_simulated_room(cli_json):
                       "--json")
     (c,) = analog["confirmations"]
     assert c["watching"] == "yes" and "FM picture" in c["reasons"][0]
+
+
+def test_a_capture_whose_clock_jumps_decades_is_judged_around_the_stimulus(tmp_path, cli_json):
+    """Hostile or broken timestamps: one record 63 years after the rest must not make the
+    lock-in test hold decades of 0.1 s bins (it did: a 298 GiB allocation)."""
+    import struct
+
+    pcap, timeline, mac = _room_capture(tmp_path, 41, True)
+    data = pcap.read_bytes()
+    at, last = 24, 24
+    while at + 16 <= len(data):  # walk the records to the last one
+        last = at
+        at += 16 + struct.unpack_from("<I", data, at + 8)[0]
+    sec, usec, incl, orig = struct.unpack_from("<IIII", data, last)
+    late = struct.pack("<IIII", sec + 2_000_000_000, usec, incl, orig) + data[last + 16:last + 16 + incl]
+    pcap.write_bytes(data + late)
+    rep = cli_json("analyze", str(pcap), "--stimulus", str(timeline), "--json")
+    found = {f["mac"]: f for f in rep["findings"]}
+    assert found[mac]["watching"] == "yes", found[mac]["reasons"]
+
+
+def test_a_timeline_spans_at_most_max_span_s():
+    with pytest.raises(InputError, match="spans 121 s; a confirmation's timeline spans at most 120 s"):
+        stimulus.from_json([{"start_s": 0, "end_s": 1, "kind": "dark"}, {"start_s": 120, "end_s": 121, "kind": "light"}])

@@ -48,6 +48,9 @@ CHANGE_S = 0.3
 MIN_SPAN_S = 8.0
 MIN_CHANGES = 10
 MIN_HEARD_SHARE = 0.7
+#: the response is judged this far around the stimulus (the longest delay and the
+#: detrending window): a long recording's other hours are not part of the test
+CONTEXT_S = MAX_DELAY_S + DETREND_S
 
 WATCHING = ("yes", "no_response", "unknown")
 
@@ -141,6 +144,15 @@ def _widened(change: np.ndarray, width: int) -> np.ndarray:
     return np.minimum(c[:, width:] - c[:, :-width], 1.0)
 
 
+def _around(resp: Response, timeline: st.Timeline) -> Response:
+    """The response's bins within CONTEXT_S of the stimulus (all of them when they are)."""
+    keep = (resp.edges[1:] > timeline.start_s - CONTEXT_S) & (resp.edges[:-1] < timeline.end_s + CONTEXT_S)
+    if keep.all() or not keep.any():
+        return resp
+    i, j = int(np.argmax(keep)), len(keep) - int(np.argmax(keep[::-1]))
+    return Response(resp.edges[i:j + 1], resp.features[i:j], resp.names, resp.heard[i:j], resp.what)
+
+
 def _heard_share(resp: Response, span: Tuple[float, float]) -> float:
     """Share of the span's 1 s windows with the transmitter heard in them."""
     centres = (resp.edges[:-1] + resp.edges[1:]) / 2
@@ -177,6 +189,7 @@ def strength(resp: Response, timeline: st.Timeline, max_delay_s: float = MAX_DEL
 def confirm(resp: Response, timeline: st.Timeline, seed: int = 0, n_surrogates: int = N_SURROGATES,
             max_delay_s: float = MAX_DELAY_S) -> Confirmation:
     """The lock-in test (see the module docstring)."""
+    resp = _around(resp, timeline)
     edges = resp.edges
     span = (float(edges[0]), float(edges[-1]))
     if timeline.two_state:  # light/dark: outside the intervals the room's state is unknown

@@ -52,11 +52,15 @@ def confirm_capture_findings(path: str, findings: List[dict], timeline: Timeline
     if not macs:
         return
     traffic, length = capture_traffic(path, macs)
+    # the response around the stimulus only: a capture's clock may span years (hostile or
+    # broken timestamps), the stimulus at most MAX_SPAN_S
+    lo = max(0.0, timeline.start_s - lockin.CONTEXT_S)
+    span = (lo, max(lo + 1e-3, min(length, timeline.end_s + lockin.CONTEXT_S)))
     for f in findings:
         if not f.get("mac"):
             continue
         ts, l3 = traffic.get(f["mac"], (np.zeros(0), np.zeros(0)))
-        resp = wifi_response(ts, l3, (0.0, max(length, 1e-3)))
+        resp = wifi_response(ts, l3, span)
         _attach(f, lockin.confirm(resp, timeline))
 
 

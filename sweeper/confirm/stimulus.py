@@ -37,6 +37,9 @@ KINDS = ("dark", "light", "motion", "flash")
 #: a timeline file: at most this many bytes and intervals (a 30 s confirmation has a few dozen)
 MAX_FILE_BYTES = 1 << 20
 MAX_INTERVALS = 10_000
+#: a timeline spans at most this long (first start to last end): a confirmation is 10-30 s,
+#: and the lock-in test holds its 1,999 surrogate schedules over the span in memory
+MAX_SPAN_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,9 @@ def from_json(items, where: str = "the timeline") -> Timeline:
                              "overlap")
     if not out:
         raise InputError(f"{where}: holds no interval")
+    if out[-1].end_s - out[0].start_s > MAX_SPAN_S:
+        raise InputError(f"{where}: spans {out[-1].end_s - out[0].start_s:g} s; a confirmation's timeline spans "
+                         f"at most {MAX_SPAN_S:g} s")
     return Timeline(tuple(out))
 
 
