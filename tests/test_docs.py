@@ -91,3 +91,6 @@ def test_the_confirmation_numbers_are_the_code():
     led, lights = live.PLANS["led"][0], live.PLANS["lights"][0]
     assert f"the LED flips every {led[0]:g}-{led[1]:g} s" in readme
     assert f"switch the light every {lights[0]:g}-{lights[1]:g} s" in readme
+    from sweeper.confirm import stimulus
+
+    assert f"spanning at most {stimulus.MAX_SPAN_S:g} s; the recording is judged within {lockin.CONTEXT_S:g} s" in readme
