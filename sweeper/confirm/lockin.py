@@ -144,9 +144,15 @@ def _widened(change: np.ndarray, width: int) -> np.ndarray:
     return np.minimum(c[:, width:] - c[:, :-width], 1.0)
 
 
+def context(timeline: st.Timeline) -> Tuple[float, float]:
+    """The stretch of a recording the test judges: the stimulus and CONTEXT_S around it."""
+    return max(0.0, timeline.start_s - CONTEXT_S), timeline.end_s + CONTEXT_S
+
+
 def _around(resp: Response, timeline: st.Timeline) -> Response:
-    """The response's bins within CONTEXT_S of the stimulus (all of them when they are)."""
-    keep = (resp.edges[1:] > timeline.start_s - CONTEXT_S) & (resp.edges[:-1] < timeline.end_s + CONTEXT_S)
+    """The response's bins within :func:`context` (all of them when they are)."""
+    lo, hi = context(timeline)
+    keep = (resp.edges[1:] > lo) & (resp.edges[:-1] < hi)
     if keep.all() or not keep.any():
         return resp
     i, j = int(np.argmax(keep)), len(keep) - int(np.argmax(keep[::-1]))

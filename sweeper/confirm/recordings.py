@@ -54,8 +54,8 @@ def confirm_capture_findings(path: str, findings: List[dict], timeline: Timeline
     traffic, length = capture_traffic(path, macs)
     # the response around the stimulus only: a capture's clock may span years (hostile or
     # broken timestamps), the stimulus at most MAX_SPAN_S
-    lo = max(0.0, timeline.start_s - lockin.CONTEXT_S)
-    span = (lo, max(lo + 1e-3, min(length, timeline.end_s + lockin.CONTEXT_S)))
+    lo, hi = lockin.context(timeline)
+    span = (lo, max(lo + 1e-3, min(length, hi)))
     for f in findings:
         if not f.get("mac"):
             continue

@@ -60,13 +60,13 @@ def wifi_response(ts: np.ndarray, l3: np.ndarray, span: Tuple[float, float], bin
     count = np.bincount(bins, minlength=n)
     largest = np.full(n, np.nan)
     typical = np.full(n, np.nan)
+    surprise = np.full(n, np.nan)
+    large = b >= VIDEO_PACKET_SHARE * (float(np.percentile(b, 95)) if b.size else 0.0)
     if t.size:
-        start = np.concatenate([[True], np.diff(t) > BURST_GAP_S])
-        first = np.flatnonzero(start)
-        size = np.add.reduceat(b, first)
-        bbin = bins[first]
-        frame = size >= FRAME_MIN_BYTES  # not ACKs, audio or keepalives
-        size, bbin = size[frame], bbin[frame]
+        first = np.flatnonzero(np.concatenate([[True], np.diff(t) > BURST_GAP_S]))
+        burst_size = np.add.reduceat(b, first)
+        frame = burst_size >= FRAME_MIN_BYTES  # not ACKs, audio or keepalives
+        size, bbin = burst_size[frame], bins[first][frame]
         big = np.zeros(n)
         np.maximum.at(big, bbin, size)
         # the median burst of each bin: sort by (bin, size), take each bin's middle one
@@ -77,22 +77,15 @@ def wifi_response(ts: np.ndarray, l3: np.ndarray, span: Tuple[float, float], bin
         has = k > 0
         typical[has] = np.log(ss[begin[has] + (k[has] - 1) // 2])
         largest[has] = np.log(big[has])
-    large = b >= VIDEO_PACKET_SHARE * (float(np.percentile(b, 95)) if b.size else 0.0)
-    video = np.bincount(bins[large], weights=b[large], minlength=n)
-    surprise = np.full(n, np.nan)
-    if t.size:
-        starts = np.flatnonzero(np.concatenate([[True], np.diff(t) > BURST_GAP_S]))
-        size = np.add.reduceat(b, starts)
-        carries_video = np.add.reduceat(large.astype(np.int64), starts) > 0  # not audio or ACKs alone
-        keep = (size >= FRAME_MIN_BYTES) & carries_video
-        ft, fs = t[starts][keep], size[keep]
-        if ft.size >= MIN_FRAMES:
-            s = frame_surprise(ft, np.log(fs))
+        # video frames: bursts that carry a near-MTU packet (not audio or ACKs alone)
+        video_frame = frame & (np.add.reduceat(large.astype(np.int64), first) > 0)
+        if np.count_nonzero(video_frame) >= MIN_FRAMES:
+            s = frame_surprise(t[first][video_frame], np.log(burst_size[video_frame]))
             ok = np.isfinite(s)
-            fb = bins[starts][keep][ok]
             top = np.full(n, -np.inf)
-            np.maximum.at(top, fb, s[ok])
+            np.maximum.at(top, bins[first][video_frame][ok], s[ok])
             surprise = np.where(np.isfinite(top), top, np.nan)
+    video = np.bincount(bins[large], weights=b[large], minlength=n)
     features = np.column_stack([_relative_log(total), _relative_log(video), typical, largest, surprise])
     return Response(edges, features, NAMES, count > 0, what="its traffic")
 
