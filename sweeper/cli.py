@@ -150,7 +150,7 @@ def _parser() -> argparse.ArgumentParser:
     lan.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     depth = lan.add_mutually_exclusive_group()
     depth.add_argument("--quick", dest="mode", action="store_const", const="quick",
-                       help="about 20 s: the common camera ports (default)")
+                       help="at most 30 s: the common camera ports (default)")
     depth.add_argument("--thorough", dest="mode", action="store_const", const="thorough",
                        help="up to 2 minutes: longer listening, more ports, ONVIF probes to each host")
     lan.add_argument("--rate", type=float, metavar="PPS",
