@@ -242,8 +242,9 @@ class Daemon:
 
     def _ready(self, status: Dict[str, str]) -> None:
         self._last_probe = time.monotonic()
-        self.state = "ready"
+        # the screen first: whoever sees state "ready" (a test, the fleet) may trust the display
         self.display.ready({name: ("ok" if v == "ok" else "missing") for name, v in status.items()}, self.room)
+        self.state = "ready"
         self._fleet_status("ready", status)
         if self.notify is not None:
             missing = [n for n, v in status.items() if v != "ok"]
