@@ -94,6 +94,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--scene", metavar="FILE", help="with --simulate: another scene file")
     run.add_argument("--png-dir", metavar="DIR", help="with --simulate: save every screen shown as a PNG")
     run.add_argument("--room", metavar="LABEL", help="label sweeps with this room (default: venue.room)")
+    run.add_argument("--quiet", action="store_true",
+                     help="start in quiet mode: no sound (vibration instead), a dimmed panel, blank after "
+                          "each verdict until a button is pressed (SELECT+NEXT together toggles it)")
     run.add_argument("--front-end", metavar="PATH",
                      help="what is on the dongle's input now: direct, or a downconverter's name (rf.front_end)")
     run.add_argument("--terminal", action="store_true",
@@ -359,6 +362,10 @@ def cmd_run(args) -> int:
 
     shutdown = (lambda: print("sweeper: (simulated) power off", file=sys.stderr)) if args.simulate else None
     cfg = _with_room(cfg, args.room)
+    if args.quiet:
+        import dataclasses
+
+        cfg = dataclasses.replace(cfg, output=dataclasses.replace(cfg.output, quiet=True))
     hardware = None
     if args.once:  # nothing to sweep with: say so before opening the display and pins
         from sweeper.assembly import device_parts

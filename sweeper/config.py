@@ -227,6 +227,10 @@ class DisplayConfig(_Section):
                           ranges=[(0, 3)])
     width: int = setting(128, "Panel width in pixels.", ranges=[(64, 256)])
     height: int = setting(64, "Panel height in pixels.", ranges=[(32, 128)])
+    sleep_after_s: float = setting(300.0, "Blank the panel after this many idle seconds (ready or "
+                                   "showing a result); any button wakes it without acting. 0 = never. "
+                                   "In quiet mode it also stays blank after each verdict.",
+                                   ranges=[(0, 86400)])
 
 
 @dataclass(frozen=True)
@@ -247,13 +251,15 @@ class ButtonsConfig(_Section):
     """Two push buttons to ground (gpiozero, BCM pin numbers, internal pull-ups)."""
 
     enabled: bool = setting(True, "Use the buttons.")
-    select_pin: int = setting(17, "Select: press to start or stop a sweep; hold for locate mode; "
-                              "hold longer to shut down safely.", ranges=[(2, 27)])
+    select_pin: int = setting(17, "Select: press to start or stop a sweep; hold for locate mode (the "
+                              "signal meter from the ready screen); hold longer to power off (asks "
+                              "first). SELECT+NEXT together toggles quiet mode.", ranges=[(2, 27)])
     next_pin: int = setting(27, "Next: press for the next finding; hold to confirm whether the "
                            "finding shown is watching this room.", ranges=[(2, 27)])
     long_press_s: float = setting(1.0, "Hold this long for locate mode (SELECT) or a confirmation (NEXT).",
                                   ranges=[(0.3, 5)])
-    shutdown_press_s: float = setting(4.0, "Hold this long to shut down.", ranges=[(1, 20)])
+    shutdown_press_s: float = setting(4.0, "Hold SELECT this long to be asked whether to power off "
+                                      "(NEXT powers off; SELECT or waiting cancels).", ranges=[(1, 20)])
 
     def __post_init__(self):
         if self.select_pin == self.next_pin:
@@ -340,7 +346,10 @@ class DetectionConfig(_Section):
 class OutputConfig(_Section):
     """What the command prints."""
 
-    quiet: bool = setting(False, "Print only verdicts, no progress.")
+    quiet: bool = setting(False, "Quiet mode: print only verdicts, no progress; on the device no "
+                          "sound (the vibration motor plays the patterns), a dimmed panel, blank "
+                          "after each verdict until a button is pressed. SELECT+NEXT together "
+                          "toggles it on the device; `sweeper run --quiet` starts in it.")
     log_level: str = setting("info", "Least severe log messages shown.",
                              choices=["debug", "info", "warning", "error"])
 

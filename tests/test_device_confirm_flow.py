@@ -89,6 +89,9 @@ def sweep(run, dev, cfg):
 def confirm(run, dev, cfg, mac, timeout=60):
     """NEXT to the finding with this MAC, hold NEXT, wait for the verdict."""
     out = dev.daemon.outcome
+    if dev.display.asleep:  # quiet mode: the verdict waits on a blank panel for a press
+        run.press(cfg.buttons.next_pin)
+        run.wait_until(lambda: not dev.display.asleep, "the panel to wake")
     run.press(cfg.buttons.next_pin)
     run.wait_screen("finding")
     while out.findings[dev.daemon.index].address != mac:

@@ -117,15 +117,34 @@ def test_sweeping_shows_the_label(display):
 def test_locate_bar_grows_with_level(display):
     widths = []
     for level in (0.0, 0.25, 0.5, 1.0):
-        display.locate(RF_EXAMPLE, level, "+12 dB")
-        widths.append(bar_width(display.image, 52))
+        display.locate("5805 MHz video", "-30 dBFS", level)
+        widths.append(bar_width(display.image, 56))
     assert widths == sorted(widths) and len(set(widths)) == len(widths)
-    display.locate(WIFI_EXAMPLE, 0.5, "-48 dBm")
+
+
+def test_locate_keeps_its_name_and_the_way_back_whatever_it_follows(display):
+    """The header once became "... Espressif Inc. 19:e2": LOCATE and the way out were gone."""
+    display.locate("Espressif Inc. 19:e2 on network \"a very long network name\"", "-51 dBm", 0.5, 0.6,
+                   "\u25b2 closer")
     wifi = lit(display.image)
-    display.locate(RF_EXAMPLE, 0.5, "-48 dBm")
-    rf = lit(display.image)
-    assert (wifi[:13] != rf[:13]).any()  # the header says what is being located
-    assert np.array_equal(wifi[13:], rf[13:])
+    assert display.text.splitlines()[:2] == ["LOCATE", "SELECT: back"]
+    assert "\u25b2 closer" in display.text and "-51 dBm" in display.text
+    display.locate("5805 MHz video", "-51 dBm", 0.5, 0.6, "\u25b2 closer")
+    assert np.array_equal(wifi[:13], lit(display.image)[:13])  # the same header for any target
+    assert not wifi[13:46, 127].any()  # no text runs off the edge
+
+
+def test_locate_peak_mark_sits_where_the_peak_was(display):
+    display.locate("x", "-60 dBm", 0.2, None)
+    no_peak = lit(display.image)
+    marks = []
+    for peak in (0.3, 0.8):
+        display.locate("x", "-60 dBm", 0.2, peak)
+        frame = lit(display.image)
+        notch = np.flatnonzero(frame[45] & ~no_peak[45])  # the notch above the bar
+        marks.append(notch.mean())
+    assert marks[0] < marks[1]
+    assert abs(marks[1] - (2 + 124 * 0.8)) < 4
 
 
 def test_long_error_wraps_inside_the_frame(display):
@@ -159,7 +178,7 @@ def test_findings_with_missing_fields(display):
     rf = dict(RF_EXAMPLE, standard=None, snr_db=None, power_db=None)
     display.finding(0, 1, rf)
     assert lit(display.image).any()
-    display.locate(wifi, 0.2, "...")
+    display.locate(disp.finding_title(wifi), "...", 0.2)
     assert display.screen == "locate"
     display.finding(0, 1, {"type": "analog_video"})
     assert display.screen == "finding"
@@ -170,8 +189,15 @@ def test_finding_detail_rows_never_cover_the_certainty(display):
     short = lit(display.image)
     display.finding(0, 1, dict(WIFI_EXAMPLE, uplink_kbps=123456789.0))
     long = lit(display.image)
-    assert np.array_equal(short[52:, 70:], long[52:, 70:])  # "sure 71%" untouched
+    percent = 128 - 2 - disp._text_width("71%", disp.font(10))
+    assert np.array_equal(short[52:, percent:], long[52:, percent:])  # "71%" untouched
     assert (short[52:, :60] != long[52:, :60]).any()
+
+
+def test_a_four_digit_uplink_keeps_its_words(display):
+    """ "up 629 k..." was cut to make room for "sure 71%": the detail wins, "sure" goes."""
+    display.finding(0, 1, dict(WIFI_EXAMPLE, uplink_kbps=1629.0))
+    assert "up 1629 kb/s" in display.text.splitlines() and "71%" in display.text.splitlines()
 
 
 def test_wifi_finding_without_vendor_names_its_network(display):
@@ -268,8 +294,12 @@ def test_null_display_remembers_the_screen():
     d.result("CLEAR", 0)
     d.finding(0, 1, RF_EXAMPLE)
     assert d.screen == "finding"
-    d.locate(RF_EXAMPLE, 0.5, "+3 dB")
+    d.locate("5805 MHz", "-3 dBFS", 0.5, 0.6, "steady")
     assert d.screen == "locate"
+    d.meter("2.4GHz", "-40 dBFS", 0.5)
+    assert d.screen == "meter"
+    d.poweroff(9)
+    assert d.screen == "poweroff"
     d.error("boom")
     assert d.screen == "error"
     d.off()

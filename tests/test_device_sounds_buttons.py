@@ -246,6 +246,26 @@ def test_next_and_a_sequence_of_presses(controls):
     assert events == ["next", "select", "locate", "next"]
 
 
+@pytest.mark.parametrize("first", ["select", "next"])
+def test_both_buttons_together_are_quiet_and_nothing_else(controls, first):
+    """The chord, whichever button lands first: one "quiet", no tap, no hold (held past
+    the locate and shutdown times)."""
+    _, events, select, nxt = controls
+    a, b = (select, nxt) if first == "select" else (nxt, select)
+    a.drive_low()
+    time.sleep(0.1)
+    b.drive_low()
+    assert events == ["quiet"]
+    time.sleep(1.2)  # past both hold times
+    a.drive_high()
+    b.drive_high()
+    time.sleep(0.05)
+    assert events == ["quiet"]
+    select.drive_low()  # and the buttons work as before afterwards
+    select.drive_high()
+    assert events == ["quiet", "select"]
+
+
 def test_a_failing_handler_does_not_stop_the_buttons(pins):
     seen = []
 

@@ -8,6 +8,9 @@
     NEXT held for long_press_s       -> "confirm"  (is it watching this room? fires while
                                                     still held; no "next" on release)
 
+The chord is for quiet mode because it cannot happen by accident in a pocket and needs
+no look at the screen: the thumb finds both buttons.
+
 Holds are timed with timers started on the press (not from gpiozero's polling hold
 thread) so "locate" and "shutdown" fire at their exact configured times while the
 finger is still down: the user feels the device react, and knows when to let go.
@@ -70,18 +73,36 @@ class Controls:
         except Exception:  # a failing handler must not kill the GPIO callback thread
             log.exception("button event %r handler failed", event)
 
+    def _chord(self) -> bool:
+        """Called with the lock held as a button goes down: if the other one is down too,
+        this press and the other's become the quiet chord (no taps, no holds)."""
+        if not (self._down and self._next_down):
+            return False
+        self._cancel_timers()
+        self._cancel_next_timer()
+        self._held = ["quiet"]  # the releases are not taps
+        self._next_held = True
+        return True
+
     def _select_pressed(self) -> None:
         with self._lock:
             self._cancel_timers()
             self._press += 1
             self._held = []
             self._down = True
-            for delay, event in ((self.cfg.long_press_s, "locate"), (self.cfg.shutdown_press_s, "shutdown")):
-                timer = threading.Timer(delay, self._select_held, args=(self._press, event))
-                timer.daemon = True
-                timer.name = f"sweeper-button-{event}"
-                self._timers.append(timer)
-                timer.start()
+            chord = self._chord()
+            if not chord:
+                self._start_select_timers()
+        if chord:
+            self._emit("quiet")
+
+    def _start_select_timers(self) -> None:
+        for delay, event in ((self.cfg.long_press_s, "locate"), (self.cfg.shutdown_press_s, "shutdown")):
+            timer = threading.Timer(delay, self._select_held, args=(self._press, event))
+            timer.daemon = True
+            timer.name = f"sweeper-button-{event}"
+            self._timers.append(timer)
+            timer.start()
 
     def _select_held(self, press: int, event: str) -> None:
         with self._lock:
@@ -107,11 +128,15 @@ class Controls:
             self._next_press += 1
             self._next_down = True
             self._next_held = False
-            timer = threading.Timer(self.cfg.long_press_s, self._next_hold, args=(self._next_press,))
-            timer.daemon = True
-            timer.name = "sweeper-button-confirm"
-            self._next_timer = timer
-            timer.start()
+            chord = self._chord()
+            if not chord:
+                timer = threading.Timer(self.cfg.long_press_s, self._next_hold, args=(self._next_press,))
+                timer.daemon = True
+                timer.name = "sweeper-button-confirm"
+                self._next_timer = timer
+                timer.start()
+        if chord:
+            self._emit("quiet")
 
     def _next_hold(self, press: int) -> None:
         with self._lock:

@@ -6,8 +6,17 @@ SIGUSR1, its own threads) through one queue:
     ready --select--> sweeping --done--> result --next--> finding --next--> ...
       ^                  |select (stop)      |hold select: locate (hold again or press: back)
       +------------------+-------------------+--select: sweep again
-                                             |hold next: confirm --done--> confirmed
-                                             |   (select or hold next: stop; select: back)
+      |                                      |hold next: confirm --done--> confirmed
+      |hold select: meter (next: band;       |   (select or hold next: stop; select: back)
+      |  select or hold: back)
+    any idle screen --hold select 4 s--> poweroff (next: power off; select or 10 s: back)
+    anywhere --select+next together--> quiet mode on/off
+
+Quiet mode (``output.quiet``, ``run --quiet`` or the chord): no sound (the vibration
+motor plays the patterns), a dimmed panel, and a blank panel after each verdict until a
+button is pressed. A press that wakes a blank panel only wakes it: a hand fumbling in a
+pocket must not start or stop anything it cannot see. Idle panels also blank after
+``display.sleep_after_s``.
 
 Confirm ("is it watching this room?", issue 16) runs a stimulus on the finding shown
 (the top one from the result screen): the LED flashes a pseudo-random sequence, or the
@@ -25,6 +34,12 @@ hardware, probed again while idle, and the combined sweep), shows one progress f
 and merges their findings into one ranked list and one verdict. The display, annunciator and controls are the small device classes
 in this package; every one has a simulated backend, so the whole device runs in tests and
 in ``sweeper run --simulate`` with no hardware.
+
+Why one module of over 400 lines: it is the state machine, and :meth:`Daemon.handle` is
+its one table of transitions, so what each event does in each state reads in one place.
+The work each state starts lives elsewhere: sweeps in sweeping.py, locate and the
+meter's loop in locating.py, confirmation plans in confirming.py, the part guard in
+guarded.py.
 """
 from __future__ import annotations
 
@@ -37,7 +52,9 @@ from typing import Callable, Dict, List, Optional
 from sweeper import kinds
 from sweeper import watching as watching_words
 from sweeper.device import confirming
+from sweeper.device.guarded import Guarded
 from sweeper.device.heap import release_free_memory
+from sweeper.device.locating import Readings
 from sweeper.device.sweeping import CombinedSweep, Hardware
 from sweeper.findings import Finding, SweepResult, as_finding
 from sweeper.errors import HardwareError
@@ -47,6 +64,12 @@ from sweeper.venue.history import iso
 PROBE_EVERY_S = 5.0
 #: display refreshes per second while sweeping or locating
 REFRESH_HZ = 4.0
+#: how long the power-off question waits for NEXT before going back
+POWEROFF_ASK_S = 10.0
+#: button events (a press on a blank panel only wakes it)
+BUTTON_EVENTS = ("select", "next", "locate", "confirm", "shutdown")
+#: screens that wait for the user: the panel may blank here, and power-off may be asked
+IDLE_STATES = ("ready", "result", "finding", "confirmed")
 
 
 def finding_label(f) -> str:
@@ -55,41 +78,13 @@ def finding_label(f) -> str:
     return kinds.of(f).name(f)
 
 
-class Guarded:
-    """A display or buzzer whose failure (a loose wire mid-run) is reported once and then
-    ignored: a blank panel or a silent buzzer is better than no sweeper at all."""
-
-    def __init__(self, part, what: str):
-        self._part = part
-        self._what = what
-        self.failed: Optional[str] = None
-
-    def __getattr__(self, name):
-        attr = getattr(self._part, name)
-        if not callable(attr):
-            return attr
-
-        def call(*args, **kwargs):
-            if self.failed is not None:
-                return None
-            try:
-                return attr(*args, **kwargs)
-            except HardwareError as exc:
-                import sys
-
-                self.failed = str(exc)
-                print(f"sweeper: the {self._what} failed: {exc}; carrying on without it", file=sys.stderr)
-                return None
-        return call
-
-
 class Daemon:
     """The device's state machine. Feed it events with :meth:`post`; :meth:`run` serves
     them until :meth:`quit` (or a shutdown)."""
 
     def __init__(self, cfg, hardware: Hardware, display, annunciator,
                  shutdown: Optional[Callable[[], None]] = None, notify=None, version: str = "",
-                 venue=None, log: Callable[[str], None] = lambda msg: None, leds=None):
+                 venue=None, log: Callable[[str], None] = lambda msg: None, leds=None, battery=None):
         self.cfg = cfg
         self.hardware = hardware
         self.display = Guarded(display, "display")
@@ -100,6 +95,8 @@ class Daemon:
         self.venue = venue  # history, baselines, fleet (sweeper.venue.recorder.Venue) or None
         self.log = log
         self.leds = leds  # the confirmation LEDs (sweeper.device.led.StimulusLeds) or None
+        self.battery = battery  # the fuel gauge (sweeper.device.battery) or None
+        self.quiet = bool(cfg.output.quiet)
         self.room = cfg.venue.room
         # a handheld visiting rooms: NEXT on the ready screen steps through these
         self.rooms = list(dict.fromkeys((cfg.venue.room, *cfg.venue.rooms))) if cfg.venue.rooms else []
@@ -110,7 +107,6 @@ class Daemon:
         self.index = 0
         self.history: List[SweepResult] = []
         self._sweep: Optional[CombinedSweep] = None
-        self._locating = threading.Event()
         self._confirming: Optional[threading.Event] = None  # set() stops the running confirmation
         self._confirm_run = 0  # which confirmation the worker's events belong to
         self._confirm: dict = {}
@@ -119,6 +115,11 @@ class Daemon:
         self.rng = None
         self._quit = threading.Event()
         self._last_probe = 0.0
+        self._last_touch = time.monotonic()  # the last button press or verdict (the panel's idle clock)
+        self.readings = Readings(self.post)  # the locate or meter loop
+        self._meter_band = 0
+        self._asked_from: Optional[str] = None  # the state the power-off question interrupted
+        self._ask_until = 0.0
 
     # ------------------------------------------------------------------ plumbing
 
@@ -133,6 +134,7 @@ class Daemon:
     def run(self, once: bool = False) -> Optional[SweepResult]:
         """Serve events. With ``once``: sweep immediately and return its outcome."""
         self.display.boot(self.version)
+        self._apply_quiet()
         self._ready(self.hardware.probe())
         if self.notify is not None:
             self.notify.ready()
@@ -151,7 +153,7 @@ class Daemon:
                 break
         if self.notify is not None:
             self.notify.stopping()
-        self._stop_locate()
+        self._stop_reading()
         self._stop_confirm()
         if self._sweep is not None:
             self._sweep.stop()
@@ -161,19 +163,48 @@ class Daemon:
 
     def handle(self, event: str, payload=None) -> None:
         state = self.state
-        if event == "shutdown":
-            self._stop_locate()
-            self._stop_confirm()
-            if self._sweep is not None:
-                self._sweep.stop()
-            self.display.error("Shutting down. Wait for the green light to stop.")
-            self.sound.off()
-            self.state = "shutdown"
-            self.shutdown()
-            self._quit.set()
+        if event in BUTTON_EVENTS or event == "quiet":
+            self._last_touch = time.monotonic()
+            if getattr(self.display, "asleep", False) and event != "quiet":
+                self.display.wake()  # this press only wakes the panel
+                return
+        if event == "quiet":
+            self.quiet = not self.quiet
+            self._apply_quiet()
+            self.display.wake()
+            self.sound.start()  # a blip, or a buzz of the motor: the mode changed
+            if state == "ready":
+                self._ready(self.hardware.status())
+            self.log(f"quiet mode {'on' if self.quiet else 'off'}")
+        elif event == "shutdown":
+            if state in ("sweeping", "confirm"):
+                self.log("power-off hold ignored while busy: stop first (SELECT)")
+                return
+            self._stop_reading()
+            self._asked_from = "finding" if state in ("locate", "confirmed") else \
+                ("ready" if state == "meter" else state)
+            self._ask_until = time.monotonic() + POWEROFF_ASK_S
+            self.state = "poweroff"
+            self.display.poweroff(POWEROFF_ASK_S)
+        elif state == "poweroff" and event == "next":
+            self._power_off()
+        elif state == "poweroff" and event == "select":
+            self._resume(self._asked_from)
+        elif state == "poweroff" and event == "tick":
+            left = self._ask_until - time.monotonic()
+            if left <= 0:
+                self._resume(self._asked_from)
+            else:
+                self.display.poweroff(left)
+        elif state == "poweroff" and event in BUTTON_EVENTS:
+            pass  # only NEXT or SELECT answer the question
         elif event == "tick":
-            if state in ("ready", "result", "finding", "confirmed") and \
-                    time.monotonic() - self._last_probe > PROBE_EVERY_S:
+            idle = time.monotonic() - self._last_touch
+            sleep_after = self.cfg.display.sleep_after_s
+            if state in IDLE_STATES and sleep_after and idle > sleep_after \
+                    and not getattr(self.display, "asleep", False):
+                self.display.sleep()
+            if state in IDLE_STATES and time.monotonic() - self._last_probe > PROBE_EVERY_S:
                 self._reprobe()
         elif event == "progress" and state == "sweeping":
             fraction, label = payload
@@ -190,8 +221,11 @@ class Daemon:
             if state == "sweeping":
                 self._sweep.stop()  # the "swept" event follows with what was found so far
             elif state == "locate":
-                self._stop_locate()
+                self._stop_reading()
                 self._show_finding()
+            elif state == "meter":
+                self._stop_reading()
+                self._ready(self.hardware.status())
             elif state in ("confirm", "confirmed"):
                 self._stop_confirm()
                 self._show_finding()
@@ -207,20 +241,26 @@ class Daemon:
                 self._ready(self.hardware.status())  # after the last finding: pick the next room
             elif state == "confirmed":
                 self._show_finding()
+            elif state == "meter":
+                self._meter_band += 1
+                self._start_meter()
             elif state in ("result", "finding") and findings:
                 if state == "finding":
                     self.index = (self.index + 1) % len(findings)
                 self._show_finding()
         elif event == "locate":
             if state == "locate":
-                self._stop_locate()
+                self._stop_reading()
                 self._show_finding()
+            elif state == "meter":
+                self._stop_reading()
+                self._ready(self.hardware.status())
+            elif state == "ready":
+                self._start_meter()
             elif state in ("result", "finding") and self.outcome and self.outcome.findings:
                 self._start_locate(self.outcome.findings[self.index])
-        elif event == "located" and state == "locate":
-            level, reading = payload
-            self.display.locate(self.outcome.findings[self.index], level, reading)
-            self.sound.proximity(level)
+        elif event == "reading" and state in ("locate", "meter"):
+            self._show_reading(payload)
         elif event == "confirm":
             if state == "confirm":
                 self._stop_confirm()
@@ -235,15 +275,16 @@ class Daemon:
             self._stop_confirm()
             self.display.error(f"Confirmation stopped: {payload[1]}")
             self.state = "result"
-        elif event == "locate_lost" and state == "locate":
-            self._stop_locate()
-            self.display.error(f"Locate stopped: {payload}")
-            self.state = "result"
+        elif event == "reading_lost" and state in ("locate", "meter") and self.readings.current(payload):
+            self._stop_reading()
+            self.display.error(f"{'Locate' if state == 'locate' else 'Signal meter'} stopped: {payload[1]}")
+            self.state = "result" if state == "locate" else "ready"
 
     def _ready(self, status: Dict[str, str]) -> None:
         self._last_probe = time.monotonic()
         # the screen first: whoever sees state "ready" (a test, the fleet) may trust the display
-        self.display.ready({name: ("ok" if v == "ok" else "missing") for name, v in status.items()}, self.room)
+        self.display.ready({name: ("ok" if v == "ok" else "missing") for name, v in status.items()}, self.room,
+                           quiet=self.quiet, battery=self._battery_percent())
         self.state = "ready"
         self._fleet_status("ready", status)
         if self.notify is not None:
@@ -298,6 +339,9 @@ class Daemon:
         self.history = (self.history + [outcome])[-10:]
         self.index = 0
         self.state = "result"
+        self._last_touch = time.monotonic()
+        if self.quiet:  # the motor tells the verdict; the panel stays dark until a press
+            self.display.sleep()
         # known (baselined, unchanged) findings stay browsable with NEXT but are not counted
         self.display.result(outcome.verdict, outcome.news(), outcome.gaps)
         {"CLEAR": self.sound.clear, "INCOMPLETE": self.sound.incomplete, "SUSPECT": self.sound.suspect,
@@ -313,35 +357,87 @@ class Daemon:
         self.display.finding(self.index, len(self.outcome.findings), self.outcome.findings[self.index])
 
     def _start_locate(self, finding: Finding) -> None:
+        self._stop_reading()
         self.state = "locate"
-        self._locating.set()
         locator = kinds.of(finding).locator(finding, self.hardware.sources, self.cfg)
+        what = kinds.of(finding).title(finding)
         if locator is None:
-            self.display.locate(finding, 0.0, "cannot locate", hint="SELECT: back")
+            self.display.locate(what, "cannot locate", hint="SELECT: back")
             return
-        self.display.locate(finding, 0.0, "...")
+        self.display.locate(what, "\u2026")
+        self._start_reading(locator, what)
 
-        def loop():
-            while self._locating.is_set():
-                try:
-                    self.post("located", locator.read())
-                except HardwareError as exc:
-                    self.post("locate_lost", str(exc))
-                    return
-                time.sleep(1.0 / REFRESH_HZ)
+    def _start_meter(self) -> None:
+        """The signal meter on the chosen band (NEXT steps through rf.bands)."""
+        from sweeper.rf.meter import BandMeter, meter_bands
 
-        threading.Thread(target=loop, name="locate", daemon=True).start()
+        self._stop_reading()
+        self.state = "meter"
+        bands = meter_bands(self.cfg)
+        source = self.hardware.sources.get("RF")
+        if not bands or source is None:
+            self.display.meter("no band" if not bands else "RF", "no RTL-SDR" if bands else "no rf.bands",
+                               hint="SELECT: back")
+            return
+        band = bands[self._meter_band % len(bands)]
+        self.display.meter(band.name, "\u2026")
+        self._start_reading(BandMeter(source, band, self.cfg.rf.sample_rate), band.name)
 
-    def _stop_locate(self) -> None:
-        if self._locating.is_set():
-            self._locating.clear()
+    def _start_reading(self, reader, what: str) -> None:
+        self.readings.start(reader, what, 1.0 / REFRESH_HZ, self.state)
+
+    def _show_reading(self, payload) -> None:
+        shown = self.readings.accept(payload)
+        if shown is not None:
+            what, lead = shown
+            draw = self.display.locate if self.state == "locate" else self.display.meter
+            draw(what, lead.text, lead.level, lead.peak, lead.trend)
+            self.sound.proximity(lead.level)  # ticks faster as the bar rises (a buzz rate when quiet)
+
+    def _stop_reading(self) -> None:
+        if self.readings.stop():
             self.sound.proximity(0.0)
+
+    # ------------------------------------------------------------------ power, quiet, battery
+
+    def _apply_quiet(self) -> None:
+        self.sound.quiet = self.quiet
+        self.display.dim(self.quiet)
+
+    def _battery_percent(self) -> Optional[float]:
+        if self.battery is None:
+            return None
+        reading = self.battery.read()
+        return None if reading is None else reading.percent
+
+    def _resume(self, state: Optional[str]) -> None:
+        """Back to the screen the power-off question interrupted."""
+        findings = self.outcome.findings if self.outcome else []
+        if state in ("finding", "confirmed") and findings:
+            self._show_finding()
+        elif state == "result" and self.outcome is not None:
+            self.state = "result"
+            self.display.result(self.outcome.verdict, self.outcome.news(), self.outcome.gaps)
+        else:
+            self._ready(self.hardware.status())
+
+    def _power_off(self) -> None:
+        self._stop_reading()
+        self._stop_confirm()
+        if self._sweep is not None:
+            self._sweep.stop()
+        self.display.wake()
+        self.display.error("Shutting down. Wait for the green light to stop.")
+        self.sound.off()
+        self.state = "shutdown"
+        self.shutdown()
+        self._quit.set()
 
     # ------------------------------------------------------------------ is it watching this room?
 
     def _start_confirm(self) -> None:
         finding = self.outcome.findings[self.index]
-        self._stop_locate()
+        self._stop_reading()
         self._stop_confirm()
         self._confirm_run += 1
         run = self._confirm_run

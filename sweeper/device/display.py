@@ -115,27 +115,27 @@ class _Canvas:
     def __init__(self):
         self.image = Image.new("1", FRAME_SIZE, DARK)
         self.draw = ImageDraw.Draw(self.image)
+        self.words: List[str] = []  # every text drawn, in order: what tests and logs read
 
     def text(self, xy: Tuple[int, int], text: str, f, fill: int = LIT) -> None:
         self.draw.text(xy, text, font=f, fill=fill)
+        self.words.append(text)
 
     def centered(self, y: int, text: str, f, fill: int = LIT, x0: int = 0, x1: int = W) -> None:
         x = x0 + (x1 - x0 - _text_width(text, f)) // 2
-        self.draw.text((x, y), text, font=f, fill=fill)
+        self.text((x, y), text, f, fill)
 
     def right(self, xy: Tuple[int, int], text: str, f, fill: int = LIT) -> None:
-        self.draw.text((xy[0] - _text_width(text, f), xy[1]), text, font=f, fill=fill)
+        self.text((xy[0] - _text_width(text, f), xy[1]), text, f, fill)
 
     def header(self, left: str, right: str = "") -> None:
         """An inverted title strip (rows 0-12): says which screen this is at a glance."""
         self.draw.rectangle((0, 0, W - 1, 12), fill=LIT)
         f = font(10)
+        room = W - 8 - _text_width(right, f) if right else W - 4
+        self.text((2, 0), _clip(left, f, room), f, fill=DARK)  # words in reading order
         if right:
             self.right((W - 2, 0), right, f, fill=DARK)
-            room = W - 8 - _text_width(right, f)
-        else:
-            room = W - 4
-        self.text((2, 0), _clip(left, f, room), f, fill=DARK)
 
     def bar(self, box: Tuple[int, int, int, int], fraction: float, ticks: int = 0) -> None:
         """An outlined bar filled left to right; ``ticks`` marks equal steps below the fill."""
@@ -148,6 +148,16 @@ class _Canvas:
         for i in range(1, ticks):
             x = x0 + 2 + round(inner * i / ticks)
             self.draw.line((x, y1 - 3, x, y1 - 2), fill=DARK if x <= x0 + 1 + filled else LIT)
+
+    def peak_mark(self, box: Tuple[int, int, int, int], fraction: float) -> int:
+        """A peak-hold marker on a bar drawn by :meth:`bar`: a notch above and below it
+        and a line through it (dark on the fill, lit beyond it). Returns its x."""
+        x0, y0, x1, y1 = box
+        x = x0 + 2 + int(round((x1 - x0 - 3) * _unit(fraction)))
+        x = min(x, x1 - 2)
+        self.draw.line((x, y0 + 2, x, y1 - 2), fill=DARK if self.image.getpixel((x, (y0 + y1) // 2)) else LIT)
+        self.draw.polygon([(x - 3, y0 - 4), (x + 3, y0 - 4), (x, y0 - 1)], fill=LIT)  # a notch on top
+        return x
 
 
 def _unit(value: float) -> float:
@@ -177,9 +187,18 @@ def finding_title(finding) -> str:
 class Display:
     """Screens on a luma device (a real panel, or luma's in-memory dummy for tests).
 
-    Every screen method records ``screen`` (its name) and ``image`` (the 128x64 frame
-    shown). Methods may be called from any thread; one frame is drawn at a time.
+    Every screen method records ``screen`` (its name), ``image`` (the 128x64 frame) and
+    ``text`` (the words on it, one per line). Methods may be called from any thread; one
+    frame is drawn at a time.
+
+    Discretion: :meth:`dim` lowers the panel's contrast; :meth:`sleep` blanks the panel
+    while screens go on being drawn (``screen``/``image`` say what :meth:`wake` will show).
     """
+
+    #: panel contrast (0-255) normally, and dimmed (quiet mode): low enough not to light a
+    #: face or a cubicle wall in the dark, still readable held close
+    CONTRAST = 255
+    DIM_CONTRAST = 8
 
     def __init__(self, device, name: str = "display"):
         self.device = device
@@ -187,6 +206,9 @@ class Display:
         self.screen: Optional[str] = None
         self.room: Optional[str] = None
         self.image: Optional[Image.Image] = None
+        self.text = ""
+        self.dimmed = False
+        self.asleep = False
         self._lock = threading.Lock()
         self._hidden = False
         self._closed = False
@@ -208,17 +230,36 @@ class Display:
         c.centered(53, "starting\u2026", font(9))
         self._show("boot", c)
 
-    def ready(self, hardware: Dict[str, str], room: str = "") -> None:
-        """What is plugged in (a tick or a cross per part), the room the next sweep is
-        labelled with (NEXT changes it when venue.rooms lists several), and how to start."""
+    def ready(self, hardware: Dict[str, str], room: str = "", quiet: bool = False,
+              battery: Optional[float] = None) -> None:
+        """What is plugged in (a tick or a cross per part, missing parts first), the room
+        the next sweep is labelled with (NEXT changes it when venue.rooms lists several),
+        quiet mode and the battery level when a gauge is fitted, and how to start."""
         c = _Canvas()
-        c.text((2, 0), "READY", font(15))
+        c.text((2, 0), "READY", font(13))
+        small = font(9)
+        marks = []
+        if quiet:
+            marks.append("QUIET")
+        if battery is not None:
+            marks.append(f"{_unit(battery / 100.0) * 100:.0f}%")
+        if marks:
+            x = W - 1
+            for mark in reversed(marks):  # inverted tags at the top right
+                w = _text_width(mark, small)
+                c.draw.rectangle((x - w - 3, 1, x, 11), fill=LIT)
+                c.text((x - w - 1, 1), mark, small, fill=DARK)
+                x -= w + 6
         f = font(11)
         self.room = room  # what the screen shows, for tests and --terminal
         if room:
-            c.text((1, 41), _clip(f"\u2302 {room}", f, W - 2), f)  # a house: the room
-        for i, (part, status) in enumerate(list(hardware.items())[:4 if room else 6]):
-            x, y = 1 + (i % 2) * 64, 19 + (i // 2) * 11
+            c.text((1, 37), _clip(f"\u2302 {room}", f, W - 2), f)  # a house: the room
+        parts = sorted(hardware.items(), key=lambda kv: str(kv[1]).lower() == "ok")  # missing first
+        cells = 4 if room else 6
+        if len(parts) > cells:  # the last cell counts what did not fit (all working: missing come first)
+            parts = parts[:cells - 1] + [(f"+{len(parts) - cells + 1} ok", "ok")]
+        for i, (part, status) in enumerate(parts):
+            x, y = 1 + (i % 2) * 64, 15 + (i // 2) * 11
             if str(status).lower() == "ok":
                 c.text((x, y), "\u2714", f)
             else:  # a drawn cross reads better than the font's small ballot X
@@ -232,8 +273,11 @@ class Display:
     def sweeping(self, fraction: float, label: str) -> None:
         """Progress and what is being listened to right now."""
         c = _Canvas()
-        c.text((2, 0), "SWEEPING", font(14))
-        c.right((W - 2, 0), f"{_unit(fraction) * 100:.0f}%", font(14))
+        percent = f"{_unit(fraction) * 100:.0f}%"
+        pf = font(14)
+        tf = _fitting_font("SWEEPING", W - 10 - _text_width(percent, pf), 14, 10)  # room for "100%"
+        c.text((2, 14 - tf.size), "SWEEPING", tf)
+        c.right((W - 2, 0), percent, pf)
         label = str(label)
         lf = _fitting_font(label, W - 4, 13, 9)
         c.centered(20, _clip(label, lf, W - 4), lf)
@@ -283,25 +327,62 @@ class Display:
         c.text((2, 14), _clip(big, bf, W - 4), bf)
         small = font(10)
         sure = f"sure {_percent(finding.score)}"
+        if len(lines) > 2 and _text_width(lines[2], small) > W - 8 - _text_width(sure, small):
+            sure = _percent(finding.score)  # the detail keeps its words; "sure" goes first
         c.right((W - 2, 52), sure, small)
         for i, text in enumerate(lines):
             room = W - 4 if i < 2 else W - 8 - _text_width(sure, small)  # the last row shares
             c.text((2, 30 + i * 11), _clip(text, small, room), small)
         self._show("finding", c)
 
-    def locate(self, finding, level: float, reading: str, hint: Optional[str] = None) -> None:
-        """Locate mode: the reading in big digits over a thick proximity bar, or, with
-        ``hint``, over a line of text instead of the bar (e.g. how to go back)."""
+    def locate(self, what: str, reading: str, level: float = 0.0, peak: Optional[float] = None,
+               trend: str = "", hint: Optional[str] = None) -> None:
+        """Locate mode: LOCATE and the way back stay in the header; what is being
+        followed, the trend (closer / farther) and the reading; a thick bar with a
+        peak-hold mark. With ``hint``: a line of text instead of the bar."""
+        self._meter_screen("locate", "LOCATE", what, reading, level, peak, trend, hint)
+
+    def meter(self, band: str, reading: str, level: float = 0.0, peak: Optional[float] = None,
+              trend: str = "", hint: Optional[str] = None) -> None:
+        """The signal meter: live power on one band, walked around the room like a
+        handheld RF detector; NEXT steps the band."""
+        self._meter_screen("meter", "METER", band, reading, level, peak, trend, hint)
+
+    def _meter_screen(self, screen: str, title: str, what: str, reading: str, level: float,
+                      peak: Optional[float], trend: str, hint: Optional[str]) -> None:
         c = _Canvas()
-        c.header("LOCATE", finding_title(finding))
+        c.header(title, "SELECT: back")
+        small = font(10)
+        c.text((2, 14), _clip(str(what), small, W - 4), small)
+        trend = str(trend or "")
         reading = str(reading)
-        rf = _fitting_font(reading, W - 4, 22, 10)
-        c.centered(15, _clip(reading, rf, W - 4), rf)
+        room = W - 4 - (_text_width(trend, small) + 4 if trend else 0)
+        rf = _fitting_font(reading, room, 18, 10)
+        c.text((2, 26), _clip(reading, rf, room), rf)
+        if trend:
+            c.right((W - 2, 31), trend, small)
         if hint is None:
-            c.bar((0, 42, W - 1, H - 1), level, ticks=4)
+            box = (0, 48, W - 1, H - 1)
+            c.bar(box, level, ticks=4)
+            if peak is not None:
+                c.peak_mark(box, peak)
         else:
             c.centered(48, _clip(hint, font(10), W - 4), font(10))
-        self._show("locate", c)
+        self._show(screen, c)
+
+    def poweroff(self, seconds_left: float) -> None:
+        """Asks before powering off (a long hold of SELECT): a nervous hold must not end a
+        sweep in a restroom. NEXT confirms; SELECT, or waiting, cancels."""
+        c = _Canvas()
+        c.draw.rectangle((0, 0, W - 1, 27), outline=LIT, width=2)
+        pf = _fitting_font("POWER OFF?", W - 8, 18, 10)
+        _, t, _, b = pf.getbbox("POWER OFF?", mode="1")
+        c.centered(14 - (t + b) // 2, "POWER OFF?", pf)
+        f = font(10)
+        c.text((2, 30), "NEXT: power off", f)
+        c.text((2, 41), "SELECT: cancel", f)
+        c.right((W - 2, 52), f"{max(0, int(math.ceil(seconds_left)))}s", font(10))
+        self._show("poweroff", c)
 
     def confirm(self, finding, seconds_left: float, prompt: str, strength: float, heard: bool = True) -> None:
         """A confirmation running: what to do now (the prompt, big), the seconds left, and
@@ -356,6 +437,35 @@ class Display:
 
     # ----------------------------------------------------------------- power
 
+    def dim(self, on: bool) -> None:
+        """Quiet mode's low contrast (or back to full)."""
+        with self._lock:
+            self.dimmed = bool(on)
+            if not self._closed:
+                self._device_call(self.device.contrast, self.DIM_CONTRAST if on else self.CONTRAST)
+
+    def sleep(self) -> None:
+        """Blank the panel; screens drawn meanwhile are kept for :meth:`wake` (a verdict in
+        quiet mode, or an idle device, stays dark until a button is pressed)."""
+        with self._lock:
+            self.asleep = True
+            if self._closed or self._hidden:
+                return
+            self._device_call(self.device.clear)
+            self._device_call(self.device.hide)
+            self._hidden = True
+
+    def wake(self) -> None:
+        """Show the last screen drawn again."""
+        with self._lock:
+            self.asleep = False
+            if self._closed or self.image is None:
+                return
+            if self._hidden:
+                self._device_call(self.device.show)
+                self._hidden = False
+            self._device_call(self.device.display, _fit_to_device(self.image, self.device))
+
     def off(self) -> None:
         """Blank the panel and put it in power-save; the next screen switches it back on."""
         with self._lock:
@@ -394,7 +504,8 @@ class Display:
         with self._lock:
             self.screen = screen
             self.image = canvas.image
-            if self._closed:
+            self.text = "\n".join(canvas.words)
+            if self._closed or self.asleep:
                 return
             if self._hidden:
                 self._device_call(self.device.show)
@@ -436,11 +547,15 @@ class NullDisplay:
         self.screen: Optional[str] = None
         self.room: Optional[str] = None
         self.image = None
+        self.text = ""
+        self.dimmed = False
+        self.asleep = False
 
     def boot(self, version: str) -> None:
         self.screen = "boot"
 
-    def ready(self, hardware: Dict[str, str], room: str = "") -> None:
+    def ready(self, hardware: Dict[str, str], room: str = "", quiet: bool = False,
+              battery: Optional[float] = None) -> None:
         self.screen = "ready"
         self.room = room
 
@@ -453,8 +568,25 @@ class NullDisplay:
     def finding(self, index: int, total: int, finding: dict) -> None:
         self.screen = "finding"
 
-    def locate(self, finding, level: float, reading: str, hint: Optional[str] = None) -> None:
+    def locate(self, what: str, reading: str, level: float = 0.0, peak: Optional[float] = None,
+               trend: str = "", hint: Optional[str] = None) -> None:
         self.screen = "locate"
+
+    def meter(self, band: str, reading: str, level: float = 0.0, peak: Optional[float] = None,
+              trend: str = "", hint: Optional[str] = None) -> None:
+        self.screen = "meter"
+
+    def poweroff(self, seconds_left: float) -> None:
+        self.screen = "poweroff"
+
+    def dim(self, on: bool) -> None:
+        self.dimmed = bool(on)
+
+    def sleep(self) -> None:
+        self.asleep = True
+
+    def wake(self) -> None:
+        self.asleep = False
 
     def confirm(self, finding, seconds_left: float, prompt: str, strength: float, heard: bool = True) -> None:
         self.screen = "confirm"
@@ -520,8 +652,10 @@ def _open_panel(cfg, i2c, driver):
 #: name -> how to draw it: the docs PNGs, the golden images and the terminal demo
 EXAMPLE_SCREENS: Dict[str, Callable[[Display], None]] = {
     "boot": lambda d: d.boot("0.1.0"),
-    "ready": lambda d: d.ready({"RF": "ok", "Wi-Fi": "missing", "display": "ok", "buttons": "ok"}),
+    "ready": lambda d: d.ready({"RF": "ok", "Wi-Fi": "missing", "LAN": "ok"}, "Room 101", battery=73),
+    "ready_quiet": lambda d: d.ready({"RF": "ok", "Wi-Fi": "ok"}, "Changing room 3", quiet=True, battery=41),
     "sweeping": lambda d: d.sweeping(0.43, "2.4GHz 2432 MHz"),
+    "sweeping_done": lambda d: d.sweeping(1.0, "deciding"),
     "result_clear": lambda d: d.result("CLEAR", 0),
     "result_camera": lambda d: d.result("CAMERA", 2),
     "result_incomplete": lambda d: d.result("INCOMPLETE", 0, ["900MHz: not heard through the 2.4GHz converter",
@@ -529,7 +663,10 @@ EXAMPLE_SCREENS: Dict[str, Callable[[Display], None]] = {
     # one finding screen per registered kind, from the example its module declares
     **{f"finding_{k.type}": (lambda d, i=i, k=k: d.finding(i, len(kinds.REGISTRY), k.example))
        for i, k in enumerate(kinds.REGISTRY.values())},
-    "locate": lambda d: d.locate(next(iter(kinds.REGISTRY.values())).example, 0.62, "+12 dB"),
+    "locate": lambda d: d.locate("Espressif 19:e2", "-51 dBm", 0.62, 0.7, "\u25b2 closer"),
+    "locate_farther": lambda d: d.locate("5805 MHz video", "-23 dBFS", 0.35, 0.8, "\u25bc farther"),
+    "meter": lambda d: d.meter("2.4GHz", "-38 dBFS", 0.45, 0.52, "steady"),
+    "poweroff": lambda d: d.poweroff(8.2),
     "confirm": lambda d: d.confirm(next(iter(kinds.REGISTRY.values())).example, 14.2, "Lights OFF now", 0.55),
     "confirm_led": lambda d: d.confirm(next(iter(kinds.REGISTRY.values())).example, 7.0, "LED flashing: keep "
                                        "still", 0.2, heard=False),

@@ -107,8 +107,10 @@ class Kind:
     # ----------------------------------------------------------------- hardware
 
     def locator(self, f: "Finding", sources: Dict[str, object], cfg):
-        """Something whose ``read()`` gives (closeness 0..1, reading text) while the user
-        walks with the device, or None when this kind cannot be located."""
+        """Something whose ``read()`` gives the finding's received strength in dB (or None
+        when it was not heard this time) while the user walks with the device, with a
+        ``unit`` attribute ("dBm", "dBFS"); or None when this kind cannot be located.
+        sweeper/device/locating.py turns the readings into a bar, a peak and a trend."""
         return None
 
     def target(self, mac: Optional[str] = None, channel: Optional[int] = None,

@@ -19,7 +19,6 @@ from sweeper.kinds import Kind
 TYPE = "analog_video"
 #: locate: a fixed tuner gain, and the power (dBFS) shown as far (0) and close (1)
 LOCATE_GAIN_DB = 10.0
-LOCATE_DBFS = (-40.0, -5.0)
 LOCATE_SAMPLES = 16384
 #: confirm: a fixed mid gain (unless rf.gain_db fixes one), and samples read per poll
 CONFIRM_GAIN_DB = 30.0
@@ -92,11 +91,13 @@ class PowerMeter:
     band's downconverter, if any), at a fixed low gain: automatic gain would flatten the
     very change we follow, and close to the transmitter a high gain clips."""
 
+    unit = "dBFS"
+
     def __init__(self, finding: Finding, sources: Dict[str, object], cfg):
         self.finding, self.sources, self.cfg = finding, sources, cfg
         self._tuned = False  # the first read retunes (a sweep may have moved the radio)
 
-    def read(self) -> tuple:
+    def read(self) -> float:
         from sweeper.errors import HardwareError
 
         src = self.sources.get("RF")
@@ -106,9 +107,7 @@ class PowerMeter:
             self._tune(src)
             self._tuned = True
         x = src.read(LOCATE_SAMPLES)
-        dbfs = float(10 * np.log10(np.mean(np.abs(x) ** 2) + 1e-12))
-        lo, hi = LOCATE_DBFS
-        return float(np.clip((dbfs - lo) / (hi - lo), 0, 1)), f"{dbfs:.0f} dBFS"
+        return float(10 * np.log10(np.mean(np.abs(x) ** 2) + 1e-12))
 
     def _tune(self, src) -> None:
         self.tune(src, LOCATE_GAIN_DB)

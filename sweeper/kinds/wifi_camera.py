@@ -9,7 +9,7 @@ by how its traffic follows a stimulus (sweeper/confirm/wifi_response.py).
 """
 from __future__ import annotations
 
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 
@@ -20,7 +20,6 @@ from sweeper.kinds import Kind
 TYPE = "wifi_camera"
 #: locate: frames are read for this long per refresh, and dBm shown as far (0) and close (1)
 LOCATE_READ_S = 0.25
-LOCATE_DBM = (-90.0, -30.0)
 
 
 class WifiCamera(Kind):
@@ -87,11 +86,13 @@ class WifiCamera(Kind):
 class SignalMeter:
     """Locate by the received signal of the finding's MAC, the hopper parked on its channel."""
 
+    unit = "dBm"
+
     def __init__(self, finding: Finding, sources: Dict[str, object]):
         self.finding, self.sources = finding, sources
         self._tuned = False
 
-    def read(self) -> tuple:
+    def read(self) -> Optional[float]:
         from sweeper.errors import HardwareError
         from sweeper.wifi.frames import mac_from_str, parse_batch
 
@@ -109,11 +110,7 @@ class SignalMeter:
             raise HardwareError("the Wi-Fi capture ended")
         frames, _, _ = parse_batch(batch)
         rssi = frames["rssi"][(frames["ta"] == mac) & ~np.isnan(frames["rssi"])]
-        if rssi.size == 0:
-            return 0.0, "not heard"
-        dbm = float(np.median(rssi))
-        lo, hi = LOCATE_DBM
-        return float(np.clip((dbm - lo) / (hi - lo), 0.0, 1.0)), f"{dbm:.0f} dBm"
+        return float(np.median(rssi)) if rssi.size else None
 
 
 class TrafficConfirmer(Confirmer):

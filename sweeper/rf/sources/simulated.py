@@ -49,6 +49,9 @@ class SimulatedSource(IQSource):
         self._since_tune = 0
         self._wall0: Optional[float] = None
         self._closed = False
+        #: the simulated user's walk: dB added to every emitter heard (0 = where the
+        #: sweep was made; +10 = ten dB closer). Locate and the signal meter follow it.
+        self.path_gain_db = 0.0
 
     @property
     def tuner(self) -> TunerInfo:
@@ -112,6 +115,8 @@ class SimulatedSource(IQSource):
         n = int(n)
         fe = self.frontend
         x = self.scene.render(fe.actual_center(self._center), self._fs, self._t, n, self._downconverter())
+        if self.path_gain_db:
+            x *= np.float32(10 ** (self.path_gain_db / 20))
         adc = fe.to_adc(x, self._fs, self._gain)
         if self._gain is None:
             self._gain = fe.last_gain_db  # automatic gain settles on the first block, then holds
