@@ -89,7 +89,7 @@ class Daemon:
 
     def __init__(self, cfg, hardware: Hardware, display, annunciator,
                  shutdown: Optional[Callable[[], None]] = None, notify=None, version: str = "",
-                 venue=None, log: Callable[[str], None] = lambda msg: None, leds=None):
+                 venue=None, log: Callable[[str], None] = lambda msg: None, leds=None, battery=None):
         self.cfg = cfg
         self.hardware = hardware
         self.display = Guarded(display, "display")
@@ -100,6 +100,7 @@ class Daemon:
         self.venue = venue  # history, baselines, fleet (sweeper.venue.recorder.Venue) or None
         self.log = log
         self.leds = leds  # the confirmation LEDs (sweeper.device.led.StimulusLeds) or None
+        self.battery = battery  # the fuel gauge (sweeper.device.battery.FuelGauge) or None
         self.room = cfg.venue.room
         # a handheld visiting rooms: NEXT on the ready screen steps through these
         self.rooms = list(dict.fromkeys((cfg.venue.room, *cfg.venue.rooms))) if cfg.venue.rooms else []
