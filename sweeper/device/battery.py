@@ -232,12 +232,12 @@ class SimulatedCell:
     """A MAX1704x's registers over a LiPo, behind the same ``read_i2c_block_data`` as
     ``smbus2.SMBus``: :class:`FuelGauge` reads it exactly as it reads the real chip.
 
-    The cell drains ``drain_pct_per_hour`` (a 2500 mAh cell behind the sweeping device's
-    1.2 A at 5 V lasts about an hour and a half) or charges at ``charge_pct_per_hour``.
+    The cell drains ``drain_pct_per_hour`` (the BOM's 2,500 mAh cell lasts about 1.3 hours
+    of continuous sweeping: hardware/README.md) or charges at ``charge_pct_per_hour``.
     Tests set it (:meth:`set`) and pull its wire (:meth:`disconnect`)."""
 
     def __init__(self, kind: str = "max17048", address: int = 0x36, percent: float = 80.0,
-                 drain_pct_per_hour: float = 60.0, charge_pct_per_hour: float = 40.0,
+                 drain_pct_per_hour: float = 75.0, charge_pct_per_hour: float = 40.0,
                  clock: Callable[[], float] = time.monotonic):
         self.kind, self.address = kind, address
         self.drain_pct_per_hour, self.charge_pct_per_hour = drain_pct_per_hour, charge_pct_per_hour
