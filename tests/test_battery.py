@@ -308,3 +308,29 @@ def test_the_device_sends_its_level_to_the_fleet(broker, tmp_path, pins):
     finally:
         dev.close()  # closes the venue too
         sub.close()
+
+
+# ----------------------------------------------------------------------------- docs
+
+
+def test_the_readme_says_what_the_code_does():
+    import os
+    import re
+
+    from sweeper.venue.mqtt import BATTERY_EVERY_S
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(root, "README.md")) as f:
+        text = f.read()
+    section = text[text.index("### Battery level"):text.index("### Is it watching this room?")]
+    example = re.search(r"```yaml\n(.*?)```", section, re.S).group(1)
+    cfg = parse_config(example, "README.md")
+    b = default_config().battery
+    assert cfg.battery.enabled and cfg.battery.low_percent == b.low_percent
+    assert f"i2c_address {b.i2c_address:#04x}" in example and f"i2c_port {b.i2c_port}" in example
+    assert f"low_percent: {b.low_percent:g}" in example
+    assert f"`battery.low_percent` ({b.low_percent:g})" in text
+    assert BATTERY_EVERY_S == 60 and "read every minute" in text
+    cell = SimulatedCell(percent=73)
+    cell.set(percent=73, volts=3.91)
+    assert f'"battery gauge: {probe(battery_cfg(), bus=cell).detail}"' in " ".join(section.split())

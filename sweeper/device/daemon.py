@@ -99,8 +99,7 @@ class Daemon:
         self.version = version
         self.venue = venue  # history, baselines, fleet (sweeper.venue.recorder.Venue) or None
         self.log = log
-        self.leds = leds  # the confirmation LEDs (sweeper.device.led.StimulusLeds) or None
-        self.battery = battery  # the fuel gauge (sweeper.device.battery.FuelGauge) or None
+        self.leds, self.battery = leds, battery  # confirmation LEDs (led.StimulusLeds), fuel gauge (battery.FuelGauge)
         self.room = cfg.venue.room
         # a handheld visiting rooms: NEXT on the ready screen steps through these
         self.rooms = list(dict.fromkeys((cfg.venue.room, *cfg.venue.rooms))) if cfg.venue.rooms else []
