@@ -33,13 +33,15 @@ class Device:
     battery: Optional[object] = None  # the fuel gauge (sweeper.device.battery.FuelGauge), when enabled
 
     def close(self) -> None:
-        for part in (self.controls, self.sound, self.leds, self.battery):
+        for part in (self.controls, self.sound, self.leds):
             if part is not None:
                 part.close()
         self.display.close()
         self.hardware.close()
         if self.venue is not None:
             self.venue.close()
+        if self.battery is not None:  # after the venue: its publisher reads the gauge until closed
+            self.battery.close()
 
 
 def build_device(cfg, simulate: bool = False, camera: bool = True, scene: Optional[str] = None,
