@@ -129,6 +129,11 @@ class FuelGauge:
         self._log = log
         self._lock = threading.Lock()
 
+    @property
+    def cell(self) -> Optional["SimulatedCell"]:
+        """The simulated cell behind a simulated gauge (tests set its level), else None."""
+        return self._bus if self.simulated else None
+
     def read(self) -> Optional[BatteryReading]:
         """The cell now, or None when the gauge cannot be read (reported once). Never raises
         for a read failure."""
