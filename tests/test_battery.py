@@ -190,7 +190,7 @@ def test_the_device_opens_the_gauge_only_when_enabled(pins):
         assert dev.daemon.battery is dev.battery and dev.battery.simulated
         dev.battery.cell.set(percent=9, volts=3.55)  # how a test drives the simulated level
         low = dev.daemon.battery.read()
-        assert (round(low.percent), low.volts, low.charging) == (9, 3.55, False) and dev.battery.is_low(low)
+        assert (round(low.percent), round(low.volts, 2), low.charging) == (9, 3.55, False) and dev.battery.is_low(low)
     finally:
         dev.close()
 
