@@ -19,6 +19,8 @@ setup(
         # the device: OLED panel, buzzer and buttons (both have mock/dummy backends)
         "luma.oled>=3.12",
         "gpiozero>=2.0",
+        # I2C: luma.oled's own dependency, named here because the fuel gauge reads it directly
+        "smbus2>=0.4",
         # fleet reporting over MQTT (venues; pure Python, imported only when enabled)
         "paho-mqtt>=2.0,<3",
         # `sweeper lan`: mDNS, the ecosystem's maintained pure-Python implementation (Home Assistant's)

@@ -234,6 +234,23 @@ class DisplayConfig(_Section):
 
 
 @dataclass(frozen=True)
+class BatteryConfig(_Section):
+    """An optional LiPo fuel gauge on the display's I2C bus (hardware/README.md)."""
+
+    enabled: bool = setting(False, "Read the battery level from a fuel gauge (a LiPo build; a USB "
+                            "power bank has no gauge to read).")
+    kind: str = setting("max17048", "The gauge chip: max17048 (Adafruit 5580, SparkFun Qwiic "
+                        "MAX17048: also says whether it is charging) or max17043 (SparkFun LiPo Fuel "
+                        "Gauge).", choices=["max17048", "max17043"])
+    i2c_port: int = setting(1, "I2C bus number (/dev/i2c-N); the display's bus 1 is shared.",
+                            ranges=[(0, 20)])
+    i2c_address: int = setting(0x36, "I2C address of the gauge (both chips: 0x36).",
+                               ranges=[(0x03, 0x77)], example="i2c_address: 0x36")
+    low_percent: float = setting(15.0, "At or below this charge (and not charging) the battery "
+                                 "counts as low.", ranges=[(1, 50)])
+
+
+@dataclass(frozen=True)
 class BuzzerConfig(_Section):
     """Sounds, and an optional vibration motor for quiet mode (gpiozero, BCM pin numbers)."""
 
@@ -486,6 +503,7 @@ class Config(_Section):
     wifi: WifiConfig = section(WifiConfig, "Wi-Fi sniffing for cameras that upload video.")
     display: DisplayConfig = section(DisplayConfig, "The OLED display.")
     buzzer: BuzzerConfig = section(BuzzerConfig, "The buzzer and vibration motor.")
+    battery: BatteryConfig = section(BatteryConfig, "The battery level (an optional fuel gauge).")
     buttons: ButtonsConfig = section(ButtonsConfig, "The buttons.")
     confirm: ConfirmConfig = section(ConfirmConfig, "Is it watching this room: confirming a camera "
                                      "with a stimulus it can see.")
@@ -500,6 +518,10 @@ class Config(_Section):
     source_path: Optional[str] = field(default=None, compare=False, metadata={"internal": True})
 
     def __post_init__(self):
+        b, d = self.battery, self.display
+        if b.enabled and d.enabled and (b.i2c_port, b.i2c_address) == (d.i2c_port, d.i2c_address):
+            raise ConfigProblem(("battery.i2c_address", "battery"), f"0x{b.i2c_address:02X} is the display's "
+                                f"address on bus {d.i2c_port}; the fuel gauge answers at 0x36")
         # GPIO pins of the parts that have one: an LED on a button's pin would never light
         used = {"buzzer.pin": self.buzzer.pin if self.buzzer.enabled else None,
                 "buzzer.vibration_pin": self.buzzer.vibration_pin,
@@ -509,8 +531,9 @@ class Config(_Section):
             pin = getattr(self.confirm, key)
             if pin is None:
                 continue
-            if pin in (2, 3) and self.display.enabled:
-                raise ConfigProblem((f"confirm.{key}", "confirm"), f"GPIO{pin} is the display's I2C bus; "
+            if pin in (2, 3) and (self.display.enabled or self.battery.enabled):
+                owner = "display" if self.display.enabled else "battery gauge"
+                raise ConfigProblem((f"confirm.{key}", "confirm"), f"GPIO{pin} is the {owner}'s I2C bus; "
                                     "pick a free pin (GPIO23 or GPIO25 suggested)")
             for other, other_pin in used.items():
                 if other_pin == pin:

@@ -4,8 +4,8 @@ Users' most common failures on a Pi gadget are a blank display (I2C off, wrong a
 radio that is not seen (DVB driver, no udev rule, built-in Wi-Fi without monitor mode) and
 permissions. The checks are the subsystems' own probes (:mod:`sweeper.probe`): each
 detector part's (sweeper.assembly: the RTL-SDR or rtl_tcp server; the Wi-Fi adapter,
-``iw``, capabilities, vendor names), the panel's, the pins', the history's and the
-broker's. Each looks at its piece the way the daemon will use it and takes nothing over,
+``iw``, capabilities, vendor names), the panel's, the battery gauge's, the pins', the
+history's and the broker's. Each looks at its piece the way the daemon will use it and takes nothing over,
 so the self-test is safe to run while the daemon is running. This module only collects
 them and reports.
 """
@@ -40,13 +40,14 @@ def check_config(cfg: Config, problem: Optional[str] = None) -> Check:
 def probes(cfg: Config, config_problem: Optional[str] = None) -> List[Tuple[str, Callable[[], Check]]]:
     """Every check in report order: the config, each detector part's, the device's, the venue's."""
     from sweeper.assembly import device_parts
-    from sweeper.device import display, led, netpolicy, pins
+    from sweeper.device import battery, display, led, netpolicy, pins
     from sweeper.venue import history, mqtt
 
     steps = [(CONFIG, lambda: check_config(cfg, config_problem))]
     for part in device_parts(cfg):
         steps += part.probes(cfg)
-    steps += [(display.DISPLAY_CHECK, lambda: display.probe(cfg.display)), (pins.GPIO_CHECK, pins.probe),
+    steps += [(display.DISPLAY_CHECK, lambda: display.probe(cfg.display)),
+              (battery.BATTERY_CHECK, lambda: battery.probe(cfg.battery)), (pins.GPIO_CHECK, pins.probe),
               (led.LED_CHECK, lambda: led.probe(cfg)),
               (history.HISTORY_CHECK, lambda: history.probe(cfg))]
     if cfg.mqtt.enabled:

@@ -189,3 +189,14 @@ def test_an_idle_panel_blanks_and_the_waking_press_does_nothing_else(pins, event
         run.press(getattr(cfg.buttons, f"{event}_pin"))
         run.wait_until(lambda: not panel_is_dark(dev), "the panel back")
         assert dev.daemon.state == "ready"  # SELECT did not start a sweep
+
+
+def test_battery_level_on_the_ready_screen_and_low_warning(pins):
+    cfg = rf_only()
+    cfg = dataclasses.replace(cfg, battery=dataclasses.replace(cfg.battery, enabled=True))
+    dev = build_device(cfg, simulate=True, pin_factory=pins)
+    dev.battery.cell.set(percent=73, volts=3.91, charging=False)
+    with Running(dev, cfg) as run:
+        assert "73%" in dev.display.text.splitlines()
+        dev.battery.cell.set(percent=9, volts=3.55, charging=False)
+        run.wait_until(lambda: "LOW 9%" in dev.display.text.splitlines(), "the low warning", timeout=12)

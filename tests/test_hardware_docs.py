@@ -94,7 +94,7 @@ def test_wiring_row_matches_header_and_config(row):
     if not key:
         return
     cfg = default_config()
-    if key == "display.i2c_port":
+    if key.endswith(".i2c_port"):  # the display and the fuel gauge share bus 1
         assert _get(cfg, key) == 1
         assert int(row["bcm"]) == I2C1[row["part_pin"]]
     else:
@@ -116,11 +116,23 @@ def test_every_config_pin_is_wired():
         assert key in wired
     assert {r["part_pin"] for r in WIRING if r["config_key"] == "display.i2c_port"} == {"SDA", "SCL"}
     assert cfg.display.i2c_address == 0x3C and "0x3C" in _readme()
+    assert {r["part_pin"] for r in WIRING if r["config_key"] == "battery.i2c_port"} == {"SDA", "SCL"}
+    assert cfg.battery.i2c_address == 0x36 and "0x36" in _readme()
 
 
 def test_no_physical_pin_is_used_twice():
-    pins = [int(r["pi_pin"]) for r in WIRING]
+    """...except by the parts on the I2C bus: they share its two lines, and the fuel gauge
+    is chained from the OLED's supply pins too."""
+    on_bus = {r["part"] for r in WIRING if r["config_key"].endswith(".i2c_port")}
+    assert on_bus == {"OLED display", "Fuel gauge (optional)"}
+    pins = [int(r["pi_pin"]) for r in WIRING if r["part"] not in on_bus]
     assert len(pins) == len(set(pins))
+    for part in on_bus:
+        own = [int(r["pi_pin"]) for r in WIRING if r["part"] == part]
+        assert len(own) == len(set(own)) and not set(own) & set(pins)
+    gauge = {r["part_pin"].split()[0]: int(r["pi_pin"]) for r in WIRING if r["part"] == "Fuel gauge (optional)"}
+    oled = {r["part_pin"]: int(r["pi_pin"]) for r in WIRING if r["part"] == "OLED display"}
+    assert gauge == {"VIN": oled["VCC"], "GND": oled["GND"], "SDA": oled["SDA"], "SCL": oled["SCL"]}
 
 
 def test_wiring_labels_in_svg_and_readme_table():
@@ -176,6 +188,21 @@ def test_power_budget_totals_and_battery_life():
         hours = 10000 * 3.7 * 0.85 / 5 / total
         life = re.search(rf"^Battery life \({re.escape(build)}\): ([\d.]+) h$", text, re.M)
         assert life and float(life.group(1)) == pytest.approx(hours, abs=0.05)
+
+
+def test_lipo_build_battery_life():
+    text = _section(_readme(), "Power budget")
+    m = re.search(r"The LiPo build's ([\d,]+) mAh cell holds .*? that is ([\d,]+) mAh at 5 V: [\d,]+ mAh / "
+                  r"(\d+) mA = ([\d.]+) hours", text, re.S)
+    assert m, "the LiPo build's battery life sentence"
+    cell, at_5v, load, hours = (float(g.replace(",", "")) for g in m.groups())
+    assert at_5v == int(cell * 3.7 * 0.85 / 5)
+    assert load == int(re.search(r"^Total \(Pi Zero 2 W build\): (\d+) mA$", text, re.M).group(1))
+    assert hours == pytest.approx(at_5v / load, abs=0.05)
+    rows = {r["part"]: r for r in _rows("bom.csv", BOM_COLUMNS)}
+    assert f"{cell:,.0f}".replace(",", "") + " mAh" in rows["LiPo cell 3.7 V 2500 mAh"]["part"]
+    assert f"About {hours:g} hours" in rows["LiPo cell 3.7 V 2500 mAh"]["notes"]
+    assert f"{load:.0f} mA" in rows["LiPo charge/boost board 5 V 2.4 A"]["notes"]
 
 
 def test_readme_yaml_examples_are_valid_config():

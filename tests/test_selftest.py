@@ -14,6 +14,7 @@ import pytest
 from sweeper import selftest
 from sweeper.config import default_config, parse_config
 from sweeper.device import display, pins
+from sweeper.device.battery import BATTERY_CHECK as BATTERY
 from sweeper.device.display import DISPLAY_CHECK as DISPLAY
 from sweeper.device.pins import GPIO_CHECK as GPIO
 from sweeper.device.led import LED_CHECK as LEDS
@@ -35,7 +36,7 @@ from sweeper.wifi.monitor import IW_CHECK as IW
 from sweeper.wifi.monitor import missing_caps, parse_capeff
 from sweeper.wifi.oui import VENDORS_CHECK as VENDORS
 
-ALL = [CONFIG, SDR, WIFI, IW, CAPS, VENDORS, LAN, DISPLAY, GPIO, LEDS, HISTORY, MQTT, NETWORK]
+ALL = [CONFIG, SDR, WIFI, IW, CAPS, VENDORS, LAN, DISPLAY, BATTERY, GPIO, LEDS, HISTORY, MQTT, NETWORK]
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -108,6 +109,7 @@ def test_real_selftest_reports_each_missing_piece_with_its_fix(no_mock_gpio):
     assert not got[GPIO].ok and "no /dev/gpiochip*" in got[GPIO].detail
     assert "python3-lgpio" in got[GPIO].fix and "group gpio" in got[GPIO].fix
     assert got[LEDS].ok and "none fitted" in got[LEDS].detail  # optional, and off by default
+    assert got[BATTERY].ok and got[BATTERY].detail.startswith("not used (battery.enabled: false)")
     # installed here (the install scripts pull them in)
     assert got[VENDORS].ok and os.path.isfile(got[VENDORS].detail)
     assert got[IW].ok and "iw" in got[IW].detail

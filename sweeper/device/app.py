@@ -30,6 +30,7 @@ class Device:
     pin_factory: Optional[object] = None
     venue: Optional[object] = None
     leds: Optional[object] = None  # the confirmation LEDs, when fitted
+    battery: Optional[object] = None  # the fuel gauge (sweeper.device.battery.FuelGauge), when enabled
 
     def close(self) -> None:
         for part in (self.controls, self.sound, self.leds):
@@ -39,6 +40,8 @@ class Device:
         self.hardware.close()
         if self.venue is not None:
             self.venue.close()
+        if self.battery is not None:  # after the venue: its publisher reads the gauge until closed
+            self.battery.close()
 
 
 def build_device(cfg, simulate: bool = False, camera: bool = True, scene: Optional[str] = None,
@@ -83,11 +86,17 @@ def build_device(cfg, simulate: bool = False, camera: bool = True, scene: Option
 
     leds = _optional(lambda: StimulusLeds(cfg.confirm, pin_factory=pin_factory),
                      cfg.confirm.led_pin is not None or cfg.confirm.ir_led_pin is not None, warn)
+    from sweeper.device.battery import open_gauge
+
+    # simulated only with the rest of the device (--simulate), like the pins and panel
+    battery = _optional(lambda: open_gauge(cfg.battery, simulate=simulate, log=warn), cfg.battery.enabled, warn)
+    if battery is not None and venue is not None:
+        venue.watch_battery(battery)  # the fleet gets the level (MQTT, Home Assistant)
     daemon = Daemon(cfg, hardware, display, sound, shutdown=shutdown or poweroff, notify=notify,
-                    version=__version__, venue=venue, log=warn, leds=leds)
+                    version=__version__, venue=venue, log=warn, leds=leds, battery=battery)
     controls = _optional(lambda: Controls(cfg.buttons, daemon.post, pin_factory=pin_factory),
                          cfg.buttons.enabled, warn)
-    return Device(daemon, hardware, display, sound, controls, pin_factory, venue, leds)
+    return Device(daemon, hardware, display, sound, controls, pin_factory, venue, leds, battery)
 
 
 def _optional(make, enabled: bool, warn):

@@ -116,6 +116,7 @@ class Daemon:
         self._quit = threading.Event()
         self._last_probe = 0.0
         self._last_touch = time.monotonic()  # the last button press or verdict (the panel's idle clock)
+        self._shown_battery: tuple = (None, False)
         self.readings = Readings(self.post)  # the locate or meter loop
         self._meter_band = 0
         self._asked_from: Optional[str] = None  # the state the power-off question interrupted
@@ -283,8 +284,9 @@ class Daemon:
     def _ready(self, status: Dict[str, str]) -> None:
         self._last_probe = time.monotonic()
         # the screen first: whoever sees state "ready" (a test, the fleet) may trust the display
+        self._shown_battery = percent, low = self._battery()
         self.display.ready({name: ("ok" if v == "ok" else "missing") for name, v in status.items()}, self.room,
-                           quiet=self.quiet, battery=self._battery_percent())
+                           quiet=self.quiet, battery=percent, battery_low=low)
         self.state = "ready"
         self._fleet_status("ready", status)
         if self.notify is not None:
@@ -295,7 +297,7 @@ class Daemon:
         before = self.hardware.status()
         after = self.hardware.probe()
         self._last_probe = time.monotonic()
-        if after != before and self.state == "ready":
+        if self.state == "ready" and (after != before or self._battery() != self._shown_battery):
             self._ready(after)
 
     def _fleet_status(self, state: str, status: Optional[Dict[str, str]] = None) -> None:
@@ -404,11 +406,14 @@ class Daemon:
         self.sound.quiet = self.quiet
         self.display.dim(self.quiet)
 
-    def _battery_percent(self) -> Optional[float]:
+    def _battery(self) -> tuple:
+        """(percent or None, low) for the ready screen; the redraw key of :meth:`_reprobe`."""
         if self.battery is None:
-            return None
+            return None, False
         reading = self.battery.read()
-        return None if reading is None else reading.percent
+        if reading is None:
+            return None, False
+        return round(reading.percent), self.battery.is_low(reading)
 
     def _resume(self, state: Optional[str]) -> None:
         """Back to the screen the power-off question interrupted."""

@@ -231,25 +231,29 @@ class Display:
         self._show("boot", c)
 
     def ready(self, hardware: Dict[str, str], room: str = "", quiet: bool = False,
-              battery: Optional[float] = None) -> None:
+              battery: Optional[float] = None, battery_low: bool = False) -> None:
         """What is plugged in (a tick or a cross per part, missing parts first), the room
         the next sweep is labelled with (NEXT changes it when venue.rooms lists several),
-        quiet mode and the battery level when a gauge is fitted, and how to start."""
+        quiet mode and the battery level when a gauge is fitted (LOW at battery.low_percent),
+        and how to start."""
         c = _Canvas()
-        c.text((2, 0), "READY", font(13))
         small = font(9)
         marks = []
         if quiet:
             marks.append("QUIET")
         if battery is not None:
-            marks.append(f"{_unit(battery / 100.0) * 100:.0f}%")
-        if marks:
-            x = W - 1
-            for mark in reversed(marks):  # inverted tags at the top right
-                w = _text_width(mark, small)
-                c.draw.rectangle((x - w - 3, 1, x, 11), fill=LIT)
-                c.text((x - w - 1, 1), mark, small, fill=DARK)
-                x -= w + 6
+            marks.append(("LOW " if battery_low else "") + f"{_unit(battery / 100.0) * 100:.0f}%")
+        x = W - 1
+        tags = []
+        for mark in reversed(marks):  # inverted tags at the top right
+            w = _text_width(mark, small)
+            tags.append((x - w - 1, mark))
+            c.draw.rectangle((x - w - 3, 1, x, 11), fill=LIT)
+            x -= w + 6
+        tf = _fitting_font("READY", x - 2, 13, 8)
+        c.text((2, 13 - tf.size), "READY", tf)
+        for tx, mark in reversed(tags):  # drawn after the title: words in reading order
+            c.text((tx, 1), mark, small, fill=DARK)
         f = font(11)
         self.room = room  # what the screen shows, for tests and --terminal
         if room:
@@ -555,7 +559,7 @@ class NullDisplay:
         self.screen = "boot"
 
     def ready(self, hardware: Dict[str, str], room: str = "", quiet: bool = False,
-              battery: Optional[float] = None) -> None:
+              battery: Optional[float] = None, battery_low: bool = False) -> None:
         self.screen = "ready"
         self.room = room
 
@@ -653,7 +657,8 @@ def _open_panel(cfg, i2c, driver):
 EXAMPLE_SCREENS: Dict[str, Callable[[Display], None]] = {
     "boot": lambda d: d.boot("0.1.0"),
     "ready": lambda d: d.ready({"RF": "ok", "Wi-Fi": "missing", "LAN": "ok"}, "Room 101", battery=73),
-    "ready_quiet": lambda d: d.ready({"RF": "ok", "Wi-Fi": "ok"}, "Changing room 3", quiet=True, battery=41),
+    "ready_quiet": lambda d: d.ready({"RF": "ok", "Wi-Fi": "ok"}, "Changing room 3", quiet=True, battery=12,
+                                     battery_low=True),
     "sweeping": lambda d: d.sweeping(0.43, "2.4GHz 2432 MHz"),
     "sweeping_done": lambda d: d.sweeping(1.0, "deciding"),
     "result_clear": lambda d: d.result("CLEAR", 0),

@@ -8,7 +8,8 @@ or a restart: delivery is at-least-once, and receivers dedupe on the record's ``
 ``device_id``. Device state (status, hardware, last sweep) is a single retained JSON
 message: only the latest matters, so it is not queued but republished on each connect.
 Home Assistant finds the device through retained discovery configs; a last will marks
-it unavailable when the device dies without saying goodbye.
+it unavailable when the device dies without saying goodbye. A device with a fuel gauge
+(``battery.enabled``) adds ``battery`` to its state and a Home Assistant battery sensor.
 
 Topics (``base`` = settings.base_topic)::
 
@@ -41,6 +42,7 @@ from sweeper.errors import ConfigError
 from sweeper.venue.jsonable import plain
 
 MAX_IN_FLIGHT = 20  # unacknowledged sweep messages at once: enough to drain fast, no flood
+BATTERY_EVERY_S = 60.0  # a look at the fuel gauge for the fleet: a LiPo loses about 1 % a minute
 Log = Callable[[str], None]
 
 
@@ -194,16 +196,26 @@ ENTITIES: list[tuple[str, str, str, dict[str, Any]]] = [
 ]
 
 
+#: announced only by a device with a fuel gauge (FleetPublisher.watch_battery): the state's
+#: ``battery`` is {"percent", "volts", "charging"}, or null while the gauge does not answer
+BATTERY_ENTITY: tuple[str, str, str, dict[str, Any]] = ("sensor", "battery", "Battery", {
+    "device_class": "battery", "unit_of_measurement": "%", "state_class": "measurement",
+    "entity_category": "diagnostic",
+    "value_template": "{{ value_json.battery.percent if value_json.battery else None }}",
+    "json_attributes_template": "{{ (value_json.battery or {}) | tojson }}"})
+
+
 def discovery_messages(settings: MqttSettings, device_id: str, device_name: str,
-                       sw_version: str = "") -> list[tuple[str, bytes]]:
-    """Home Assistant discovery configs: (topic, JSON payload) for every entity."""
+                       sw_version: str = "", battery: bool = False) -> list[tuple[str, bytes]]:
+    """Home Assistant discovery configs: (topic, JSON payload) for every entity (and the
+    battery sensor when the device has a fuel gauge)."""
     root = f"{settings.base_topic}/{device_id}"
     device = {"identifiers": [device_id], "name": device_name, "model": "Sweeper",
               "manufacturer": "Sweeper project"}
     if sw_version:
         device["sw_version"] = sw_version
     out = []
-    for component, object_id, name, extra in ENTITIES:
+    for component, object_id, name, extra in ENTITIES + ([BATTERY_ENTITY] if battery else []):
         config = {"name": name, "unique_id": f"{device_id}_{object_id}",
                   "state_topic": f"{root}/state", "availability_topic": f"{root}/availability",
                   "payload_available": "online", "payload_not_available": "offline", **extra,
@@ -311,6 +323,8 @@ class FleetPublisher:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._closed = False
+        self._battery_read: Callable[[], Any] | None = None  # the fuel gauge's read(), when watched
+        self._battery_every, self._battery_due = BATTERY_EVERY_S, 0.0
 
         client = make_client(settings, settings.client_id or f"sweeper-{device_id}")
         client.will_set(self.availability_topic, "offline", qos=1, retain=True)
@@ -366,7 +380,8 @@ class FleetPublisher:
         return msg_id
 
     def publish_status(self, status: dict[str, Any]) -> None:
-        """Update the retained state: ``{"status", "room", "hardware", "last_sweep"}``.
+        """Update the retained state: ``{"status", "room", "hardware", "last_sweep"}`` (and
+        ``battery``, see :meth:`watch_battery`).
 
         Keys not given keep their value (last_sweep is kept unless given, e.g. from history
         at start-up). Sent now when connected and on every connect; not queued.
@@ -377,6 +392,18 @@ class FleetPublisher:
             state.update(status)
             self._state = state
         self._send_state()
+
+    def watch_battery(self, read: Callable[[], Any], every_s: float = BATTERY_EVERY_S) -> None:
+        """Announce Home Assistant's battery sensor and keep the state's ``battery`` up to
+        date: ``read()`` (a fuel gauge's) every ``every_s``, from the sender thread; it
+        gives a reading with ``to_json()``, or None when the gauge does not answer."""
+        self._battery_every, self._battery_due = every_s, 0.0
+        self._battery_read = read
+        if self._connected and self.settings.discovery:
+            topic, payload = discovery_messages(self.settings, self.device_id, self.device_name,
+                                                self.sw_version, battery=True)[-1]
+            self._client.publish(topic, payload, qos=1, retain=True)
+        self._wake.set()
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until every queued sweep message is acknowledged; False on timeout."""
@@ -423,8 +450,8 @@ class FleetPublisher:
         self._problem = None
         client.publish(self.availability_topic, "online", qos=1, retain=True)
         if self.settings.discovery:
-            for topic, payload in discovery_messages(self.settings, self.device_id,
-                                                     self.device_name, self.sw_version):
+            for topic, payload in discovery_messages(self.settings, self.device_id, self.device_name,
+                                                     self.sw_version, battery=self._battery_read is not None):
                 client.publish(topic, payload, qos=1, retain=True)
         self._send_state()
         self._wake.set()
@@ -468,14 +495,23 @@ class FleetPublisher:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait(10.0)
+            self._wake.wait(min(10.0, self._battery_every) if self._battery_read else 10.0)
             self._wake.clear()
             if self._stop.is_set():
                 break
             try:
                 self._service()
+                self._battery_level()
             except Exception as e:  # noqa: BLE001 -- keep the sender alive; the outbox still holds everything
                 self._report(f"MQTT outbox error: {e}")
+
+    def _battery_level(self) -> None:
+        """The fuel gauge's level into the retained state, when due (sent only if it changed)."""
+        if self._battery_read is None or time.monotonic() < self._battery_due:
+            return
+        self._battery_due = time.monotonic() + self._battery_every
+        reading = self._battery_read()
+        self.publish_status({"battery": reading.to_json() if reading is not None else None})
 
     def _service(self) -> None:
         """Forget acknowledged messages, then send more, in order, up to MAX_IN_FLIGHT."""

@@ -164,6 +164,11 @@ class Venue:
             self.publisher.publish_confirmation(message)
         return message
 
+    def watch_battery(self, gauge) -> None:
+        """Send the fuel gauge's level to the fleet (a Home Assistant battery sensor)."""
+        if self.publisher is not None:
+            self.publisher.watch_battery(gauge.read)
+
     def status(self, state: str, room: str, hardware: Dict[str, str]) -> None:
         """The device's state for the fleet (ready, sweeping, ...)."""
         if self.publisher is not None:
