@@ -65,3 +65,23 @@ def test_not_heard_keeps_the_peak_and_says_so():
     gone = m.update(1.0, None)
     assert gone.text == "not heard" and gone.level == 0.0 and gone.peak > 0 and gone.trend == ""
     assert m.update(1.2, float("nan")).text == "not heard"
+
+
+def test_readme_numbers_are_the_code():
+    import os
+
+    from sweeper.config import default_config
+    from sweeper.device import daemon
+    from sweeper.rf import meter
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    readme = " ".join(open(os.path.join(root, "README.md")).read().split())
+    g = "{:g}".format
+    assert (f"({g(locating.RANGE_BELOW_DB)} dB below it to {g(locating.RANGE_ABOVE_DB)} dB above" in readme)
+    assert f"the last {g(locating.TREND_WINDOW_S)} s of readings" in readme
+    assert f"at least {g(locating.TREND_DB_PER_S)} dB/s" in readme
+    assert f"({g(locating.TREND_T)} standard errors)" in readme
+    assert f"or {g(daemon.POWEROFF_ASK_S)} s without an answer" in readme
+    assert f"`display.sleep_after_s` ({g(default_config().display.sleep_after_s)} s)" in readme
+    assert meter.HOPS_PER_READ == 12 and "a dozen tunings per reading" in readme
+    assert meter.HOT_HOPS == 3 and "the three strongest spots" in readme
