@@ -105,7 +105,8 @@ class Venue:
         """Compare ``result`` (a :class:`sweeper.findings.SweepResult`) with the room's
         baseline, annotate its findings, store and publish it; returns the sweep record."""
         now = iso(finished_at)
-        observations = observe(result.reports, self.privacy.mac)
+        # phones with private addresses: counted as a group, never "new" (see baseline.py)
+        observations, private = bl.set_aside_private(observe(result.reports, self.privacy.mac))
         sightings = self.store.sightings(room, [o["key"] for o in observations]) if self.store is not None else {}
         compared = bl.compare(observations, sightings, self.rules, now)
         by_key = {o["key"]: o["baseline"] for o in compared}
@@ -133,6 +134,7 @@ class Venue:
             "counts": {"findings": len(result.findings),
                        "new": status.count("new"), "changed": status.count("changed"), "known": status.count("known"),
                        "missing": len(bl.missing_friendly(compared, sightings, set(result.swept))),
+                       "private": len(private),
                        **result.heard},
             **result.record_fields,
         }
