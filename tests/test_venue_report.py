@@ -507,3 +507,27 @@ def test_the_report_command_on_a_recorded_history_renders(browser, tmp_path):
     statuses = [b.text for b in browser.find_elements("css selector", "table.findings .badge")]
     assert statuses == ["NEW"], statuses
     browser.save_screenshot(str(tmp_path / "shot.png"))
+
+
+def test_report_title_and_time_zone_from_the_venue_settings(tmp_path, cli):
+    """No venue.name: the title names the room or the device, never the default
+    device_name "sweeper"; a mistyped venue.timezone is a config error with a suggestion."""
+    from sweeper.venue.history import HistoryStore
+
+    path = tmp_path / "history.db"
+    with HistoryStore(str(path)) as store:
+        store.add(record(1, "2026-11-25T13:00:02Z", "Room 7", device="sweeper-3fa9c2"), [])
+    conf = tmp_path / "config.yaml"
+    conf.write_text(f"history:\n  path: {path}\n  keep_days: 36500\nvenue:\n  timezone: America/New_York\n")
+    rc, out, err = cli("--config", str(conf), "report")
+    assert rc == 0, err
+    assert "<title>Sweeper report: sweeper-3fa9c2</title>" in out
+    assert "2026-11-25 08:00:02 EST" in out  # 13:00:02 UTC in New York
+    rc, out, err = cli("--config", str(conf), "report", "--room", "Room 7")
+    assert "<title>Sweeper report: Room 7</title>" in out
+
+    conf.write_text(f"history:\n  path: {path}\nvenue:\n  timezone: Europe/Berln\n")
+    rc, out, err = cli("--config", str(conf), "report")
+    assert rc == 2 and out == ""
+    assert err.strip() == (f"sweeper: error: {conf}:4: venue.timezone: 'Europe/Berln' is not a time zone "
+                           "(an IANA name such as Europe/Berlin); did you mean Europe/Berlin?")
