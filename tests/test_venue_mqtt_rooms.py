@@ -127,3 +127,13 @@ def test_room_ids_are_topic_safe_and_distinct():
     assert len(set(ids)) == len(ids)
     assert all(i.replace("_", "").isalnum() and i.isascii() for i in ids)
     assert room_object_id("Room 101") == room_object_id("Room 101")
+
+
+def test_the_readme_names_room_ids_and_the_private_group_as_the_code_does():
+    import os
+
+    from sweeper.venue.baseline import private_words
+
+    readme = " ".join(open(os.path.join(os.path.dirname(__file__), "..", "README.md")).read().split())
+    assert f'"Room 101" is `{room_object_id("Room 101")}`' in readme
+    assert f'("{private_words(3)}" in' in readme
