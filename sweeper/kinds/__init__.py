@@ -141,7 +141,7 @@ class Kind:
     def action(self, f: "Finding", sweep_id=None) -> List[str]:
         """What to do about it, step by step: :data:`ACTIONS` for its verdict (a known one's
         when the room's baseline has it), with this kind's way of finding it."""
-        steps = ACTIONS["known" if f.known else str(f.verdict)] if (f.known or str(f.verdict) in ACTIONS) else []
+        steps = ACTIONS.get("known" if f.known else str(f.verdict), [])
         sweep = "not recorded" if sweep_id is None else str(sweep_id)
         return [step.format(find=self.find_it(f), sweep=sweep) for step in steps]
 

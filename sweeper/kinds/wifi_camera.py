@@ -68,8 +68,8 @@ class WifiCamera(Kind):
         rate = "" if not isinstance(kbps, (int, float)) else (
             f", about {kbps / 1000:.1f} Mbit/s" if kbps >= 1000 else f", about {kbps:.0f} kbit/s")
         if str(f.verdict) == "camera":
-            return (f"It sends video over Wi-Fi the way a camera's encoder does: a steady stream of pictures "
-                    f"going out{rate}, with little coming back.")
+            return (f"It sends video over Wi-Fi the way a camera's encoder does: pictures going out{rate}, "
+                    "with little coming back.")
         return (f"Its Wi-Fi traffic looks partly like a camera's video upload{rate}; a phone streaming or "
                 "backing up photos can look like this too.")
 

@@ -39,7 +39,7 @@ import sqlite3
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -248,9 +248,9 @@ def room_discovery(settings: MqttSettings, device_id: str, device_name: str, roo
 
 
 def discovery_messages(settings: MqttSettings, device_id: str, device_name: str,
-                       sw_version: str = "", rooms: Iterable[str] = ()) -> list[tuple[str, bytes]]:
+                       sw_version: str = "") -> list[tuple[str, bytes]]:
     """Home Assistant discovery configs: (topic, JSON payload) for every entity of the
-    device, then each room's camera sensor."""
+    device (each room's camera sensor: room_discovery)."""
     root = f"{settings.base_topic}/{device_id}"
     device = _device(device_id, device_name, sw_version)
     out = []
@@ -263,7 +263,6 @@ def discovery_messages(settings: MqttSettings, device_id: str, device_name: str,
             config["json_attributes_topic"] = f"{root}/state"
         topic = f"{settings.discovery_prefix}/{component}/{device_id}/{object_id}/config"
         out.append((topic, to_json(config)))
-    out += [room_discovery(settings, device_id, device_name, room, sw_version) for room in rooms]
     return out
 
 
