@@ -384,6 +384,10 @@ class VenueConfig(_Section):
     device_id: Optional[str] = setting(None, "This device's id in history and MQTT (letters, digits, "
                                        "- and _); null = device_name plus a short hash of the "
                                        "machine id.")
+    name: Optional[str] = setting(None, "The venue's name: the title of `sweeper report`; null = "
+                                  "\"Sweeper report\" and the room or device.", example='name: "Hotel Aurora"')
+    timezone: Optional[str] = setting(None, "Time zone of the times in reports (an IANA name); null = "
+                                      "the system's local zone.", example='timezone: "Europe/Berlin"')
 
     def __post_init__(self):
         for i, label in enumerate((self.room, *self.rooms)):
@@ -393,6 +397,11 @@ class VenueConfig(_Section):
         if self.device_id is not None and not _is_slug(self.device_id):
             raise ConfigProblem(("device_id",), f"{self.device_id!r} may only use letters, digits, - and _",
                                 suggestion=_slug(self.device_id))
+        if self.name is not None and (len(self.name) > 100 or not self.name.isprintable()):
+            raise ConfigProblem(("name",), f"{self.name[:110]!r}: the venue's name is printable text of at "
+                                "most 100 characters")
+        if self.timezone is not None:
+            _check_timezone(self.timezone)
 
 
 @dataclass(frozen=True)
@@ -483,6 +492,23 @@ class MqttConfig(_Section):
                                 "a client certificate needs both cert_file and key_file")
         if self.password is not None and self.username is None:
             raise ConfigProblem(("username", "password"), "a password needs a username")
+
+
+def _check_timezone(name: str) -> None:
+    """``venue.timezone`` must be a zone the system's time zone database has."""
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(name)
+        return
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        pass
+    zones = zoneinfo.available_timezones()
+    if not zones:
+        raise ConfigProblem(("timezone",), f"{name!r}: this system has no time zone database "
+                            "(install the tzdata package)")
+    raise ConfigProblem(("timezone",), f"{name!r} is not a time zone (an IANA name such as Europe/Berlin)",
+                        suggestion=_closest(name, zones))
 
 
 def _is_slug(text: str) -> bool:

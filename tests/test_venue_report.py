@@ -111,8 +111,8 @@ def venue_records():
         record(3, "2026-11-25T13:00:02Z", "Room 101", latest,
                spectra=[spectrum("2.4 GHz", [2432.3e6], n=6000, gap=True, seed=1, carrier_bin=4567),
                         spectrum("5.8 GHz", [5805.0e6], n=3000, seed=2)]),
-        record(4, "2026-11-25T10:00:02Z", "Lobby",
-               hardware={"RF": "no RTL-SDR dongle found", "Wi-Fi": "ok"}),
+        dict(record(4, "2026-11-25T10:00:02Z", "Lobby",
+                    hardware={"RF": "no RTL-SDR dongle found", "Wi-Fi": "ok"}), verdict="INCOMPLETE"),
         record(5, "2026-11-25T11:00:02Z", "",
                [video(950.0e6, "new", verdict="suspect", snr=12.0)],
                changes=[observation("wifi", "new", label="Wi-Fi station 9e:8a:f6:c8:17:6f",
@@ -127,7 +127,7 @@ def venue_records():
 
 
 BAND_SPECTRA = [s for r in venue_records() for s in r["spectra"]]
-META = {"title": TITLE, "generated_at": "2026-11-26T08:30:00Z",
+META = {"title": TITLE, "generated_at": "2026-11-26T08:30:00Z", "timezone": "Europe/Berlin",
         "filters": {"room": None, "since": "2026-11-20T00:00:00Z", "until": None},
         "device_ids": ["sweeper-3fa9c2", "sweeper-77b001"]}
 
@@ -204,7 +204,7 @@ def test_sweeps_csv_one_row_per_sweep():
     assert (latest["verdict"], latest["raw_verdict"], latest["findings"]) == ("CAMERA", "CAMERA", "4")
     assert (latest["new"], latest["changed"], latest["known"]) == ("2", "1", "31")
     assert (latest["rf"], latest["wifi"], latest["problems"]) == ("ok", "ok", "")
-    assert got[3]["rf"] == "no RTL-SDR dongle found" and got[3]["verdict"] == "CLEAR"
+    assert got[3]["rf"] == "no RTL-SDR dongle found" and got[3]["verdict"] == "INCOMPLETE"
     assert got[5]["problems"] == "Wi-Fi: adapter unplugged after 12 s"
     assert got[0]["trigger"] == "timer" and got[0]["simulated"] == "False"
 
@@ -273,23 +273,29 @@ def test_header_summary_and_rooms(venue):
     assert venue.title == TITLE
     stats = js(venue, "return Object.fromEntries([...document.querySelectorAll('.stat')]"
                       ".map(s => [s.dataset.stat, s.querySelector('.num').textContent]))")
-    assert stats == {"sweeps": "6", "rooms": "4", "camera": "1", "suspect": "2", "incomplete": "0", "clear": "3",
-                     "hardware": "2"}
+    assert stats == {"sweeps": "6", "rooms": "4", "hardware": "2"}
     header = venue.find_element("css selector", "header").text
-    assert "sweeper-3fa9c2, sweeper-77b001" in header and "2026-11-20 00:00 UTC" in header
-    names = js(venue, "return [...document.querySelectorAll('section.room > h2')].map(h => h.textContent)")
+    # local times with seconds (Berlin is UTC+1 in November)
+    assert "sweeper-3fa9c2, sweeper-77b001" in header and "2026-11-20 01:00:00 CET" in header
+    assert "Generated: 2026-11-26 09:30:00 CET" in header and "Times are local to Europe/Berlin" in header
     # the right-to-left override would reverse the heading: it is shown as a code instead
     shown = HOSTILE_ROOM.replace("\u202e", "[U+202E]")
-    assert names == ["(no room label)", "Lobby", "Room 101", shown]
+    # the summary names the rooms by their latest verdict, the most alarming first
+    lines = [li.text for li in venue.find_elements("css selector", "ul.by-verdict li")]
+    assert lines == ["CAMERA in Room 101", "SUSPECT in (no room label)", "INCOMPLETE in Lobby", f"CLEAR in {shown}"]
+    names = js(venue, "return [...document.querySelectorAll('section.room > h2')].map(h => h.textContent)")
+    assert names == ["Room 101", "(no room label)", "Lobby", shown]
     words = [e.text for e in venue.find_elements("css selector", "section.room .latest .verdict")]
-    assert words == ["SUSPECT", "CLEAR", "CAMERA", "CLEAR"]
+    assert words == ["CAMERA", "SUSPECT", "INCOMPLETE", "CLEAR"]
+    latest = venue.find_element("css selector", "section.room[data-room='Room 101'] .latest").text
+    assert "latest sweep 3, 2026-11-25 14:00:02 CET" in latest
     lobby = venue.find_element("css selector", "section.room[data-room='Lobby']").text
     assert "no RTL-SDR dongle found" in lobby
 
 
 def test_findings_table_new_and_changed_first(venue):
     room = venue.find_element("css selector", "section.room[data-room='Room 101']")
-    trs = room.find_elements("css selector", "table.findings tbody tr")
+    trs = room.find_elements("css selector", "table.findings tbody tr.finding")
     assert len(trs) == 4
     cells = [[td.text for td in tr.find_elements("tag name", "td")] for tr in trs]
     assert [c[0] for c in cells] == ["NEW", "NEW", "CHANGED", "KNOWN"]
@@ -304,7 +310,32 @@ def test_findings_table_new_and_changed_first(venue):
             for tr in other.find_elements("css selector", "tbody tr")] == \
         [["NEW", "Wi-Fi station 9e:8a:f6:c8:17:6f"], ["CHANGED", "carrier 1125.0 MHz"]]
     history = room.find_elements("css selector", "table.history tbody tr")
-    assert [tr.find_elements("tag name", "td")[3].text for tr in history] == ["CAMERA", "SUSPECT", "CLEAR"]
+    assert [[td.text for td in tr.find_elements("tag name", "td")][:2] for tr in history] == \
+        [["3", "2026-11-25 14:00:02 CET"], ["2", "2026-11-24 10:00:02 CET"], ["1", "2026-11-23 10:00:02 CET"]]
+    assert [tr.find_elements("tag name", "td")[4].text for tr in history] == ["CAMERA", "SUSPECT", "CLEAR"]
+
+
+def test_findings_say_what_they_mean_and_what_to_do(venue):
+    room = venue.find_element("css selector", "section.room[data-room='Room 101']")
+    why = [tr.find_elements("tag name", "td")[8] for tr in room.find_elements("css selector", "tr.finding")]
+    # plain words first; the detector's technical reasons are folded until asked for
+    assert why[0].text.startswith("It broadcasts a live video picture (PAL) on 2432.3 MHz")
+    assert why[2].text.startswith("It sends video over Wi-Fi the way a camera's encoder does")
+    assert "line rate matches PAL" not in why[0].text and "Technical detail" in why[0].text
+    why[0].find_element("tag name", "summary").click()
+    assert "line rate matches PAL" in why[0].text
+    # every camera and suspect finding is followed by its recommended action
+    rows = room.find_elements("css selector", "table.findings tbody tr")
+    assert [r.get_attribute("class") for r in rows] == ["finding", "action"] * 4
+    actions = [r.text for r in rows[1::2]]
+    for text in actions[:3]:  # the new and changed cameras: evidence first, then the police
+        assert text.startswith("What to do") and "take photos" in text and "sweep ID (3)" in text
+        assert "Keep it powered until the photos are taken" in text and "police" in text
+    assert "locate screen on this finding (2432.3 MHz)" in actions[0]
+    assert "locate screen on this finding (Wi-Fi Espressif Inc. 24:0a:c4:5b:19:e2, channel 6)" in actions[2]
+    assert "In this room's baseline" in actions[3]  # the known suspect: the venue's own
+    suspect = venue.find_element("css selector", "section.room[data-room=''] tr.action").text
+    assert "Often it is a harmless device" in suspect and "sweep ID (5)" in suspect
 
 
 def test_spectrum_plots_axes_trace_and_markers(venue):
@@ -406,11 +437,14 @@ def test_screenshot_is_a_real_picture(venue, tmp_path):
 
 
 def test_the_report_command_on_a_recorded_history_renders(browser, tmp_path):
-    """End to end: sweeps recorded by the device's recorder (baseline, then a camera),
-    `sweeper report` over that history, the page in Chromium."""
+    """End to end: sweeps recorded by the device's recorder (baseline, then a camera, and a
+    clear room), `sweeper report` over that history with the venue's name and time zone,
+    the page in Chromium: the camera's room first, its action, local times with seconds."""
     import dataclasses
     import subprocess
     import sys
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
 
     from sweeper.config import default_config
     from sweeper.assembly import RfPart, WifiPart
@@ -442,10 +476,13 @@ def test_the_report_command_on_a_recorded_history_renders(browser, tmp_path):
         first = venue.record(outcome(False), "Room 7", "timer", {"RF": "ok", "Wi-Fi": "no adapter"},
                              1.79e9, 1.79e9 + 40)
         store.baseline_from_sweep(first["id"])
-        venue.record(outcome(True), "Room 7", "timer", {"RF": "ok", "Wi-Fi": "no adapter"}, 1.79e9 + 3600,
-                     1.79e9 + 3640)
+        camera = venue.record(outcome(True), "Room 7", "timer", {"RF": "ok", "Wi-Fi": "no adapter"},
+                              1.79e9 + 3600, 1.79e9 + 3640)
+        venue.record(outcome(False), "Annex", "timer", {"RF": "ok", "Wi-Fi": "no adapter"}, 1.79e9 + 7200,
+                     1.79e9 + 7240)
     conf = tmp_path / "config.yaml"
-    conf.write_text(f"history:\n  path: {path}\n  keep_days: 36500\n")
+    conf.write_text(f"history:\n  path: {path}\n  keep_days: 36500\n"
+                    "venue:\n  name: Hotel Aurora\n  timezone: Asia/Kolkata\n")
     page = tmp_path / "report.html"
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     proc = subprocess.run([sys.executable, "-m", "sweeper", "--config", str(conf), "report", "-o", str(page)],
@@ -453,9 +490,44 @@ def test_the_report_command_on_a_recorded_history_renders(browser, tmp_path):
     assert proc.returncode == 0, proc.stderr
     browser.set_window_size(1280, 1000)
     browser.get(page.as_uri())
+    assert browser.title == "Sweeper report: Hotel Aurora"
+    rooms = [s.get_attribute("data-room") for s in browser.find_elements("css selector", "section.room")]
+    assert rooms == ["Room 7", "Annex"]  # the camera's room first, whatever its name
+    summary = [li.text for li in browser.find_elements("css selector", "ul.by-verdict li")]
+    assert summary == ["CAMERA in Room 7", "INCOMPLETE in Annex"]
+    started = datetime.fromtimestamp(1.79e9 + 3600, ZoneInfo("Asia/Kolkata")).strftime("%Y-%m-%d %H:%M:%S")
+    latest = browser.find_element("css selector", "section.room[data-room='Room 7'] .latest").text
+    assert f"latest sweep {camera['id']}, {started} IST" in latest, latest
+    action = browser.find_element("css selector", "section.room[data-room='Room 7'] tr.action").text
+    assert "take photos" in action and f"sweep ID ({camera['id']})" in action
     text = browser.find_element("tag name", "body").text
     assert "Room 7" in text and "CAMERA" in text and "Wi-Fi: not swept (no adapter)" in text
-    assert len(browser.find_elements("css selector", "svg.spectrum")) == 1
+    assert len(browser.find_elements("css selector", "svg.spectrum")) == 2  # one per room
     assert len(browser.find_elements("css selector", "svg.spectrum .marker line")) == 1
     statuses = [b.text for b in browser.find_elements("css selector", "table.findings .badge")]
     assert statuses == ["NEW"], statuses
+    browser.save_screenshot(str(tmp_path / "shot.png"))
+
+
+def test_report_title_and_time_zone_from_the_venue_settings(tmp_path, cli):
+    """No venue.name: the title names the room or the device, never the default
+    device_name "sweeper"; a mistyped venue.timezone is a config error with a suggestion."""
+    from sweeper.venue.history import HistoryStore
+
+    path = tmp_path / "history.db"
+    with HistoryStore(str(path)) as store:
+        store.add(record(1, "2026-11-25T13:00:02Z", "Room 7", device="sweeper-3fa9c2"), [])
+    conf = tmp_path / "config.yaml"
+    conf.write_text(f"history:\n  path: {path}\n  keep_days: 36500\nvenue:\n  timezone: America/New_York\n")
+    rc, out, err = cli("--config", str(conf), "report")
+    assert rc == 0, err
+    assert "<title>Sweeper report: sweeper-3fa9c2</title>" in out
+    assert "2026-11-25 08:00:02 EST" in out  # 13:00:02 UTC in New York
+    rc, out, err = cli("--config", str(conf), "report", "--room", "Room 7")
+    assert "<title>Sweeper report: Room 7</title>" in out
+
+    conf.write_text(f"history:\n  path: {path}\nvenue:\n  timezone: Europe/Berln\n")
+    rc, out, err = cli("--config", str(conf), "report")
+    assert rc == 2 and out == ""
+    assert err.strip() == (f"sweeper: error: {conf}:4: venue.timezone: 'Europe/Berln' is not a time zone "
+                           "(an IANA name such as Europe/Berlin); did you mean Europe/Berlin?")

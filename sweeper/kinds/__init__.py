@@ -27,6 +27,39 @@ def _num(x) -> Optional[float]:
     return None if x is None else round(float(x), 2)
 
 
+#: What to do about a finding, per verdict, in one place (the HTML report shows it under
+#: each camera and suspect finding). ``{find}`` is the kind's :meth:`Kind.find_it`,
+#: ``{sweep}`` the sweep's ID. Calm and practical: evidence first, nothing touched before
+#: it is photographed.
+ACTIONS: Dict[str, List[str]] = {
+    "camera": [
+        "Stay calm and leave it as it is for now: do not touch, unplug or switch it off yet.",
+        "Find it: {find}.",
+        "Check that it can see the room: look for a lens pointing at the bed, shower, toilet or "
+        "changing area, or use the device's \"is it watching this room?\" test on this finding.",
+        "Before touching it, take photos: where it is, what it points at, and close-ups of any "
+        "label or cable. Keep it powered until the photos are taken: its memory card may hold evidence.",
+        "Keep this report and note its sweep ID ({sweep}), the time and who was present.",
+        "Then report it to the police (and to the venue's manager or your host) and leave it for them "
+        "if you can; if you must remove it, keep it and its memory card in a bag. A camera that is the "
+        "venue's own and disclosed goes in the room's baseline instead, after checking.",
+    ],
+    "suspect": [
+        "Something here transmits partly like a camera. Often it is a harmless device: a phone "
+        "streaming video, a baby monitor, a smart-home hub.",
+        "Find it: {find}.",
+        "A device you cannot explain that could see the room is treated as a camera: photos before "
+        "touching it, and keep this report with its sweep ID ({sweep}).",
+        "A device the venue knows goes in the room's baseline, after checking "
+        "(`sweeper baseline record --accept-findings`), so it is not reported again.",
+    ],
+    "known": [
+        "In this room's baseline as the venue's own device: nothing to do, unless it is no longer "
+        "the device recorded there (then as for a camera; sweep ID {sweep}).",
+    ],
+}
+
+
 class Kind:
     """A kind of finding, and how every output shows it. Subclasses override what
     differs; this base renders any finding from its common fields."""
@@ -90,6 +123,27 @@ class Kind:
             if isinstance(f.get(key), (int, float)):
                 return f"{f.get(key):.0f} {unit}"
         return ""
+
+    # ----------------------------------------------------------------- plain words
+
+    def plain(self, f: "Finding") -> str:
+        """What the finding means, in words anyone understands (the report shows this and
+        folds the technical reasons under it)."""
+        if str(f.verdict) == "camera":
+            return "It transmits the way a hidden camera does."
+        return "Some of what it transmits looks like a camera's."
+
+    def find_it(self, f: "Finding") -> str:
+        """How to find it in the room: a step of :meth:`action` (no full stop)."""
+        return ("walk the room with the device's locate screen on this finding and look where the "
+                "signal is strongest: smoke detectors, clocks, chargers, vents, picture frames")
+
+    def action(self, f: "Finding", sweep_id=None) -> List[str]:
+        """What to do about it, step by step: :data:`ACTIONS` for its verdict (a known one's
+        when the room's baseline has it), with this kind's way of finding it."""
+        steps = ACTIONS.get("known" if f.known else str(f.verdict), [])
+        sweep = "not recorded" if sweep_id is None else str(sweep_id)
+        return [step.format(find=self.find_it(f), sweep=sweep) for step in steps]
 
     # ----------------------------------------------------------------- baselines
 

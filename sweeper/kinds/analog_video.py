@@ -63,6 +63,18 @@ class AnalogVideo(Kind):
             return f"{f.get('snr_db'):.0f} dB over floor"
         return super().signal(f)
 
+    def plain(self, f: Finding) -> str:
+        std = f" ({f.get('standard')})" if f.get("standard") else ""
+        if str(f.verdict) == "camera":
+            return f"It broadcasts a live video picture{std} on {_mhz(f.freq_hz)}, the way wireless hidden cameras do."
+        return (f"A radio signal on {_mhz(f.freq_hz)} has some of the structure of a video picture: it may be a "
+                "camera or another transmitter.")
+
+    def find_it(self, f: Finding) -> str:
+        return (f"walk the room with the device's locate screen on this finding ({_mhz(f.freq_hz)}) and follow "
+                "the rising signal; wireless cameras hide in smoke detectors, clocks, chargers, vents and picture "
+                "frames, usually within a few metres")
+
     def key(self, f: Finding) -> str:
         from sweeper.venue.observations import rf_key
 

@@ -61,6 +61,17 @@ class LanCamera(Kind):
     def where(self, f: Finding) -> str:
         return str(f.address or "")
 
+    def plain(self, f: Finding) -> str:
+        who = f"{f.get('vendor') or 'unknown maker'} at {f.address or '?'}"
+        if str(f.verdict) == "camera":
+            return f"A device on this network ({who}) answers the way network cameras do."
+        return f"A device on this network ({who}) has some of what network cameras have."
+
+    def find_it(self, f: Finding) -> str:
+        mac = f" and {f.get('mac')}" if f.get("mac") else ""
+        return (f"it may be anywhere the network reaches, not only in this room: look up {f.address or '?'}{mac} "
+                "in the router's list of devices, then look for it in the room")
+
     def key(self, f: Finding) -> str:
         mac = str(f.get("mac") or "")
         return f"lan:{mac}" if _universal(mac) else f"lan:ip:{f.address}"

@@ -62,6 +62,21 @@ class WifiCamera(Kind):
             text += f' on network "{f.get("ssid")}"'
         return text
 
+    def plain(self, f: Finding) -> str:
+        kbps = f.get("uplink_kbps")
+        rate = "" if not isinstance(kbps, (int, float)) else (
+            f", about {kbps / 1000:.1f} Mbit/s" if kbps >= 1000 else f", about {kbps:.0f} kbit/s")
+        if str(f.verdict) == "camera":
+            return (f"It sends video over Wi-Fi the way a camera's encoder does: pictures going out{rate}, "
+                    "with little coming back.")
+        return (f"Its Wi-Fi traffic looks partly like a camera's video upload{rate}; a phone streaming or "
+                "backing up photos can look like this too.")
+
+    def find_it(self, f: Finding) -> str:
+        who = f"{f.get('vendor') or 'unknown maker'} {f.address or ''}".strip()
+        return (f"walk the room with the device's locate screen on this finding (Wi-Fi {who}, channel "
+                f"{f.channel or '?'}) and follow the rising signal; the venue's router may also list this address")
+
     def key(self, f: Finding) -> str:
         return f"wifi:{f.address}"
 

@@ -30,6 +30,8 @@ A **sweep record** is a JSON-ready dict; history, reports and MQTT all speak it:
       "findings": [finding, ...],                # camera/suspect, new and changed first
       "changes": [observation, ...],             # new or changed emitters that are not findings
       "counts": {"findings": 2, "new": 5, "changed": 1, "known": 30,
+                 "private": 3,                   # phones with private addresses (a group,
+                                                 # never new: baseline.py says why)
                  "rf_emitters": 33, "wifi_devices": 12},
       "spectra": [{"band": "2.4 GHz", "start_hz": 2.4e9, "stop_hz": 2.4835e9,
                    "snr_db": [3.1, None, ...]}],  # point i at start + (i + 0.5) * step

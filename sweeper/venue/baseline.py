@@ -8,6 +8,11 @@ close by, on a friendly's frequency), or a Wi-Fi device uploads many times more 
 did. A fall in level is not a change: a handheld sweep moves, and devices are switched
 off; neither hides a camera.
 
+Phones with private (randomised) addresses come back with a new address each time, so
+no baseline can know them: each would be "new" after every baseline. They are set aside
+(:func:`set_aside_private`) and counted as a group, unless the detector found them
+camera-like: a finding keeps its row whatever its address.
+
 ``sightings`` are the history's rows for the room (see :mod:`sweeper.venue.history`):
 every emitter ever heard there, friendly (baselined) or not, with first and last seen
 and a count.
@@ -52,6 +57,20 @@ class SightingIndex:
         self.rf = rf
         self.rf_freqs = [s["freq_hz"] for s in rf]
         self.widest = max((s.get("bandwidth_hz") or 0.0 for s in rf), default=0.0)
+
+
+def set_aside_private(observations: List[dict]) -> Tuple[List[dict], List[dict]]:
+    """(observations to compare with the baseline, private-address stations set aside).
+    Only those the detectors found nothing camera-like in are set aside."""
+    kept, private = [], []
+    for o in observations:
+        (private if o.get("private") and o.get("verdict") == "clear" else kept).append(o)
+    return kept, private
+
+
+def private_words(count: int) -> str:
+    """The group in words, for every output: "3 phones with private addresses"."""
+    return f"{count} phone{'s' if count != 1 else ''} with {'private addresses' if count != 1 else 'a private address'}"
 
 
 def match(obs: dict, index: "SightingIndex") -> Optional[dict]:

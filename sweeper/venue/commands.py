@@ -14,6 +14,7 @@ from sweeper import kinds
 from sweeper import watching
 from sweeper.findings import as_finding
 from sweeper.errors import InputError
+from sweeper.venue.baseline import private_words
 from sweeper.venue.history import HistoryStore, Retention, history_path, parse_time
 from sweeper.venue.privacy import MacPrivacy
 
@@ -42,7 +43,8 @@ def add_parsers(sub) -> None:
     filters(r, None)
     r.add_argument("--format", choices=["html", "csv", "json"], default="html")
     r.add_argument("--output", "-o", metavar="FILE", help="write here instead of standard output")
-    r.add_argument("--title", default=None, help="report title (default: Sweeper report: VENUE)")
+    r.add_argument("--title", default=None, help="report title (default: Sweeper report: venue.name, "
+                   "else the room or the device)")
 
     b = sub.add_parser("baseline", help="a room's friendly emitters: record, list, add, remove")
     bsub = b.add_subparsers(dest="baseline_command", metavar="ACTION")
@@ -163,6 +165,8 @@ def _print_sweep(r: dict) -> None:
     c = r["counts"]
     print(f"  heard {c['rf_emitters']} RF emitters and {c['wifi_devices']} Wi-Fi devices: {c['new']} new, "
           f"{c['changed']} changed, {c['known']} known, {c.get('missing', 0)} friendly ones not heard")
+    if c.get("private"):
+        print(f"  and {private_words(c['private'])} (a new address each time: not compared with the baseline)")
     if r["findings"]:
         print("Findings:")
     for f in r["findings"]:
@@ -195,12 +199,13 @@ def cmd_report(args, cfg) -> int:
     from sweeper.venue import report
 
     privacy = MacPrivacy.from_config(cfg)
-    meta = {"title": args.title or f"Sweeper report: {cfg.device_name}",
+    meta = {"venue": cfg.venue.name, "timezone": report.zone(cfg.venue.timezone),
             "generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "filters": {"room": args.room, "since": args.since, "until": args.until, "device": args.device}}
     filters = _filters(args)
     with _store(cfg) as store:
         _check_room(args, store)
+        meta["title"] = args.title or report_title(cfg, args.room, store.device_ids(**filters))
         if args.format == "html":
             # a year of sweeps must fit a 512 MB Pi: the HTML needs the changes and the
             # spectrum of each room's latest sweep only
@@ -221,6 +226,7 @@ def cmd_report(args, cfg) -> int:
                     out.write(report.findings_csv(batch).partition("\n")[2])
             else:  # records_json's document, its sweeps streamed (records from history are plain JSON)
                 head = {k: v for k, v in meta.items()}
+                head["timezone"] = report.zone_name(meta["timezone"])
                 head["device_ids"] = devices
                 out.write(json.dumps(head, indent=2)[:-2] + ',\n  "sweeps": [')
                 sep = "\n"
@@ -230,6 +236,22 @@ def cmd_report(args, cfg) -> int:
                         sep = ",\n"
                 out.write("\n  ]\n}\n")
     return 0
+
+
+def report_title(cfg, room: Optional[str], device_ids) -> str:
+    """"Sweeper report: " and the venue's name (venue.name), else the room asked for,
+    else the device (its name, or its id while the name is the default)."""
+    from sweeper.venue.recorder import device_id, fleet_name
+
+    if cfg.venue.name:
+        return f"Sweeper report: {cfg.venue.name}" + (f", {room}" if room else "")
+    if room:
+        return f"Sweeper report: {room}"
+    device_ids = list(device_ids)
+    if len(device_ids) == 1:
+        ident = device_ids[0]
+        return f"Sweeper report: {fleet_name(cfg, ident) if ident == device_id(cfg) else ident}"
+    return "Sweeper report" + (f": {len(device_ids)} devices" if device_ids else "")
 
 
 class _open_out:

@@ -18,7 +18,14 @@ Topics (``base`` = settings.base_topic)::
     {base}/{device_id}/sweep          one JSON sweep record per sweep, not retained
     {base}/{device_id}/confirmation   one JSON message per confirmation ("is it watching
                                       this room?"), not retained, queued like sweeps
+    {base}/{device_id}/room/{room_id}/state   retained JSON per room: that room's latest
+                                      sweep (see room_state); room_id from room_object_id
     {discovery_prefix}/{component}/{device_id}/{object_id}/config   retained discovery
+
+Each room gets its own "Camera in ROOM" binary sensor (the rooms of ``venue.room`` and
+``venue.rooms`` and every room swept), beside the device's own entities: a venue sees
+which room the last camera was found in, and a room's alarm stays on after the device
+has moved on to sweep the next room.
 
 Why one module of over 400 lines: the publisher, its durable outbox and the Home
 Assistant discovery messages are one protocol client whose reconnect and ordering rules
@@ -26,6 +33,7 @@ span all three; the self-test logs in with the same client settings.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -205,15 +213,58 @@ BATTERY_ENTITY: tuple[str, str, str, dict[str, Any]] = ("sensor", "battery", "Ba
     "json_attributes_template": "{{ (value_json.battery or {}) | tojson }}"})
 
 
-def discovery_messages(settings: MqttSettings, device_id: str, device_name: str,
-                       sw_version: str = "", battery: bool = False) -> list[tuple[str, bytes]]:
-    """Home Assistant discovery configs: (topic, JSON payload) for every entity (and the
-    battery sensor when the device has a fuel gauge)."""
-    root = f"{settings.base_topic}/{device_id}"
+# The per-room camera sensor (one per room; its state topic is the room's own).
+ROOM_ENTITY: tuple[str, str, dict[str, Any]] = ("binary_sensor", "Camera in {room}", {
+    "device_class": "safety", "payload_on": "ON", "payload_off": "OFF",
+    "value_template": ("{% if not value_json.verdict %}None{% elif value_json.verdict == 'CAMERA' %}"
+                       "ON{% else %}OFF{% endif %}"),
+    "json_attributes_template": "{{ value_json | tojson }}"})
+
+
+def room_object_id(room: str) -> str:
+    """A room's id in topics and entity ids: its label in letters, digits and _, and 6 hex
+    digits of a hash of the label, so "Room 101" and "room-101" stay two rooms."""
+    slug = "".join(c if c.isascii() and c.isalnum() else "_" for c in room.lower()).strip("_")[:40]
+    return f"camera_{slug}_{hashlib.sha256(room.encode()).hexdigest()[:6]}".replace("__", "_")
+
+
+def room_state(room: str, latest: dict[str, Any] | None) -> dict[str, Any]:
+    """A room's retained state: its latest sweep's summary (last_sweep_summary), or no
+    verdict (Home Assistant: unknown) before its first sweep."""
+    keys = ("id", "finished_at", "verdict", "findings", "new", "changed", "not_covered")
+    return {"room": room, **{k: (latest or {}).get(k) for k in keys}}
+
+
+def _device(device_id: str, device_name: str, sw_version: str) -> dict[str, Any]:
     device = {"identifiers": [device_id], "name": device_name, "model": "Sweeper",
               "manufacturer": "Sweeper project"}
     if sw_version:
         device["sw_version"] = sw_version
+    return device
+
+
+def room_discovery(settings: MqttSettings, device_id: str, device_name: str, room: str,
+                   sw_version: str = "") -> tuple[str, bytes]:
+    """The discovery config of one room's camera sensor: (topic, JSON payload)."""
+    root = f"{settings.base_topic}/{device_id}"
+    component, name, extra = ROOM_ENTITY
+    object_id = room_object_id(room)
+    state = f"{root}/room/{object_id}/state"
+    config = {"name": name.format(room=room), "unique_id": f"{device_id}_{object_id}",
+              "state_topic": state, "json_attributes_topic": state,
+              "availability_topic": f"{root}/availability", "payload_available": "online",
+              "payload_not_available": "offline", **extra,
+              "device": _device(device_id, device_name, sw_version)}
+    return f"{settings.discovery_prefix}/{component}/{device_id}/{object_id}/config", to_json(config)
+
+
+def discovery_messages(settings: MqttSettings, device_id: str, device_name: str,
+                       sw_version: str = "", battery: bool = False) -> list[tuple[str, bytes]]:
+    """Home Assistant discovery configs: (topic, JSON payload) for every entity of the
+    device, the battery sensor when it has a fuel gauge (each room's camera sensor:
+    room_discovery)."""
+    root = f"{settings.base_topic}/{device_id}"
+    device = _device(device_id, device_name, sw_version)
     out = []
     for component, object_id, name, extra in ENTITIES + ([BATTERY_ENTITY] if battery else []):
         config = {"name": name, "unique_id": f"{device_id}_{object_id}",
@@ -311,6 +362,8 @@ class FleetPublisher:
         self.confirmation_topic = f"{root}/confirmation"
         self._state: dict[str, Any] | None = None
         self._state_sent: bytes | None = None
+        self._rooms: dict[str, dict[str, Any] | None] = {}  # room -> its latest sweep's summary
+        self._rooms_sent: dict[str, bytes] = {}  # room -> the retained state sent on this connection
         self._connected = False
         self._gen = 0  # connection generation: paho re-sends older in-flight messages itself
         self._problem: str | None = None  # last connection problem logged, to log it once
@@ -368,7 +421,20 @@ class FleetPublisher:
             state["last_sweep"] = last_sweep_summary(record)
             self._state = state
         self._send_state()
+        if record.get("room"):
+            self.publish_rooms({record["room"]: state["last_sweep"]})
         return msg_id
+
+    def publish_rooms(self, latest: dict[str, dict[str, Any] | None]) -> None:
+        """Declare rooms, each with its latest sweep's summary (last_sweep_summary) or None
+        before its first: each gets its camera sensor (retained discovery) and its retained
+        state. A None never replaces a room's known sweep. Sent now when connected and on
+        every connect; not queued."""
+        with self._lock:
+            for room, summary in latest.items():
+                if room and (summary is not None or room not in self._rooms):
+                    self._rooms[room] = summary
+        self._send_rooms()
 
     def publish_confirmation(self, message: dict[str, Any]) -> int:
         """Queue a confirmation durably, then send it: ``{"sweep_id", "device_id", "room",
@@ -453,7 +519,10 @@ class FleetPublisher:
             for topic, payload in discovery_messages(self.settings, self.device_id, self.device_name,
                                                      self.sw_version, battery=self._battery_read is not None):
                 client.publish(topic, payload, qos=1, retain=True)
+        with self._lock:
+            self._rooms_sent = {}
         self._send_state()
+        self._send_rooms()
         self._wake.set()
 
     def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
@@ -492,6 +561,26 @@ class FleetPublisher:
                     return
                 self._state_sent = payload
             self._client.publish(self.state_topic, payload, qos=0, retain=True)
+
+    def _send_rooms(self) -> None:
+        """Each room's discovery config (the first time on this connection) and its state
+        (when it changed), retained; QoS 0 for the states, as for the device's state."""
+        with self._state_lock:
+            with self._lock:
+                if not self._connected:
+                    return
+                states = {room: to_json(room_state(room, summary)) for room, summary in self._rooms.items()}
+                due = [(room, payload) for room, payload in states.items() if self._rooms_sent.get(room) != payload]
+                new = [room for room, _ in due if room not in self._rooms_sent]
+                self._rooms_sent.update(due)
+            if self.settings.discovery:
+                for room in new:
+                    topic, payload = room_discovery(self.settings, self.device_id, self.device_name, room,
+                                                    self.sw_version)
+                    self._client.publish(topic, payload, qos=1, retain=True)
+            for room, payload in due:
+                self._client.publish(f"{self.settings.base_topic}/{self.device_id}/room/{room_object_id(room)}/state",
+                                     payload, qos=0, retain=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -4,7 +4,10 @@ The detectors report findings (camera, suspect) and everything else they heard (
 emitters, Wi-Fi devices) in their own shapes. A baseline needs one shape and a way to
 tell whether this sweep's emitter is last week's: its *key*.
 
-- Wi-Fi devices are keyed by MAC address (``wifi:MAC``; hashed with privacy on).
+- Wi-Fi devices are keyed by MAC address (``wifi:MAC``; hashed with privacy on). A
+  station whose address is private (randomised, locally administered: phones use a new
+  one per network or per day) is marked ``private``: no baseline can know it, so
+  baseline.py sets it aside and outputs count such devices as a group.
 - RF emitters that do not sit on one frequency are keyed by what they are and where:
   Bluetooth hops over the whole 2.4 GHz band and a microwave oven sweeps across it, so
   "Bluetooth around 2.4 GHz" is one emitter from sweep to sweep (``rf:bluetooth:2400``).
@@ -21,6 +24,7 @@ from sweeper import kinds
 from sweeper.findings import as_finding
 from sweeper import verdicts
 from sweeper.rf.classifiers import KEYED, LABELS
+from sweeper.venue.privacy import MAC_PATTERN
 
 #: matching tolerance floor for frequency-keyed RF emitters (crystal drift, bin width)
 RF_MATCH_FLOOR_HZ = 200e3
@@ -56,15 +60,28 @@ def rf_observation(e: dict, verdict: str, cls: Optional[str] = None) -> dict:
             "power_db": _num(e.get("snr_db")), "verdict": verdict, "score": _num(e.get("score"))}
 
 
+def private_station(d: dict) -> bool:
+    """A Wi-Fi device (or finding) that is not an access point and uses a private
+    (randomised) address: a phone, as a rule. Access points' virtual BSSIDs are locally
+    administered too, but they keep them: a baseline knows those."""
+    from sweeper.lan.arp import is_private_mac
+
+    mac = d.get("mac")
+    return (d.get("role") != "access_point" and isinstance(mac, str) and bool(MAC_PATTERN.match(mac))
+            and is_private_mac(mac))
+
+
 def wifi_observation(d: dict, verdict: str, ident: Callable[[str], str]) -> dict:
-    """A Wi-Fi device (or a Wi-Fi finding) as an observation, keyed by its MAC address."""
+    """A Wi-Fi device (or a Wi-Fi finding) as an observation, keyed by its MAC address
+    (read before ``ident`` hashes it: whether it is private is known only here)."""
     name = d.get("vendor") or d.get("ssid") or "unknown maker"
+    private = private_station(d)
     mac = ident(d["mac"])
     return {"kind": "wifi", "key": f"wifi:{mac}", "label": f"Wi-Fi {name} {mac}",
             "mac": mac, "vendor": d.get("vendor"), "ssid": d.get("ssid"),
             "role": d.get("role"), "channel": d.get("channel"), "power_db": _num(d.get("rssi_dbm")),
             "uplink_kbps": _num(d.get("avg_uplink_kbps")), "verdict": verdict,
-            "score": _num(d.get("score"))}
+            "score": _num(d.get("score")), **({"private": True} if private else {})}
 
 
 def observe(parts: Dict[str, Optional[dict]], ident: Callable[[str], str] = lambda mac: mac) -> List[dict]:

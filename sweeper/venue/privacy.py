@@ -14,7 +14,7 @@ import re
 from typing import Any, Optional
 
 PREFIX = "anon:"
-_MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
+MAC_PATTERN = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
 #: record fields that hold a MAC address
 MAC_FIELDS = ("mac", "bssid", "ta", "ra")
 
@@ -34,7 +34,7 @@ class MacPrivacy:
 
     def mac(self, value: Optional[str]) -> Optional[str]:
         """The stored form of ``value``; anything that is not a MAC passes unchanged."""
-        if not self.enabled or not isinstance(value, str) or not _MAC.match(value):
+        if not self.enabled or not isinstance(value, str) or not MAC_PATTERN.match(value):
             return value
         digest = hmac.new(self._key, value.lower().encode(), hashlib.sha256).hexdigest()
         return PREFIX + digest[:12]

@@ -89,7 +89,23 @@ class Venue:
             latest = store.sweeps(limit=1, device_id=venue.device_id) if store is not None else []
             if latest:  # the retained state keeps showing the last verdict across restarts
                 venue.publisher.publish_status({"last_sweep": last_sweep_summary(venue.privacy.scrub(latest[0]))})
+            venue.publisher.publish_rooms(venue.rooms_latest())
         return venue
+
+    def rooms_latest(self) -> Dict[str, Optional[dict]]:
+        """Every room of the configuration and of this device's history, with the summary
+        of its latest sweep by this device (None before the first): each room's camera
+        sensor in Home Assistant."""
+        from sweeper.venue.mqtt import last_sweep_summary
+        from sweeper.venue.rooms import declared
+
+        out: Dict[str, Optional[dict]] = {room: None for room in declared(self.cfg.venue)}
+        if self.store is not None:
+            for room in self.store.rooms():
+                latest = self.store.sweeps(room=room, limit=1, device_id=self.device_id, changes=False)
+                if room and latest:
+                    out[room] = last_sweep_summary(latest[0])
+        return out
 
     def close(self) -> None:
         if self.publisher is not None:
@@ -105,7 +121,8 @@ class Venue:
         """Compare ``result`` (a :class:`sweeper.findings.SweepResult`) with the room's
         baseline, annotate its findings, store and publish it; returns the sweep record."""
         now = iso(finished_at)
-        observations = observe(result.reports, self.privacy.mac)
+        # phones with private addresses: counted as a group, never "new" (see baseline.py)
+        observations, private = bl.set_aside_private(observe(result.reports, self.privacy.mac))
         sightings = self.store.sightings(room, [o["key"] for o in observations]) if self.store is not None else {}
         compared = bl.compare(observations, sightings, self.rules, now)
         by_key = {o["key"]: o["baseline"] for o in compared}
@@ -133,6 +150,7 @@ class Venue:
             "counts": {"findings": len(result.findings),
                        "new": status.count("new"), "changed": status.count("changed"), "known": status.count("known"),
                        "missing": len(bl.missing_friendly(compared, sightings, set(result.swept))),
+                       "private": len(private),
                        **result.heard},
             **result.record_fields,
         }

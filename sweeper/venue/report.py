@@ -8,7 +8,14 @@ must be treated as hostile: every string is HTML-escaped, the page carries a Con
 Security Policy that forbids scripts anyway, and CSV cells that a spreadsheet would run
 as a formula are prefixed with a quote.
 
-All functions are pure: lists of sweep records (see :mod:`sweeper.venue`) in, strings out.
+The page is for the person who has to act on it: rooms with a CAMERA or SUSPECT verdict
+come first and the summary names them; each finding says what it means in plain words
+(its kind's ``plain``), with the detector's technical reasons folded under it, and what
+to do about it (its kind's ``action``); times are local (``venue.timezone``) with
+seconds, and every sweep shows its ID, to quote when reporting it.
+
+All functions are pure: lists of sweep records (see :mod:`sweeper.venue`) in, strings out
+(:func:`zone` reads the system's zone when the configuration names none).
 
 Why one module of over 400 lines: the HTML page (with its SVG spectra) and the CSV and
 JSON exports render the same rows with the same helpers.
@@ -20,15 +27,20 @@ import datetime as _dt
 import io
 import json
 import math
+import os
+import zoneinfo
 from html import escape
 from typing import Any, Dict, Iterable, List, Optional
 
 from sweeper import kinds, watching
 from sweeper.findings import as_finding
+from sweeper.venue.baseline import private_words
 from sweeper.venue.jsonable import plain
 
 STATUS_ORDER = {"new": 0, "changed": 1, "known": 2}
+#: the order of the rooms (by their latest sweep) and of the summary's lines
 VERDICTS = ("CAMERA", "SUSPECT", "INCOMPLETE", "CLEAR")
+UTC = _dt.timezone.utc
 MAX_PLOT_POINTS = 600
 
 FINDING_COLUMNS = ["sweep_id", "started_at", "room", "device_id", "sweep_verdict", "row_kind",
@@ -97,15 +109,47 @@ def _signal(item: dict) -> str:
     return kinds.GENERIC.signal(as_finding(item))
 
 
-def _when(iso: Any) -> str:
-    """'2026-11-25T13:00:02Z' -> '2026-11-25 13:00 UTC'; anything else as given."""
+def system_zone() -> _dt.tzinfo:
+    """The system's local zone, with its daylight saving rules: TZ, else /etc/localtime
+    (by its name when it links into the zone database), else UTC."""
+    name = os.environ.get("TZ", "").lstrip(":")
+    if name:
+        try:
+            return zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            pass
+    target = os.path.realpath("/etc/localtime")
+    if "/zoneinfo/" in target:
+        try:
+            return zoneinfo.ZoneInfo(target.split("/zoneinfo/", 1)[1])
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            pass
+    try:
+        with open("/etc/localtime", "rb") as f:
+            return zoneinfo.ZoneInfo.from_file(f, key="localtime")
+    except (OSError, ValueError):
+        return UTC
+
+
+def zone(name: Optional[str]) -> _dt.tzinfo:
+    """``venue.timezone`` (an IANA name, checked by the config) or the system's zone."""
+    return zoneinfo.ZoneInfo(name) if name else system_zone()
+
+
+def zone_name(tz: _dt.tzinfo) -> str:
+    return str(getattr(tz, "key", None) or tz.tzname(None) or "UTC")
+
+
+def _when(iso: Any, tz: _dt.tzinfo = UTC) -> str:
+    """'2026-11-25T13:00:02Z' -> '2026-11-25 14:00:02 CET' in ``tz``; anything else as given."""
     try:
         t = _dt.datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
     except ValueError:
         return str(iso or "")
-    if t.tzinfo is not None:
-        t = t.astimezone(_dt.timezone.utc)
-    return t.strftime("%Y-%m-%d %H:%M") + (" UTC" if t.tzinfo is not None else "")
+    if t.tzinfo is None:
+        return t.strftime("%Y-%m-%d %H:%M:%S")
+    t = t.astimezone(tz)
+    return t.strftime("%Y-%m-%d %H:%M:%S ") + (t.tzname() or t.strftime("%z"))
 
 
 def _hw_issues(rec: dict) -> List[str]:
@@ -325,6 +369,12 @@ svg.spectrum{width:100%;height:auto;display:block;font:13px sans-serif}
 .xtick,.ytick,.axis-title{fill:#333}.trace{fill:none;stroke:#1f4e9c;stroke-width:1.2}
 .marker line{stroke:#c62828;stroke-width:1.5;stroke-dasharray:5 3}.marker text{fill:#c62828;font-weight:700}
 .limits{border-top:1px solid #999;margin-top:32px;color:#333}
+.by-verdict{list-style:none;padding:0;margin:6px 0}.by-verdict li{margin:4px 0}
+h2.by-verdict-title{font-size:17px;margin:12px 0 4px}
+.plain{margin:0 0 4px;font-weight:600}.note{margin:0 0 4px}
+details.technical summary{cursor:pointer;color:#444}details.technical ul{margin:2px 0}
+tr.action td{background:#fbf7f0;border-top:0}tr.action ol{margin:4px 0 2px;padding-left:22px}
+.private{color:#333;margin:6px 0}.sweep-id{font-weight:700}code{font-size:13px}
 @media print{body{max-width:none;padding:0;font-size:12px}tr,figure,.stat{break-inside:avoid}
  thead{display:table-header-group}.room{break-before:page}h2,h3{break-after:avoid}}
 """
@@ -360,25 +410,52 @@ def _table(head: List[str], rows: List[str], cls: str) -> str:
     return f'<table class="{cls}"><thead><tr>{ths}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 
-def _item_rows(items: List[dict], findings: bool) -> List[str]:
+def _why(it: dict, findings: bool) -> str:
+    """The "why" cell: what it means in plain words (a finding's kind says), the baseline's
+    note, the detector's technical reasons folded under them, and the confirmation."""
+    base = it.get("baseline") or {}
+    out = []
+    if findings and it.get("type"):
+        f = as_finding(it)
+        out.append(f'<p class="plain">{_e(kinds.of(f).plain(f))}</p>')
+    if base.get("note"):
+        out.append(f'<p class="note">{_e(base["note"])}</p>')
+    reasons = "".join(f"<li>{_e(r)}</li>" for r in it.get("reasons") or [])
+    if reasons:
+        out.append(f'<details class="technical"><summary>Technical detail</summary><ul>{reasons}</ul></details>')
+    confirmation = watching.of(it) if findings else None
+    if confirmation is not None:
+        cls = {"yes": "w-yes", "no_response": "w-no", "unknown": "w-unsure"}[confirmation["watching"]]
+        said = "".join(f"<li>{_e(r)}</li>" for r in confirmation.get("reasons") or [])
+        out.append(f'<p class="watching {cls}">Is it watching this room? '
+                   f"<strong>{_e(watching.summary(confirmation))}</strong></p>" + (f"<ul>{said}</ul>" if said else ""))
+    return "".join(out)
+
+
+def _action_row(it: dict, sweep_id: Any, columns: int) -> str:
+    """What to do about a camera or suspect finding (its kind's steps), across the table."""
+    f = as_finding(it)
+    steps = kinds.of(f).action(f, sweep_id)
+    if not steps:
+        return ""
+    items = "".join(f"<li>{_e(step)}</li>" for step in steps)
+    return (f'<tr class="action"><td colspan="{columns}"><strong>What to do</strong>'
+            f"<ol>{items}</ol></td></tr>")
+
+
+def _item_rows(items: List[dict], findings: bool, tz: _dt.tzinfo = UTC, sweep_id: Any = None) -> List[str]:
     rows = []
     for it in _by_status(items):
         base = it.get("baseline") or {}
-        why = "".join(f"<li>{_e(r)}</li>" for r in it.get("reasons") or [])
-        why = (f"<ul>{why}</ul>" if why else "") + (f"<p>{_e(base['note'])}</p>" if base.get("note") else "")
-        confirmation = watching.of(it) if findings else None
-        if confirmation is not None:
-            cls = {"yes": "w-yes", "no_response": "w-no", "unknown": "w-unsure"}[confirmation["watching"]]
-            said = "".join(f"<li>{_e(r)}</li>" for r in confirmation.get("reasons") or [])
-            why += (f'<p class="watching {cls}">Is it watching this room? '
-                    f"<strong>{_e(watching.summary(confirmation))}</strong></p>" + (f"<ul>{said}</ul>" if said else ""))
         verdict = f'<td class="fverdict">{_e(str(it.get("verdict") or "").upper())}</td>' if findings else ""
         rows.append(f'<tr class="{"finding" if findings else "change"}"><td>{_badge(it)}</td>'
                     f'{verdict}<td class="long">{_e(_what(it))}</td>'
                     f"<td>{_e(_where(it))}</td><td>{_e(_signal(it))}</td>"
-                    f"<td>{_e(_when(base.get('first_seen')) if base.get('first_seen') else '')}</td>"
-                    f"<td>{_e(_when(base.get('last_seen')) if base.get('last_seen') else '')}</td>"
-                    f"<td>{_e(base.get('count'))}</td><td class=\"long\">{why}</td></tr>")
+                    f"<td>{_e(_when(base.get('first_seen'), tz) if base.get('first_seen') else '')}</td>"
+                    f"<td>{_e(_when(base.get('last_seen'), tz) if base.get('last_seen') else '')}</td>"
+                    f"<td>{_e(base.get('count'))}</td><td class=\"long\">{_why(it, findings)}</td></tr>")
+        if findings and it.get("type"):
+            rows.append(_action_row(it, sweep_id, len(ITEM_HEAD)))
     return rows
 
 
@@ -386,13 +463,31 @@ ITEM_HEAD = ["Status", "Verdict", "What", "Where", "Signal", "First seen", "Last
              "Times seen", "Why"]
 
 
-def _room_section(room: str, sweeps: List[dict]) -> str:
+def _sweep_id(rec: dict) -> str:
+    return "-" if rec.get("id") is None else str(rec.get("id"))
+
+
+def _latest(sweeps: List[dict]) -> dict:
+    return max(sweeps, key=lambda r: str(r.get("started_at") or ""))
+
+
+def _verdict_word(rec: dict) -> str:
+    word = str(rec.get("verdict") or "").upper()
+    return word if word in VERDICTS else "UNKNOWN"
+
+
+def _room_name(room: str) -> str:
+    return room or "(no room label)"
+
+
+def _room_section(room: str, sweeps: List[dict], tz: _dt.tzinfo = UTC) -> str:
     sweeps = sorted(sweeps, key=lambda r: str(r.get("started_at") or ""), reverse=True)
     latest = sweeps[0]
-    name = room or "(no room label)"
-    out = [f'<section class="room" data-room="{_e(room)}"><h2>{_e(name)}</h2>',
+    out = [f'<section class="room" data-room="{_e(room)}" data-verdict="{_verdict_word(latest).lower()}">'
+           f"<h2>{_e(_room_name(room))}</h2>",
            f'<p class="latest">{_verdict(latest.get("verdict"), big=True)}'
-           f'latest sweep {_e(_when(latest.get("started_at")))} by {_i(latest.get("device_id"))} '
+           f'latest sweep <span class="sweep-id">{_e(_sweep_id(latest))}</span>, '
+           f'<time>{_e(_when(latest.get("started_at"), tz))}</time> by {_i(latest.get("device_id"))} '
            f'({_i(latest.get("trigger"))}{", simulated room" if latest.get("simulated") else ""})</p>']
     if latest.get("raw_verdict") and latest.get("raw_verdict") != latest.get("verdict"):
         out.append(f'<p class="meta">Counting transmitters already in the baseline too, the '
@@ -401,7 +496,7 @@ def _room_section(room: str, sweeps: List[dict]) -> str:
         out.append(f'<p class="warn">Not fully swept - {_i(issue)}</p>')
     plotted = next((r for r in sweeps if r.get("spectra")), None)
     if plotted is not None:
-        out.append(f"<h3>Spectrum, sweep of {_e(_when(plotted.get('started_at')))}</h3>")
+        out.append(f"<h3>Spectrum, sweep {_e(_sweep_id(plotted))} of {_e(_when(plotted.get('started_at'), tz))}</h3>")
         videos = [f for f in plotted.get("findings") or [] if _num(f.get("freq_hz")) is not None]
         for spec in plotted["spectra"]:
             if not _num(spec.get("stop_hz")) or _num(spec.get("stop_hz")) <= (_num(spec.get("start_hz")) or 0):
@@ -410,31 +505,65 @@ def _room_section(room: str, sweeps: List[dict]) -> str:
                        f"{_spectrum_svg(spec, videos)}</figure>")
     findings = latest.get("findings") or []
     out.append("<h3>Findings in the latest sweep</h3>")
-    out.append(_table(ITEM_HEAD, _item_rows(findings, True), "findings") if findings
+    out.append(_table(ITEM_HEAD, _item_rows(findings, True, tz, latest.get("id")), "findings") if findings
                else '<p class="none">No camera or suspect transmitter.</p>')
     if latest.get("changes"):
         out.append("<h3>Other new or changed transmitters (not camera-like)</h3>")
         out.append(_table([h for h in ITEM_HEAD if h != "Verdict"],
-                          _item_rows(latest["changes"], False), "changes"))
+                          _item_rows(latest["changes"], False, tz), "changes"))
+    private = (latest.get("counts") or {}).get("private")
+    if private:
+        out.append(f'<p class="private">Also heard: {_e(private_words(private))}. Phones use a new address '
+                   "each time, so they are counted together and not compared with the baseline; one that "
+                   "transmitted like a camera would be listed with the findings above.</p>")
     out.append("<h3>History</h3>")
     rows = []
     for r in sweeps:
         c = r.get("counts") or {}
         ncnk = " / ".join(_e(c.get(k, "-")) for k in ("new", "changed", "known"))
-        rows.append(f'<tr><td>{_e(_when(r.get("started_at")))}</td><td>{_e(r.get("device_id"))}</td>'
+        rows.append(f'<tr><td class="sweep-id">{_e(_sweep_id(r))}</td><td>{_e(_when(r.get("started_at"), tz))}</td>'
+                    f'<td>{_e(r.get("device_id"))}</td>'
                     f'<td>{_e(r.get("trigger"))}</td><td>{_verdict(r.get("verdict"))}</td>'
                     f'<td>{_e(c.get("findings", len(r.get("findings") or [])))}</td><td>{ncnk}</td>'
                     f'<td>{"<br>".join(_e(i) for i in _hw_issues(r)) or "none"}</td></tr>')
-    out.append(_table(["Time", "Device", "Trigger", "Verdict", "Findings", "New / changed / known",
+    out.append(_table(["Sweep ID", "Time", "Device", "Trigger", "Verdict", "Findings", "New / changed / known",
                        "Hardware issues"], rows, "history"))
     out.append("</section>")
     return "".join(out)
 
 
+def room_order(rooms: Dict[str, List[dict]]) -> List[str]:
+    """Rooms by their latest sweep's verdict (CAMERA, SUSPECT, INCOMPLETE, CLEAR, then any
+    other), then by name."""
+    rank = {v: i for i, v in enumerate(VERDICTS)}
+    return sorted(rooms, key=lambda room: (rank.get(_verdict_word(_latest(rooms[room])), len(VERDICTS)),
+                                           room.casefold()))
+
+
+def _summary(rooms: Dict[str, List[dict]], records: List[dict]) -> str:
+    """Counts, then each verdict with the rooms whose latest sweep has it, named."""
+    stats = [("sweeps", len(records), "sweeps"), ("rooms", len(rooms), "rooms"),
+             ("hardware", sum(1 for r in records if _hw_issues(r)), "not fully swept")]
+    boxes = "".join(f'<div class="stat" data-stat="{k}"><span class="num">{n}</span>{label}</div>'
+                    for k, n, label in stats)
+    by_verdict: Dict[str, List[str]] = {}
+    for room in room_order(rooms):
+        by_verdict.setdefault(_verdict_word(_latest(rooms[room])), []).append(room)
+    lines = "".join(f'<li data-verdict="{v.lower()}">{_verdict(v)} in '
+                    f'{", ".join(_i(_room_name(r)) for r in by_verdict[v])}</li>'
+                    for v in (*VERDICTS, "UNKNOWN") if v in by_verdict)
+    return (f'<div class="summary">{boxes}</div><h2 class="by-verdict-title">Each room\'s latest sweep</h2>'
+            f'<ul class="by-verdict">{lines}</ul>')
+
+
 def render_html(records: List[dict], meta: dict) -> str:
-    """The whole report as one self-contained HTML5 page (no scripts, nothing fetched)."""
+    """The whole report as one self-contained HTML5 page (no scripts, nothing fetched).
+    ``meta``: title, venue, generated_at, filters, device_ids, and timezone (an IANA
+    name or a tzinfo; default UTC) for every time shown."""
     records = plain(list(records))
-    title = str(meta.get("title") or "Sweep report")
+    tz = meta.get("timezone") or UTC
+    tz = zoneinfo.ZoneInfo(tz) if isinstance(tz, str) else tz
+    title = str(meta.get("title") or "Sweeper report")
     filters = meta.get("filters") or {}
     starts = sorted(str(r.get("started_at")) for r in records if r.get("started_at"))
     since = filters.get("since") or (starts[0] if starts else None)
@@ -446,23 +575,20 @@ def render_html(records: List[dict], meta: dict) -> str:
     head.append(f'<p class="meta">Device(s): {", ".join(map(_i, devices)) or "-"}</p>')
     if filters.get("room") is not None:
         head.append(f'<p class="meta">Room: {_i(filters["room"] or "(no room label)")}</p>')
-    head.append(f'<p class="meta">Period: {_e(_when(since) if since else "start")} to '
-                f'{_e(_when(until) if until else "now")}</p>'
-                f'<p class="meta">Generated: {_e(_when(meta.get("generated_at")))}</p>')
+    head.append(f'<p class="meta">Period: {_e(_when(since, tz) if since else "start")} to '
+                f'{_e(_when(until, tz) if until else "now")}</p>'
+                f'<p class="meta">Generated: {_e(_when(meta.get("generated_at"), tz))}</p>'
+                f'<p class="meta tz">Times are local to {_i(zone_name(tz))}. Each sweep has an ID: quote it '
+                "when you report a finding or ask about a sweep (<code>sweeper history --show ID</code> "
+                "shows that sweep in full).</p>")
     rooms: Dict[str, List[dict]] = {}
     for r in records:
         rooms.setdefault(_room(r), []).append(r)
     if not records:
         body = '<p class="empty">No sweeps in this period.</p>'
     else:
-        verdicts = [str(r.get("verdict") or "").upper() for r in records]
-        stats = [("sweeps", len(records), "sweeps"), ("rooms", len(rooms), "rooms")]
-        stats += [(v.lower(), verdicts.count(v), f"{v} sweeps") for v in VERDICTS]
-        stats.append(("hardware", sum(1 for r in records if _hw_issues(r)), "not fully swept"))
-        head.append('<div class="summary">' + "".join(
-            f'<div class="stat" data-stat="{k}"><span class="num">{n}</span>{label}</div>'
-            for k, n, label in stats) + "</div>")
-        body = "".join(_room_section(room, rooms[room]) for room in sorted(rooms, key=str.casefold))
+        head.append(_summary(rooms, records))
+        body = "".join(_room_section(room, rooms[room], tz) for room in room_order(rooms))
     limits = "".join(f"<li>{_e(x)}</li>" for x in LIMITS)
     csp = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
     return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
