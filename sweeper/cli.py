@@ -376,9 +376,13 @@ def cmd_run(args) -> int:
         if problem:
             _warn(problem)
     venue = Venue.open(cfg, simulated=args.simulate, warn=_warn)
+    # `run --once` on a terminal: one updating line of progress (never with --json, like every command)
+    show_progress = (args.once and not (args.json or args.terminal or cfg.output.quiet)
+                     and hasattr(sys.stderr, "isatty") and sys.stderr.isatty())
     dev = build_device(cfg, simulate=args.simulate, camera=not args.clear, scene=args.scene, warn=_warn,
                        shutdown=shutdown, notify=None if args.once else notify, venue=venue,
-                       png_dir=args.png_dir, screens_to=sys.stderr if args.terminal else None, hardware=hardware)
+                       png_dir=args.png_dir, screens_to=sys.stderr if args.terminal else None, hardware=hardware,
+                       progress_to=sys.stderr if show_progress else None)
     install_signals(dev.daemon)
     control = None
     if not args.once:

@@ -45,14 +45,16 @@ def build_device(cfg, simulate: bool = False, camera: bool = True, scene: Option
                  warn: Callable[[str], None] = lambda msg: None, pin_factory=None,
                  shutdown: Optional[Callable[[], None]] = None, notify=None, venue=None,
                  extra_parts: Sequence[Part] = (), png_dir: Optional[str] = None, screens_to=None,
-                 display=None, hardware: Optional[Hardware] = None) -> Device:
+                 display=None, hardware: Optional[Hardware] = None, progress_to=None) -> Device:
     """Every part of the device; ``simulate`` swaps in simulated radios, mock pins and a
     dummy display. Parts that fail to open are reported through ``warn`` and left out.
     ``extra_parts``: more detectors (sweeper.assembly.Part) beside the RF and Wi-Fi ones.
     ``png_dir`` / ``screens_to``: save every screen as a PNG / draw it as text on that
     stream (:class:`RecordingDisplay`). ``display``: the panel to draw on (default: the
     configured one, or a dummy when simulating), like ``pin_factory`` for the pins.
-    ``hardware``: the detector parts' hardware, already probed (default: built here)."""
+    ``hardware``: the detector parts' hardware, already probed (default: built here).
+    ``progress_to``: a terminal to keep one line of the sweep's progress on
+    (:class:`ProgressLine`, ``run --once``)."""
     from sweeper.device.buttons import Controls
     from sweeper.device.display import Display, NullDisplay, open_display
     from sweeper.device.sounds import Annunciator
@@ -76,6 +78,8 @@ def build_device(cfg, simulate: bool = False, camera: bool = True, scene: Option
                 warn(str(exc))
     if png_dir or screens_to is not None:
         display = RecordingDisplay(display, png_dir, screens_to)
+    if progress_to is not None:
+        display = ProgressLine(display, progress_to)
 
     sound = _optional(lambda: Annunciator(cfg.buzzer, quiet=cfg.output.quiet, pin_factory=pin_factory),
                       cfg.buzzer.enabled, warn) or _Silent()
@@ -143,6 +147,35 @@ class RecordingDisplay:
 
                 self._terminal.write(frame_to_text(self._display.image) + "\n")
                 self._terminal.flush()
+        return show
+
+
+class ProgressLine:
+    """Wraps a display and keeps the sweep's progress on one updating line of a terminal
+    (``sweeping 43%  2.4GHz 2432 MHz``), cleared when another screen follows."""
+
+    def __init__(self, display, terminal):
+        self._display = display
+        self._terminal = terminal
+        self._shown = False
+
+    def __getattr__(self, name):
+        attr = getattr(self._display, name)
+        if name not in RecordingDisplay.SCREENS:
+            return attr
+
+        def show(*args, **kwargs):
+            attr(*args, **kwargs)
+            if name == "sweeping":
+                fraction, label = args[0], args[1] if len(args) > 1 else kwargs.get("label", "")
+                from sweeper.errors import terminal_safe
+
+                self._terminal.write(f"\rsweeping {float(fraction):4.0%}  {terminal_safe(str(label))}\x1b[K")
+                self._shown = True
+            elif self._shown:
+                self._terminal.write("\n")
+                self._shown = False
+            self._terminal.flush()
         return show
 
 
