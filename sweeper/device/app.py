@@ -106,7 +106,8 @@ def _optional(make, enabled: bool, warn):
 
 class RecordingDisplay:
     """Wraps a display and saves every screen it shows as a numbered PNG (``--png-dir``)
-    and/or prints it as text art (``--terminal``; progress screens only every 10%)."""
+    and/or prints it as text art under its name, e.g. ``[locate]`` (``--terminal``;
+    progress screens only every 10%)."""
 
     SCREENS = ("boot", "ready", "sweeping", "result", "finding", "locate", "confirm", "confirmed", "error")
 
@@ -145,7 +146,7 @@ class RecordingDisplay:
             if self._terminal is not None and self._display.image is not None:
                 from sweeper.device.display import frame_to_text
 
-                self._terminal.write(frame_to_text(self._display.image) + "\n")
+                self._terminal.write(f"[{name}]\n{frame_to_text(self._display.image)}\n")
                 self._terminal.flush()
         return show
 
