@@ -13,7 +13,8 @@ import time
 from conftest import ROOT
 from device_harness import Running, quick_config
 from sweeper.device.app import build_device
-from sweeper.device.keys import Keyboard, presses, read_keys
+from sweeper.device.display import Display, frame_to_text
+from sweeper.device.keys import HOLD_MARGIN_S, Keyboard, presses, read_keys
 
 
 def test_keys_from_a_pipe_are_every_character_of_each_line():
@@ -49,6 +50,11 @@ def test_every_key_is_in_the_readme_and_the_help():
     cfg = quick_config()
     for key in [*presses(cfg.buttons), "q", "h"]:
         assert re.search(rf"\| `{re.escape(key)}` \|", readme), f"README's key table lacks {key}"
+    assert readme.count(f"+ {HOLD_MARGIN_S:g} s |") == 3
+    screen = Display.dummy()
+    screen.boot("0")
+    art = frame_to_text(screen.image).splitlines()
+    assert f"{len(art[0])} columns by {len(art)} rows with its border" in " ".join(readme.split())
     help_text = subprocess.run([sys.executable, "-m", "sweeper", "run", "--help"], capture_output=True,
                                text=True, cwd=ROOT).stdout
     flat = " ".join(help_text.split())

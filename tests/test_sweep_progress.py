@@ -120,3 +120,12 @@ def test_run_once_shows_its_progress_on_a_terminal_only(tmp_path):
     conf.write_text(conf.read_text() + "output:\n  quiet: true\n")
     rc, out, term = _run_on_a_terminal("--config", str(conf), "run", "--once", "--simulate", "--clear")
     assert rc == 0 and "sweeping" not in term
+
+
+def test_the_readme_says_the_progress_numbers_of_the_code():
+    from sweeper.device import sweeping
+
+    readme = " ".join(open(os.path.join(ROOT, "README.md")).read().split())
+    assert f"from its own pace over its last {sweeping.RATE_WINDOW_S:g} s" in readme
+    assert sweeping.TRUST_RATE_AFTER == 0.1 and "until it has done a tenth" in readme
+    assert 1 / sweeping.PROGRESS_EVERY_S == 4 and "four times a second" in readme
