@@ -153,7 +153,7 @@ class RecordingDisplay:
 
 class ProgressLine:
     """Wraps a display and keeps the sweep's progress on one updating line of a terminal
-    (``sweeping 43%  2.4GHz 2432 MHz``), cleared when another screen follows."""
+    (``sweeping 43%  2.4GHz 2432 MHz``), left as the last figure when another screen follows."""
 
     def __init__(self, display, terminal):
         self._display = display
