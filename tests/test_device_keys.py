@@ -12,7 +12,7 @@ import time
 
 from conftest import ROOT
 from device_harness import Running, quick_config
-from sweeper.device.app import build_device
+from sweeper.device.app import RecordingDisplay, build_device
 from sweeper.device.display import Display, frame_to_text
 from sweeper.device.keys import HOLD_MARGIN_S, Keyboard, presses, read_keys
 
@@ -54,7 +54,9 @@ def test_every_key_is_in_the_readme_and_the_help():
     screen = Display.dummy()
     screen.boot("0")
     art = frame_to_text(screen.image).splitlines()
-    assert f"{len(art[0])} columns by {len(art)} rows with its border" in " ".join(readme.split())
+    flat_readme = " ".join(readme.split())
+    assert f"{len(art[0])} columns by {len(art)} rows with its border" in flat_readme
+    assert f"at least every {RecordingDisplay.FRAME_EVERY_S:g} s while they last" in flat_readme
     help_text = subprocess.run([sys.executable, "-m", "sweeper", "run", "--help"], capture_output=True,
                                text=True, cwd=ROOT).stdout
     flat = " ".join(help_text.split())

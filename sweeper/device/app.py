@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import time
 from dataclasses import dataclass
 from typing import Callable, List, Optional, Sequence
 
@@ -106,8 +107,12 @@ def _optional(make, enabled: bool, warn):
 
 class RecordingDisplay:
     """Wraps a display and saves every screen it shows as a numbered PNG (``--png-dir``)
-    and/or prints it as text art under its name, e.g. ``[locate]`` (``--terminal``;
-    progress screens only every 10%)."""
+    and/or prints it as text art under its name, e.g. ``[locate]`` (``--terminal``). The
+    frequent screens (sweeping, locate, confirm) are kept every tenth of the way (every
+    second left of a confirmation), and at least every FRAME_EVERY_S while they last."""
+
+    #: the longest a frequent screen waits to be kept again: a slow tenth still shows moving
+    FRAME_EVERY_S = 2.0
 
     SCREENS = ("boot", "ready", "sweeping", "result", "finding", "locate", "confirm", "confirmed", "error")
 
@@ -120,6 +125,7 @@ class RecordingDisplay:
         self._dir = directory
         self._terminal = terminal
         self._last_tenth = None
+        self._last_kept = 0.0
         self.saved: List[str] = []
 
     def __getattr__(self, name):
@@ -134,9 +140,10 @@ class RecordingDisplay:
                     tenth = (name, int(float(args[1])))
                 else:
                     tenth = (name, int(float(args[0] if name == "sweeping" else args[1]) * 10))
-                if tenth == self._last_tenth:
+                if tenth == self._last_tenth and time.monotonic() - self._last_kept < self.FRAME_EVERY_S:
                     return
                 self._last_tenth = tenth
+                self._last_kept = time.monotonic()
             if self._dir:
                 import os
 
