@@ -1,5 +1,6 @@
 """The simulated device driven from a keyboard (issue 18): `sweeper run --simulate
 --terminal` draws each screen under its name and keys press the buttons on its mock pins."""
+import fcntl
 import io
 import os
 import pty
@@ -70,8 +71,10 @@ class Terminal:
     def __init__(self, *args):
         self.master, self.slave = pty.openpty()
         self.before = termios.tcgetattr(self.slave)
+        # its own session with this terminal as its controlling one: Ctrl-C is a SIGINT
         self.proc = subprocess.Popen([sys.executable, "-m", "sweeper", *args], stdin=self.slave,
-                                     stdout=self.slave, stderr=self.slave, cwd=ROOT)
+                                     stdout=self.slave, stderr=self.slave, cwd=ROOT, start_new_session=True,
+                                     preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
         self.seen = ""
 
     def type(self, keys: str) -> None:
@@ -118,3 +121,19 @@ def test_keys_on_a_terminal_sweep_and_locate_then_quit(tmp_path):
     frames = [line for line in term.seen.splitlines() if line.startswith(("|", "+"))]
     assert frames and all(len(line.rstrip("\r")) <= 80 for line in frames)
     assert "> s: SELECT tap" in term.seen and "> S: SELECT held" in term.seen
+
+
+def test_ctrl_c_puts_the_terminal_back(tmp_path):
+    conf = tmp_path / "sweeper.yaml"
+    conf.write_text(f"history:\n  path: {tmp_path / 'h.db'}\nrf:\n  enabled: false\n")
+    term = Terminal("--config", str(conf), "run", "--simulate", "--terminal")
+    try:
+        term.wait_for("[ready]")
+        assert not termios.tcgetattr(term.slave)[3] & termios.ECHO  # keys are read as typed, not echoed
+        term.type("\x03")
+        term.wait_for("interrupted")
+    except BaseException:
+        term.proc.kill()
+        raise
+    assert term.close() == 130
+    assert term.restored
