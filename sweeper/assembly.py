@@ -9,6 +9,7 @@ and merges their findings; it never names a part. A new detector is a new part.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Callable, List, Optional, Sequence
 
 
@@ -101,6 +102,12 @@ class Part:
     def stop(self) -> None:
         """Cut a running sweep short (it still reports what it heard)."""
 
+    def expected_s(self, cfg, source) -> Optional[float]:
+        """How many seconds its sweep on ``source`` is expected to take (None: unknown).
+        The device's one progress figure weighs the parts by it until each part's own
+        progress says how fast it really goes."""
+        return None
+
     def probes(self, cfg) -> list:
         """The self-test's checks of its hardware: ``(name, probe)`` pairs, each probe
         returning a :class:`sweeper.probe.Check` without opening anything."""
@@ -143,6 +150,12 @@ class RfPart(Part):
         if self._running is not None:
             self._running.stop()
 
+    def expected_s(self, cfg, source) -> float:
+        """Settling and dwelling on every hop: the hops are alike, so its progress (hops
+        analysed of planned) is proportional to its time."""
+        sweep = rf_sweep(cfg, source)
+        return sweep.settings.physical_floor_s(len(sweep.hops))
+
     def probes(self, cfg) -> list:
         from sweeper.rf.sources import factory, rtlsdr_local
 
@@ -168,6 +181,12 @@ class WifiPart(Part):
                 progress(p.fraction, f"Wi-Fi ch {p.channel}")
 
         return wifi_sweep(cfg, source, progress=hop).run(stop_event)
+
+    def expected_s(self, cfg, source) -> float:
+        """Its duration (on its source's clock: a simulator may run faster than that);
+        its progress is the share of that time that has passed, reported at least every
+        half second and at each new channel."""
+        return cfg.wifi.duration_s
 
     def probes(self, cfg) -> list:
         from sweeper.wifi import factory, monitor, oui
@@ -195,14 +214,33 @@ class LanPart(Part):
         from sweeper.errors import HardwareError, InputError
 
         where = f"LAN {source.network}"
+        budget = self.expected_s(cfg, source)
+        scanned = threading.Event()
+
+        def report_time():  # every step of the scan ends by a deadline within its time budget
+            start = time.monotonic()
+            while not scanned.wait(LAN_PROGRESS_EVERY_S):
+                progress(min((time.monotonic() - start) / budget, 0.99), where)
+
         progress(0.0, where)
+        reporter = threading.Thread(target=report_time, name="lan-progress", daemon=True)
+        reporter.start()
         try:
             report = scan(source.interface, cfg.lan.mode, cfg.lan.rate_pps).to_json()
         except (InputError, OSError) as exc:  # left the network mid-sweep: the other parts carry on
             raise HardwareError(f"the LAN scan stopped: {exc}") from None
+        finally:
+            scanned.set()
+            reporter.join()
         progress(1.0, where)
         report["verdict"] = of_findings(f["verdict"] for f in report["findings"])
         return report
+
+    def expected_s(self, cfg, source) -> float:
+        """The scan mode's time budget, which every step of the scan keeps to."""
+        from sweeper.lan.scan import MODES
+
+        return MODES[cfg.lan.mode].total
 
     def probes(self, cfg) -> list:
         return [(LAN_CHECK, lambda: _lan_probe(cfg))]
@@ -212,6 +250,8 @@ class LanPart(Part):
 
 
 LAN_CHECK = "LAN (joined network)"
+#: seconds between the LAN scan's progress reports
+LAN_PROGRESS_EVERY_S = 0.5
 
 
 def _lan_probe(cfg):

@@ -20,6 +20,7 @@ import sys
 from typing import List, Optional
 
 from sweeper import __version__
+from sweeper.device.keys import SHORT_HELP as KEY_HELP
 from sweeper.errors import HardwareError, InputError, SweeperError, terminal_safe
 
 
@@ -100,7 +101,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--front-end", metavar="PATH",
                      help="what is on the dongle's input now: direct, or a downconverter's name (rf.front_end)")
     run.add_argument("--terminal", action="store_true",
-                     help="with --simulate: also draw every screen shown in the terminal (stderr)")
+                     help="with --simulate: draw every screen shown in the terminal (stderr) and press the "
+                     f"buttons with keys: {KEY_HELP}")
 
     st = sub.add_parser("selftest", help="check the radios, display, GPIO and permissions; say how "
                         "to fix what is missing")
@@ -383,9 +385,13 @@ def cmd_run(args) -> int:
         if problem:
             _warn(problem)
     venue = Venue.open(cfg, simulated=args.simulate, warn=_warn)
+    # `run --once` on a terminal: one updating line of progress (never with --json, like every command)
+    show_progress = (args.once and not (args.json or args.terminal or cfg.output.quiet)
+                     and hasattr(sys.stderr, "isatty") and sys.stderr.isatty())
     dev = build_device(cfg, simulate=args.simulate, camera=not args.clear, scene=args.scene, warn=_warn,
                        shutdown=shutdown, notify=None if args.once else notify, venue=venue,
-                       png_dir=args.png_dir, screens_to=sys.stderr if args.terminal else None, hardware=hardware)
+                       png_dir=args.png_dir, screens_to=sys.stderr if args.terminal else None, hardware=hardware,
+                       progress_to=sys.stderr if show_progress else None)
     install_signals(dev.daemon)
     control = None
     if not args.once:
@@ -396,7 +402,12 @@ def cmd_run(args) -> int:
         except SweeperError as exc:
             _warn(f"{exc}; `sweeper trigger` (per-room timers) will not reach this daemon")
     try:
-        outcome = dev.daemon.run(once=args.once)
+        if args.terminal and not args.once:  # keys press the mock buttons
+            from sweeper.device.keys import run_with_keyboard
+
+            outcome = run_with_keyboard(dev, cfg.buttons, sys.stdin, sys.stderr)
+        else:
+            outcome = dev.daemon.run(once=args.once)
         status_after = dev.hardware.status()
     finally:
         if control is not None:

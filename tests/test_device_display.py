@@ -262,18 +262,22 @@ def test_save_png_scales_up(display, tmp_path):
         assert im.size == (512, 256)
 
 
-def test_terminal_art_has_a_character_per_pixel_pair(display):
-    display.result("CLEAR", 0)
+def test_terminal_art_fits_80_columns_and_keeps_every_pixel(display):
+    display.result("CAMERA", 2)
     rows = frame_to_text(display.image).splitlines()
-    assert len(rows) == 32 + 2
-    assert all(len(r) == 130 for r in rows)
-    assert "\u2588" in "".join(rows)
+    assert len(rows) == 16 + 2 and all(len(r) == 64 + 2 for r in rows)
+    # read the pixels back from the braille dots
+    frame = display.image.convert("1")
+    for y in range(64):
+        for x in range(128):
+            cell = ord(rows[1 + y // 4][1 + x // 2]) - 0x2800
+            assert bool(cell & disp.BRAILLE_DOTS[y % 4][x % 2]) == bool(frame.getpixel((x, y))), (x, y)
 
 
 def test_script_renders_every_screen(tmp_path, capsys):
     assert disp.main(["--screens", str(tmp_path), "--terminal", "locate"]) == 0
     assert sorted(os.listdir(tmp_path)) == sorted(f"{n}.png" for n in EXAMPLE_SCREENS)
-    assert "locate:" in capsys.readouterr().out
+    assert "[locate]" in capsys.readouterr().out
 
 
 @pytest.mark.skipif(os.path.exists("/dev/i2c-1"), reason="this machine has an I2C bus")

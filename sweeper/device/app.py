@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import time
 from dataclasses import dataclass
 from typing import Callable, List, Optional, Sequence
 
@@ -48,14 +49,16 @@ def build_device(cfg, simulate: bool = False, camera: bool = True, scene: Option
                  warn: Callable[[str], None] = lambda msg: None, pin_factory=None,
                  shutdown: Optional[Callable[[], None]] = None, notify=None, venue=None,
                  extra_parts: Sequence[Part] = (), png_dir: Optional[str] = None, screens_to=None,
-                 display=None, hardware: Optional[Hardware] = None) -> Device:
+                 display=None, hardware: Optional[Hardware] = None, progress_to=None) -> Device:
     """Every part of the device; ``simulate`` swaps in simulated radios, mock pins and a
     dummy display. Parts that fail to open are reported through ``warn`` and left out.
     ``extra_parts``: more detectors (sweeper.assembly.Part) beside the RF and Wi-Fi ones.
     ``png_dir`` / ``screens_to``: save every screen as a PNG / draw it as text on that
     stream (:class:`RecordingDisplay`). ``display``: the panel to draw on (default: the
     configured one, or a dummy when simulating), like ``pin_factory`` for the pins.
-    ``hardware``: the detector parts' hardware, already probed (default: built here)."""
+    ``hardware``: the detector parts' hardware, already probed (default: built here).
+    ``progress_to``: a terminal to keep one line of the sweep's progress on
+    (:class:`ProgressLine`, ``run --once``)."""
     from sweeper.device.buttons import Controls
     from sweeper.device.display import Display, NullDisplay, open_display
     from sweeper.device.sounds import Annunciator
@@ -79,6 +82,8 @@ def build_device(cfg, simulate: bool = False, camera: bool = True, scene: Option
                 warn(str(exc))
     if png_dir or screens_to is not None:
         display = RecordingDisplay(display, png_dir, screens_to)
+    if progress_to is not None:
+        display = ProgressLine(display, progress_to)
 
     sound = _optional(lambda: Annunciator(cfg.buzzer, quiet=cfg.output.quiet, pin_factory=pin_factory),
                       cfg.buzzer.enabled, warn) or _Silent()
@@ -111,9 +116,24 @@ def _optional(make, enabled: bool, warn):
 
 class RecordingDisplay:
     """Wraps a display and saves every screen it shows as a numbered PNG (``--png-dir``)
-    and/or prints it as text art (``--terminal``; progress screens only every 10%)."""
+    and/or prints it as text art under its name, e.g. ``[locate]`` (``--terminal``). The
+    frequent screens (sweeping, locate, confirm) are kept every tenth of the way (every
+    second left of a confirmation), and at least every FRAME_EVERY_S while they last."""
 
-    SCREENS = ("boot", "ready", "sweeping", "result", "finding", "locate", "confirm", "confirmed", "error")
+    #: the longest a frequent screen waits to be kept again: a slow tenth still shows moving
+    FRAME_EVERY_S = 2.0
+
+    SCREENS = ("boot", "ready", "sweeping", "result", "finding", "locate", "meter", "confirm", "confirmed",
+               "poweroff", "error")
+    #: screens redrawn several times a second -> what changes enough to keep a frame: a
+    #: tenth of the way (progress, the locate or meter bar), a second (a countdown)
+    FREQUENT = {
+        "sweeping": lambda a, k: int(float(a[0]) * 10),
+        "locate": lambda a, k: int(float(a[2] if len(a) > 2 else k.get("level", 0.0)) * 10),
+        "meter": lambda a, k: int(float(a[2] if len(a) > 2 else k.get("level", 0.0)) * 10),
+        "confirm": lambda a, k: int(float(a[1])),
+        "poweroff": lambda a, k: int(float(a[0])),
+    }
 
     def __init__(self, display, directory: Optional[str] = None, terminal=None):
         import os
@@ -124,6 +144,7 @@ class RecordingDisplay:
         self._dir = directory
         self._terminal = terminal
         self._last_tenth = None
+        self._last_kept = 0.0
         self.saved: List[str] = []
 
     def __getattr__(self, name):
@@ -133,14 +154,12 @@ class RecordingDisplay:
 
         def show(*args, **kwargs):
             attr(*args, **kwargs)
-            if name in ("sweeping", "locate", "confirm"):  # frequent: keep every tenth of the way
-                if name == "confirm":  # every second left
-                    tenth = (name, int(float(args[1])))
-                else:
-                    tenth = (name, int(float(args[0] if name == "sweeping" else args[1]) * 10))
-                if tenth == self._last_tenth:
+            if name in self.FREQUENT:  # frequent: keep every tenth of the way
+                tenth = (name, self.FREQUENT[name](args, kwargs))
+                if tenth == self._last_tenth and time.monotonic() - self._last_kept < self.FRAME_EVERY_S:
                     return
                 self._last_tenth = tenth
+                self._last_kept = time.monotonic()
             if self._dir:
                 import os
 
@@ -150,8 +169,37 @@ class RecordingDisplay:
             if self._terminal is not None and self._display.image is not None:
                 from sweeper.device.display import frame_to_text
 
-                self._terminal.write(frame_to_text(self._display.image) + "\n")
+                self._terminal.write(f"[{name}]\n{frame_to_text(self._display.image)}\n")
                 self._terminal.flush()
+        return show
+
+
+class ProgressLine:
+    """Wraps a display and keeps the sweep's progress on one updating line of a terminal
+    (``sweeping 43%  2.4GHz 2432 MHz``), left as the last figure when another screen follows."""
+
+    def __init__(self, display, terminal):
+        self._display = display
+        self._terminal = terminal
+        self._shown = False
+
+    def __getattr__(self, name):
+        attr = getattr(self._display, name)
+        if name not in RecordingDisplay.SCREENS:
+            return attr
+
+        def show(*args, **kwargs):
+            attr(*args, **kwargs)
+            if name == "sweeping":
+                fraction, label = args[0], args[1] if len(args) > 1 else kwargs.get("label", "")
+                from sweeper.errors import terminal_safe
+
+                self._terminal.write(f"\rsweeping {float(fraction):4.0%}  {terminal_safe(str(label))}\x1b[K")
+                self._shown = True
+            elif self._shown:
+                self._terminal.write("\n")
+                self._shown = False
+            self._terminal.flush()
         return show
 
 

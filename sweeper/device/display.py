@@ -685,17 +685,30 @@ EXAMPLE_SCREENS: Dict[str, Callable[[Display], None]] = {
 }
 
 
+#: the dot of a braille cell (U+2800 plus these bits) at (column, row) of its 2x4 pixels
+BRAILLE_DOTS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
+
+
 def frame_to_text(image: Image.Image) -> str:
-    """Text art: one character per vertical pixel pair (upper/lower half blocks)."""
+    """Text art of a frame, every pixel kept: one braille character per 2x4 pixels, so
+    the 128x64 screen is 64 columns by 16 rows (66 by 18 with its border) and fits an
+    80-column terminal."""
     frame = image.convert("1")
     width, height = frame.size
     px = frame.load()
-    glyphs = {(False, False): " ", (True, False): "\u2580", (False, True): "\u2584", (True, True): "\u2588"}
     rows = []
-    for y in range(0, height, 2):
-        rows.append("".join(glyphs[(bool(px[x, y]), bool(y + 1 < height and px[x, y + 1]))]
-                            for x in range(width)))
-    border = "+" + "-" * width + "+"
+    for top in range(0, height, 4):
+        cells = []
+        for left in range(0, width, 2):
+            bits = 0
+            for dy, dots in enumerate(BRAILLE_DOTS):
+                for dx, bit in enumerate(dots):
+                    x, y = left + dx, top + dy
+                    if x < width and y < height and px[x, y]:
+                        bits |= bit
+            cells.append(chr(0x2800 + bits))
+        rows.append("".join(cells))
+    border = "+" + "-" * ((width + 1) // 2) + "+"
     return "\n".join([border] + [f"|{r}|" for r in rows] + [border])
 
 
@@ -717,7 +730,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             display.save_png(path)
             print(path)
         if args.terminal in ("all", name):
-            print(f"{name}:")
+            print(f"[{name}]")
             print(frame_to_text(display.image))
     return 0
 
