@@ -113,7 +113,7 @@ class RfSwitchConfig(_Section):
     """An SPDT RF switch before one dongle: the converter's output or a bypass antenna."""
 
     pin: Optional[int] = setting(None, "GPIO (BCM) pin driving the switch's control input; null = "
-                                 "no switch.", ranges=[(2, 27)], example="pin: 24")
+                                 "no switch.", ranges=[(2, 27)], example="pin: 5")
     low: str = setting("direct", "The path the switch selects with the pin low (its rest "
                        "position, also while the Pi boots): direct or an rf.downconverters name.")
     high: str = setting("2.4GHz", "The path it selects with the pin high.")
@@ -564,7 +564,7 @@ class Config(_Section):
 def _check_free_pin(cfg: Config, pin: int, keys) -> None:
     """ConfigProblem when ``pin`` is already another part's (or the display's I2C bus)."""
     if pin in (2, 3) and cfg.display.enabled:
-        raise ConfigProblem(keys, f"GPIO{pin} is the display's I2C bus; pick a free pin (GPIO24 suggested)")
+        raise ConfigProblem(keys, f"GPIO{pin} is the display's I2C bus; pick a free pin (GPIO5 suggested)")
     used = {"buzzer.pin": cfg.buzzer.pin if cfg.buzzer.enabled else None,
             "buzzer.vibration_pin": cfg.buzzer.vibration_pin,
             "buttons.select_pin": cfg.buttons.select_pin if cfg.buttons.enabled else None,
@@ -572,7 +572,7 @@ def _check_free_pin(cfg: Config, pin: int, keys) -> None:
             "confirm.led_pin": cfg.confirm.led_pin, "confirm.ir_led_pin": cfg.confirm.ir_led_pin}
     for other, other_pin in used.items():
         if other_pin == pin:
-            raise ConfigProblem(keys, f"GPIO{pin} is already {other}; pick a free pin (GPIO24 suggested)")
+            raise ConfigProblem(keys, f"GPIO{pin} is already {other}; pick a free pin (GPIO5 suggested)")
 
 
 def default_config() -> Config:
