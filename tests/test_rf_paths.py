@@ -174,3 +174,12 @@ def test_selftest_checks_the_switch_pin_opens(tmp_path, pins):
 
 def test_the_bands_of_the_default_config_are_unchanged():
     assert [b.path for b in config_bands(load_config(None))] == ["direct", "direct", "2.4GHz"]
+
+
+def test_the_manual_states_the_switch_settling_time_of_the_code():
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    ms = re.search(r"`rf\.switch\.settle_s` \((\d+) ms\)", readme)
+    assert ms and int(ms.group(1)) == round(load_config(None).rf.switch.settle_s * 1000)

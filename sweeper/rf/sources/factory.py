@@ -88,8 +88,10 @@ def open_simulated_paths(rf, scene_path: Optional[str] = None, camera: bool = Tr
                          unplugged: Iterable[str] = (), realtime: bool = False) -> IQSource:
     """The simulated room heard through the configured receive paths: a simulated dongle
     per receiver, its converter fixed (``unplugged``: serials left out, as if not
-    plugged in; a set stays the caller's, who may empty it to plug them back in), or one simulated dongle whose converter follows the real gpiozero
-    switch output on ``pin_factory``'s pin (low: rf.switch.low, high: rf.switch.high)."""
+    plugged in; a set stays the caller's, who may empty it to plug them back in), or
+    one simulated dongle whose converter follows the real gpiozero switch output on
+    ``pin_factory``'s pin (a mock pin of its own when None; low: rf.switch.low, high:
+    rf.switch.high)."""
     from sweeper.rf.bands import Downconverter, MHZ
     from sweeper.rf.paths import paths_from_config
     from sweeper.rf.sources.paths import PathSource
@@ -113,6 +115,9 @@ def open_simulated_paths(rf, scene_path: Optional[str] = None, camera: bool = Tr
             return src
         return PathSource(paths, open_dongle)
     src = SimulatedSource(scene, realtime=realtime)
+    if pin_factory is None:  # a simulated switch sits on a mock pin, as simulated buttons do
+        from gpiozero.pins.mock import MockFactory
+        pin_factory = MockFactory()
     switch = open_switch(rf, pin_factory)
     src.follow(lambda: converter(rf.switch.high if switch.value else rf.switch.low))
     return PathSource(paths, lambda p: src, switch, rf.switch.settle_s)
