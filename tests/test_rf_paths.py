@@ -183,3 +183,14 @@ def test_the_manual_states_the_switch_settling_time_of_the_code():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     ms = re.search(r"`rf\.switch\.settle_s` \((\d+) ms\)", readme)
     assert ms and int(ms.group(1)) == round(load_config(None).rf.switch.settle_s * 1000)
+
+
+def test_a_path_nobody_fitted_cannot_be_selected(tmp_path):
+    from sweeper.errors import HardwareError
+
+    src = open_simulated_paths(load(tmp_path, TWO_DONGLES).rf)
+    try:
+        with pytest.raises(HardwareError, match="no receive path has 5.8GHz"):
+            src.select_path("5.8GHz")
+    finally:
+        src.close()

@@ -58,7 +58,11 @@ class PathSource(IQSource):
         return self.sources[front_end].tuner
 
     def select_path(self, front_end: str) -> None:
-        path = next(p for p in self.receive_paths if p.front_end == front_end)
+        path = next((p for p in self.receive_paths if p.front_end == front_end), None)
+        if path is None:
+            raise HardwareError(f"no receive path has {front_end} on its input (paths: "
+                                f"{', '.join(p.front_end for p in self.receive_paths)}): add one to "
+                                "rf.receivers or rf.switch")
         if self.switch is not None and path.switch_high is not None and bool(self.switch.value) != path.switch_high:
             self.switch.value = path.switch_high
             time.sleep(self.settle_s)
