@@ -36,29 +36,40 @@ def select_bands(cfg, names: Optional[Sequence[str]] = None) -> list:
 
 def not_heard_why(band, front_end: str) -> str:
     """Why ``band`` is not heard with ``front_end`` on the dongle, and the fix."""
-    now = "an antenna is on the dongle" if front_end == "direct" else f"the {front_end} converter is in line"
-    if band.path == "direct":
-        return (f"not heard: it needs an antenna on the dongle, and {now} (rf.front_end); put the antenna "
-                f"on the dongle and sweep with --front-end direct")
-    return (f"not heard: it needs the {band.path} converter in line, and {now} (rf.front_end); put it in "
-            f"line and sweep with --front-end {band.path}")
+    from sweeper.rf.paths import one_path_why
+
+    return one_path_why(band, front_end)
 
 
 def rf_sweep(cfg, source, bands: Optional[list] = None, progress=None, front_end: Optional[str] = None):
-    """The RF sweep of ``bands`` (default: all configured) that the receive path on the
-    dongle hears (``front_end``, default rf.front_end; a simulator hears every path):
-    the others are reported as not covered, not swept. ``source`` must be open."""
-    from sweeper.rf.bands import plan_sweep
+    """The RF sweep of ``bands`` (default: all configured) that the receive paths hear.
+    One dongle: the path on it (``front_end``, default rf.front_end; a lone simulator
+    hears every path). Two paths (a source with ``receive_paths``: two dongles or an RF
+    switch): each band on the path that hears it, path by path (sweeper.rf.paths), the
+    source looked over again first for a dongle plugged in since. Bands no fitted path
+    hears are reported as not covered, not swept. ``source`` must be open."""
+    from sweeper.rf.bands import plan_hops, plan_sweep
     from sweeper.rf.engine import Sweep, SweepSettings
+    from sweeper.rf.paths import plan_paths
 
     rf = cfg.rf
     settings = SweepSettings(sample_rate=rf.sample_rate, gain_db=rf.tuner_gain_db, dwell_s=rf.dwell_s,
                              settle_s=rf.settle_s, settle_samples=rf.settle_samples,
                              video_camera_score=cfg.detection.video.camera_score,
                              video_suspect_score=cfg.detection.video.suspect_score)
+    plan = bands if bands is not None else select_bands(cfg)
+    paths = getattr(source, "receive_paths", None)
+    if paths is not None:
+        source.refresh()
+        legs = plan_paths(plan, paths, source.missing)
+        hops = []
+        for leg in legs.legs:
+            tuner = source.tuner_of(leg.path.front_end)
+            for band in leg.bands:
+                hops += plan_hops(band, rf.sample_rate, rf.crop, (tuner.min_hz, tuner.max_hz), len(hops))
+        return Sweep(source, hops, settings, progress, legs.not_heard)
     tuner = source.tuner
     front = front_end or rf.front_end
-    plan = bands if bands is not None else select_bands(cfg)
     heard = [b for b in plan if source.simulated or b.path == front]
     not_heard = [(b.name, b.path, not_heard_why(b, front)) for b in plan if b not in heard]
     hops = plan_sweep(heard, rf.sample_rate, rf.crop, (tuner.min_hz, tuner.max_hz))
@@ -129,9 +140,11 @@ class RfPart(Part):
     key = "rf"
     heard_key = "rf_emitters"
 
-    def __init__(self, opener):
+    def __init__(self, opener, pin_factory=None):
         super().__init__(opener)
         self._running = None
+        #: the RF switch's pins (rf.switch), for the self-test
+        self.pin_factory = pin_factory
 
     def sweep(self, cfg, source, stop_event, progress) -> dict:
         from sweeper.rf.engine import summarise_spectrum
@@ -157,9 +170,9 @@ class RfPart(Part):
         return sweep.settings.physical_floor_s(len(sweep.hops))
 
     def probes(self, cfg) -> list:
-        from sweeper.rf.sources import factory, rtlsdr_local
+        from sweeper.rf.sources import factory
 
-        return [(rtlsdr_local.SDR_CHECK, lambda: factory.probe(cfg.rf))]
+        return factory.probes(cfg.rf, self.pin_factory)
 
     def heard(self, report: dict) -> int:
         return len(report.get("findings", [])) + len(report.get("emitters", []))
@@ -290,24 +303,27 @@ def _lan_no_simulator():
                         "or set lan.enabled: false)")
 
 
-def device_parts(cfg, simulate: bool = False, camera: bool = True, scene: Optional[str] = None) -> List[Part]:
+def device_parts(cfg, simulate: bool = False, camera: bool = True, scene: Optional[str] = None,
+                 pin_factory=None) -> List[Part]:
     """The device's detector parts. Real hardware unless ``simulate`` (or a section's
     ``source: simulator``): the device never falls back to a simulator by itself (the
-    LAN part has none, so a simulated sweep with ``lan.enabled`` says it was not swept)."""
+    LAN part has none, so a simulated sweep with ``lan.enabled`` says it was not swept).
+    ``pin_factory``: the pins of an RF switch (rf.switch), as the buttons'."""
     rf = wifi = lan = None
     if cfg.rf.enabled:
-        rf = (lambda: _rf_simulator(scene, camera)) if simulate else _real_rf_opener(cfg)
+        rf = (lambda: _rf_simulator(scene, camera, cfg, pin_factory)) if simulate else \
+            _real_rf_opener(cfg, pin_factory)
     if cfg.wifi.enabled:
         wifi = (lambda: _wifi_simulator(scene, camera, cfg.wifi.snaplen)) if simulate else _real_wifi_opener(cfg)
     if cfg.lan.enabled:
         lan = _lan_no_simulator if simulate else (lambda: _lan_attachment(cfg))
-    return [RfPart(rf), WifiPart(wifi), LanPart(lan)]
+    return [RfPart(rf, pin_factory), WifiPart(wifi), LanPart(lan)]
 
 
-def _real_rf_opener(cfg) -> Callable:
+def _real_rf_opener(cfg, pin_factory=None) -> Callable:
     from sweeper.rf.sources.factory import open_source
 
-    return lambda: open_source(cfg.rf)
+    return lambda: open_source(cfg.rf, pin_factory)
 
 
 def _real_wifi_opener(cfg) -> Callable:
@@ -316,8 +332,11 @@ def _real_wifi_opener(cfg) -> Callable:
     return lambda: open_wifi_source(cfg.wifi)
 
 
-def _rf_simulator(scene: Optional[str], camera: bool = True):
-    from sweeper.rf.sources.factory import open_simulator
+def _rf_simulator(scene: Optional[str], camera: bool = True, cfg=None, pin_factory=None):
+    from sweeper.rf.sources.factory import has_paths, open_simulated_paths, open_simulator
+
+    if cfg is not None and has_paths(cfg.rf):  # the simulator stands in for each receive path
+        return open_simulated_paths(cfg.rf, scene, camera, pin_factory)
 
     if scene is None and not camera:
         from sweeper.sim.scene import clear_scene

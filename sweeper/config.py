@@ -99,6 +99,29 @@ def _builtin_band_help() -> str:
 
 
 @dataclass(frozen=True)
+class ReceiverConfig(_Section):
+    """One dongle of a device with two (or more): which one, and what is on its input."""
+
+    serial: str = setting(help="The dongle's serial number, as rtl_test lists it (set one with "
+                          "rtl_eeprom -s, each dongle its own) (required).")
+    front_end: str = setting("direct", "What is on its antenna input: direct (an antenna) or the "
+                             "name of the rf.downconverters entry in line.")
+
+
+@dataclass(frozen=True)
+class RfSwitchConfig(_Section):
+    """An SPDT RF switch before one dongle: the converter's output or a bypass antenna."""
+
+    pin: Optional[int] = setting(None, "GPIO (BCM) pin driving the switch's control input; null = "
+                                 "no switch.", ranges=[(2, 27)], example="pin: 5")
+    low: str = setting("direct", "The path the switch selects with the pin low (its rest "
+                       "position, also while the Pi boots): direct or an rf.downconverters name.")
+    high: str = setting("2.4GHz", "The path it selects with the pin high.")
+    settle_s: float = setting(0.01, "Seconds to wait after switching before the first hop.",
+                              ranges=[(0, 1)])
+
+
+@dataclass(frozen=True)
 class RfConfig(_Section):
     """The RF sweep with an RTL-SDR."""
 
@@ -146,13 +169,40 @@ class RfConfig(_Section):
         "its own band, so the other bands are reported as not covered and a sweep without a "
         "finding is INCOMPLETE, not CLEAR. --front-end changes it for one command.",
         example="front_end: direct")
+    receivers: Tuple[ReceiverConfig, ...] = setting(
+        (), "Two receive paths on two dongles, so one sweep hears every band: each dongle by "
+        "its serial and what is on its input. Empty: one dongle, rf.front_end (or rf.switch).",
+        example="receivers: [{serial: \"00000001\", front_end: direct}, "
+        "{serial: \"00000002\", front_end: 2.4GHz}]")
+    switch: RfSwitchConfig = section(RfSwitchConfig, "Two receive paths on one dongle: an RF "
+                                     "switch picks the converter or the bypass (set its pin).")
 
     def __post_init__(self):
         _resolve_bands(self)
-        if self.front_end != "direct" and self.front_end not in self.downconverters:
-            raise ConfigProblem(("front_end",), f"front_end {self.front_end!r} is neither direct nor a "
-                                "downconverter", ", ".join(["direct", *self.downconverters]),
-                                _closest(self.front_end, ["direct", *self.downconverters]))
+        paths = ["direct", *self.downconverters]
+        checks = [(("front_end",), self.front_end)]
+        checks += [((f"receivers[{i}].front_end", "receivers"), r.front_end) for i, r in enumerate(self.receivers)]
+        if self.switch.pin is not None:
+            checks += [(("switch.low", "switch"), self.switch.low), (("switch.high", "switch"), self.switch.high)]
+        for keys, front_end in checks:
+            if front_end not in paths:
+                raise ConfigProblem(keys, f"{keys[0].split('.')[-1].split('[')[0]} {front_end!r} is neither "
+                                    "direct nor a downconverter", ", ".join(paths), _closest(front_end, paths))
+        if self.receivers and self.switch.pin is not None:
+            raise ConfigProblem(("switch.pin", "receivers"), "configure two dongles (rf.receivers) or an "
+                                "RF switch (rf.switch.pin), not both")
+        if self.receivers and self.source == "rtl_tcp":
+            raise ConfigProblem(("receivers", "source"), "rf.receivers names local dongles by serial; "
+                                "rtl_tcp serves one dongle: set rf.source: auto")
+        for attr, what in (("serial", "serial"), ("front_end", "front end")):
+            values = [getattr(r, attr) for r in self.receivers]
+            twice = sorted({v for v in values if values.count(v) > 1})
+            if twice:
+                raise ConfigProblem(("receivers",), f"two receivers have the {what} {twice[0]!r}: give each "
+                                    f"dongle its own")
+        if self.switch.pin is not None and self.switch.low == self.switch.high:
+            raise ConfigProblem(("switch.high", "switch"), f"the switch's two positions are both "
+                                f"{self.switch.low}: one is the converter, the other the bypass")
 
     @property
     def tuner_gain_db(self) -> Optional[float]:
@@ -549,6 +599,8 @@ class Config(_Section):
             raise ConfigProblem(("battery.i2c_address", "battery"), f"0x{b.i2c_address:02X} is the display's "
                                 f"address on bus {d.i2c_port}; the fuel gauge answers at 0x36")
         # GPIO pins of the parts that have one: an LED on a button's pin would never light
+        if self.rf.enabled and self.rf.switch.pin is not None:
+            _check_free_pin(self, self.rf.switch.pin, ("rf.switch.pin", "rf.switch", "rf"))
         used = {"buzzer.pin": self.buzzer.pin if self.buzzer.enabled else None,
                 "buzzer.vibration_pin": self.buzzer.vibration_pin,
                 "buttons.select_pin": self.buttons.select_pin if self.buttons.enabled else None,
@@ -565,6 +617,20 @@ class Config(_Section):
                 if other_pin == pin:
                     raise ConfigProblem((f"confirm.{key}", "confirm"), f"GPIO{pin} is already {other}; "
                                         "pick a free pin (GPIO23 or GPIO25 suggested)")
+
+
+def _check_free_pin(cfg: Config, pin: int, keys) -> None:
+    """ConfigProblem when ``pin`` is already another part's (or the display's I2C bus)."""
+    if pin in (2, 3) and cfg.display.enabled:
+        raise ConfigProblem(keys, f"GPIO{pin} is the display's I2C bus; pick a free pin (GPIO5 suggested)")
+    used = {"buzzer.pin": cfg.buzzer.pin if cfg.buzzer.enabled else None,
+            "buzzer.vibration_pin": cfg.buzzer.vibration_pin,
+            "buttons.select_pin": cfg.buttons.select_pin if cfg.buttons.enabled else None,
+            "buttons.next_pin": cfg.buttons.next_pin if cfg.buttons.enabled else None,
+            "confirm.led_pin": cfg.confirm.led_pin, "confirm.ir_led_pin": cfg.confirm.ir_led_pin}
+    for other, other_pin in used.items():
+        if other_pin == pin:
+            raise ConfigProblem(keys, f"GPIO{pin} is already {other}; pick a free pin (GPIO5 suggested)")
 
 
 def default_config() -> Config:

@@ -101,9 +101,11 @@ def test_wiring_row_matches_header_and_config(row):
         assert key.endswith("pin"), key
         value = _get(cfg, key)
         if value is None:  # an optional part, off by default: the README shows how to set it
-            example = parse_config(f"{key.split('.')[0]}:\n  {key.split('.')[1]}: {row['bcm']}\n")
+            *sections, name = key.split(".")
+            text = "".join(f"{'  ' * i}{part}:\n" for i, part in enumerate(sections))
+            example = parse_config(f"{text}{'  ' * len(sections)}{name}: {row['bcm']}\n")
             assert _get(example, key) == int(row["bcm"])
-            assert f"{key.split('.')[1]}: {row['bcm']}" in _readme()
+            assert f"{name}: {row['bcm']}" in _readme()
         else:
             assert value == int(row["bcm"])
 
@@ -112,7 +114,7 @@ def test_every_config_pin_is_wired():
     cfg = default_config()
     wired = {r["config_key"] for r in WIRING}
     for key in ("buzzer.pin", "buttons.select_pin", "buttons.next_pin", "buzzer.vibration_pin",
-                "confirm.led_pin", "confirm.ir_led_pin", "display.i2c_port"):
+                "confirm.led_pin", "confirm.ir_led_pin", "display.i2c_port", "rf.switch.pin"):
         assert key in wired
     assert {r["part_pin"] for r in WIRING if r["config_key"] == "display.i2c_port"} == {"SDA", "SCL"}
     assert cfg.display.i2c_address == 0x3C and "0x3C" in _readme()
@@ -120,19 +122,61 @@ def test_every_config_pin_is_wired():
     assert cfg.battery.i2c_address == 0x36 and "0x36" in _readme()
 
 
-def test_no_physical_pin_is_used_twice():
-    """...except by the parts on the I2C bus: they share its two lines, and the fuel gauge
-    is chained from the OLED's supply pins too."""
+def test_no_gpio_is_used_twice_and_shared_power_pins_are_junctions():
+    """A GPIO drives one part; a power or ground pin may feed several, and the diagram
+    shows where their wires join with a junction dot (class junction, data-pin N). The
+    fuel gauge is the exception: it sits on the I2C bus and is chained from the OLED's
+    connector, so its four wires are the OLED's own (VCC, GND, SDA, SCL)."""
     on_bus = {r["part"] for r in WIRING if r["config_key"].endswith(".i2c_port")}
     assert on_bus == {"OLED display", "Fuel gauge (optional)"}
-    pins = [int(r["pi_pin"]) for r in WIRING if r["part"] not in on_bus]
-    assert len(pins) == len(set(pins))
-    for part in on_bus:
-        own = [int(r["pi_pin"]) for r in WIRING if r["part"] == part]
-        assert len(own) == len(set(own)) and not set(own) & set(pins)
     gauge = {r["part_pin"].split()[0]: int(r["pi_pin"]) for r in WIRING if r["part"] == "Fuel gauge (optional)"}
     oled = {r["part_pin"]: int(r["pi_pin"]) for r in WIRING if r["part"] == "OLED display"}
     assert gauge == {"VIN": oled["VCC"], "GND": oled["GND"], "SDA": oled["SDA"], "SCL": oled["SCL"]}
+    header = [r for r in WIRING if r["part"] != "Fuel gauge (optional)"]  # wires that reach the header
+    gpios = [int(r["pi_pin"]) for r in header if r["bcm"]]
+    assert len(gpios) == len(set(gpios))
+    power = [int(r["pi_pin"]) for r in header if not r["bcm"]]
+    shared = {p for p in power if power.count(p) > 1}
+    dots = {int(c.get("data-pin")) for c in _svg_elements("circle") if c.get("class") == "junction"}
+    assert shared and shared <= dots, f"shared pins without a junction dot: {shared - dots}"
+
+
+def _svg_elements(tag):
+    root = ElementTree.parse(HW / "wiring.svg").getroot()
+    return list(root.iter(f"{{http://www.w3.org/2000/svg}}{tag}"))
+
+
+def _segments():
+    """(wire number, (x1, y1), (x2, y2)) of every straight piece of every wire."""
+    out = []
+    for n, line in enumerate(_svg_elements("polyline")):
+        pts = [tuple(float(v) for v in p.split(",")) for p in line.get("points").split()]
+        out += [(n, a, b) for a, b in zip(pts, pts[1:])]
+    return out
+
+
+def test_wires_cross_only_with_a_hop_and_join_only_at_a_dot():
+    """Two wires that cross look joined unless one hops over the other: each wire that
+    crosses another is broken there, with a hop (class hop) drawn over the gap; where
+    a wire ends on another one's run, a junction dot marks the join."""
+    segs = _segments()
+    dots = {(float(c.get("cx")), float(c.get("cy"))) for c in _svg_elements("circle")
+            if c.get("class") == "junction"}
+    for i, a0, a1 in segs:
+        if a0[1] != a1[1]:
+            continue  # horizontal pieces against the vertical ones
+        for j, b0, b1 in segs:
+            if i == j or b0[0] != b1[0]:
+                continue
+            x, y = b0[0], a0[1]
+            on_a = min(a0[0], a1[0]) <= x <= max(a0[0], a1[0])
+            on_b = min(b0[1], b1[1]) <= y <= max(b0[1], b1[1])
+            if not (on_a and on_b):
+                continue
+            at_an_end = (x, y) in (a0, a1) or (x, y) in (b0, b1)
+            if at_an_end and (x, y) in {a0, a1} & {b0, b1}:
+                continue  # two wires meeting end to end: one wire drawn in two pieces
+            assert (x, y) in dots, f"wires cross at ({x:g}, {y:g}) without a hop or a junction dot"
 
 
 def test_wiring_labels_in_svg_and_readme_table():
@@ -161,14 +205,15 @@ def test_bom():
             assert float(r["approx_price_usd"]) > 0, f"{r['part']}: no price"
         assert r["part"] in table_parts, f"{r['part']} missing from the README's BOM table"
     for must in ("Raspberry Pi Zero 2 W", "RTL-SDR Blog V3", "RTL-SDR Blog V4",
-                 "2.4 GHz block downconverter", "Passive piezo buzzer"):
+                 "2.4 GHz block downconverter", "Passive piezo buzzer", "Second RTL-SDR dongle",
+                 "SPDT RF switch module", "Powered USB hub"):
         assert must in parts
     required = {r["part"] for r in rows if r["required"] == "yes"}
     assert "Raspberry Pi Zero 2 W" in required
     assert not {"Raspberry Pi 4 Model B 2 GB", "Raspberry Pi 5"} & required
 
 
-BUILDS = ["Pi Zero 2 W build", "Pi 4 build"]
+BUILDS = ["Pi Zero 2 W build", "Pi 4 build", "Pi Zero 2 W two-dongle build"]
 
 
 def test_power_budget_totals_and_battery_life():

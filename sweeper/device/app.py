@@ -68,7 +68,7 @@ def build_device(cfg, simulate: bool = False, camera: bool = True, scene: Option
         pin_factory = MockFactory(pin_class=MockPWMPin)
 
     if hardware is None:
-        hardware = Hardware(list(device_parts(cfg, simulate, camera, scene)) + list(extra_parts))
+        hardware = Hardware(list(device_parts(cfg, simulate, camera, scene, pin_factory)) + list(extra_parts))
     if display is not None:
         pass
     elif simulate:

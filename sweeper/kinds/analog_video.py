@@ -133,6 +133,8 @@ class PowerMeter:
         dc = band.downconverter if band is not None else None
         if hasattr(src, "set_downconverter"):
             src.set_downconverter(dc)
+        if band is not None:
+            src.select_path(band.path)  # a device with two receive paths: the one that hears it
         tune_hz = dc.rf_to_if(freq) if dc is not None else freq
         src.tune(tune_hz, self.cfg.rf.sample_rate, gain_db)
 

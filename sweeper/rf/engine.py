@@ -179,11 +179,14 @@ class Sweep:
     # -- capture side (its own thread) -------------------------------------------------
     def _capture(self, out: "queue.Queue") -> None:
         s = self.settings
-        converter = object()  # sentinel: nothing selected yet
+        converter = path = object()  # sentinel: nothing selected yet
         try:
             for hop in self.hops:
                 if self._stop.is_set():
                     break
+                if hop.band.path != path:  # the plan keeps each path's bands together
+                    self.source.select_path(hop.band.path)
+                    path = hop.band.path
                 dc = hop.band.downconverter
                 if dc is not converter and hasattr(self.source, "set_downconverter"):
                     self.source.set_downconverter(dc)
@@ -195,6 +198,10 @@ class Sweep:
         except BaseException as exc:  # handed to the analysis side, which raises it
             out.put(exc)
         finally:
+            try:
+                self.source.rest_path()
+            except BaseException as exc:  # noqa: BLE001 (reported like a capture failure)
+                out.put(exc)
             out.put(None)
 
     # -- analysis side ------------------------------------------------------------------

@@ -52,6 +52,13 @@ class IQSource(abc.ABC):
     def read(self, n: int) -> np.ndarray:
         """Return exactly ``n`` contiguous complex64 samples at the current tuning."""
 
+    def select_path(self, front_end: str) -> None:
+        """Route tune and read to the receive path with ``front_end`` in line (a device
+        with two dongles or an RF switch, sources/paths.py); one dongle has one path."""
+
+    def rest_path(self) -> None:
+        """A sweep is over: put an RF switch back in its rest position."""
+
     def close(self) -> None:
         """Release the device or connection. Safe to call twice."""
 

@@ -299,3 +299,29 @@ def probe(device_index: int = 0, serial=None):
         return Check(SDR_CHECK, True, f"{found} (the kernel DVB-T driver dvb_usb_rtl28xxu is loaded: "
                      "librtlsdr detaches it, but if opening fails blacklist it)", DVB_BLACKLIST, "RF sweep")
     return Check(SDR_CHECK, True, found, detects="RF sweep")
+
+
+def receiver_check_name(serial: str, front_end: str) -> str:
+    """The self-test's name for one dongle of a device with two."""
+    return f"RTL-SDR {serial} ({front_end})"
+
+
+def probe_serial(serial: str, front_end: str):
+    """Self-test of one dongle of a two-dongle device: librtlsdr finds its serial (read
+    from the USB descriptors; the dongle is not opened, the daemon may be using it)."""
+    from sweeper.probe import Check
+
+    name = receiver_check_name(serial, front_end)
+    hears = "the bands heard directly" if front_end == "direct" else f"the {front_end} band"
+    try:
+        _import_rtlsdr()
+        from rtlsdr.librtlsdr import librtlsdr as lib
+    except HardwareError as exc:
+        return Check(name, False, "pyrtlsdr or librtlsdr cannot be loaded", str(exc))
+    count = int(lib.rtlsdr_get_device_count())
+    if int(lib.rtlsdr_get_index_by_serial(serial.encode())) < 0:
+        return Check(name, False, f"no RTL-SDR with serial {serial} among {count} on USB: {hears} will be "
+                     "reported not covered",
+                     "plug it in (two dongles need a powered USB hub); `rtl_test` lists the serials, "
+                     "`rtl_eeprom -d N -s SERIAL` sets one; check rf.receivers")
+    return Check(name, True, f"serial {serial} on USB; it hears {hears}", detects="RF sweep")

@@ -41,6 +41,7 @@ class SimulatedSource(IQSource):
         self.name = f"simulated ({scene.name})"
         self.simulated = True
         self._dc = _SCENE
+        self._in_line: Optional[Callable[[], Optional[Downconverter]]] = None
         self._center: Optional[float] = None
         self._fs = 2.048e6
         self._gain_req: Optional[float] = None
@@ -71,7 +72,15 @@ class SimulatedSource(IQSource):
         """Put a converter in line (overrides the scene's); ``None`` means none."""
         self._dc = dc
 
+    def follow(self, in_line: Callable[[], Optional[Downconverter]]) -> None:
+        """What is in line is decided by the hardware around the dongle, read at every
+        block (a simulated RF switch's pin): the sweep's choice no longer counts, so a
+        band swept through the wrong path hears the wrong thing, as it would."""
+        self._in_line = in_line
+
     def _downconverter(self):
+        if self._in_line is not None:
+            return self._in_line()
         return self.scene.downconverter if self._dc is _SCENE else self._dc
 
     def tune(self, center_hz: float, sample_rate: float, gain_db: Optional[float] = None) -> None:
