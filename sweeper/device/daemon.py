@@ -375,10 +375,10 @@ class Daemon:
 
         self._stop_reading()
         self.state = "meter"
-        bands = meter_bands(self.cfg)
         source = self.hardware.sources.get("RF")
-        if not bands or source is None:
-            self.display.meter("no band" if not bands else "RF", "no RTL-SDR" if bands else "no rf.bands",
+        bands = meter_bands(self.cfg, source)
+        if not bands:
+            self.display.meter("signal meter", "no RTL-SDR" if source is None else "no band heard",
                                hint="SELECT: back")
             return
         band = bands[self._meter_band % len(bands)]

@@ -61,6 +61,7 @@ class BandMeter:
             raise HardwareError("the signal meter needs the RTL-SDR: plug it in (or check rf.source)")
         if hasattr(self.source, "set_downconverter"):
             self.source.set_downconverter(self.band.downconverter)
+        self.source.select_path(self.band.path)  # two receive paths: the one that hears this band
         start = time.monotonic()
         known = np.flatnonzero(np.isfinite(self._power))
         hot = [int(i) for i in known[np.argsort(self._power[known])[::-1][:HOT_HOPS]]]
@@ -83,8 +84,15 @@ class BandMeter:
         self._power[i] = hop_power_dbfs(self.source.read(SAMPLES_PER_HOP))
 
 
-def meter_bands(cfg) -> List:
-    """The configured bands, in config order: what NEXT steps through on the meter."""
+def meter_bands(cfg, source) -> List:
+    """The configured bands that ``source`` hears now, in config order: what NEXT steps
+    through on the meter. Two receive paths: the bands of the paths fitted; one path: the
+    bands through rf.front_end (a simulator hears every band)."""
     from sweeper.config import config_bands
 
-    return list(config_bands(cfg))
+    bands = config_bands(cfg)
+    if source is None:
+        return []
+    if hasattr(source, "receive_paths"):
+        return [b for b in bands if b.path in source.sources]
+    return [b for b in bands if source.simulated or b.path == cfg.rf.front_end]
