@@ -9,6 +9,8 @@ import time
 
 import pytest
 
+from sweeper.sim.wifi.room import default_wifi_scene
+
 from conftest import ROOT
 
 CAMERA_MHZ = 2432.0
@@ -77,12 +79,17 @@ def test_demo_room_finds_the_hidden_camera(cli_json):
     assert abs(camera["channel_hz"] - 2432e6) <= 3e6
     classes = {e["class"] for e in out["emitters"]}
     assert {"bluetooth", "microwave"} & classes, classes
+    # and its Wi-Fi half, in the same report: the room's camera, nothing else
+    (camera_mac,) = default_wifi_scene(camera=True).cameras()
+    assert out["wifi"]["verdict"] == "CAMERA" and out["overall_verdict"] == "CAMERA"
+    assert [f["mac"] for f in out["wifi"]["findings"]] == [camera_mac]
 
 
 def test_demo_room_without_camera_is_clear(cli_json):
     out = cli_json("demo", "--clear", "--json")
     assert out["verdict"] == "CLEAR", out["findings"]
     assert out["findings"] == []
+    assert out["wifi"]["verdict"] == "CLEAR" and out["overall_verdict"] == "CLEAR"
 
 
 def test_terminal_output_shows_progress_and_verdict(cli):
