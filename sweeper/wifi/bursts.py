@@ -74,8 +74,11 @@ CLOCK_NFFT = 4096
 #: surrogates per window, and the least observed clock worth testing against them
 SURROGATES = 8
 SURROGATE_MIN_CLOCK = 0.25
-#: the frame rate is chosen among the best rate and its rate / 2 .. / SUBHARMONICS
-SUBHARMONICS = 3
+#: the frame rate is chosen among the best rate and its rate / 2 .. / SUBHARMONICS: a
+#: large frame over TCP leaves in several flights one round trip (10-40 ms) apart, so a
+#: 5-10 fps camera at a few Mbit/s puts its onsets on a 30-50 Hz grid (up to 6 flights a
+#: frame; with / 2 and / 3 alone an 8 fps camera whose frames took 4 was missed)
+SUBHARMONICS = 6
 #: a burst that runs on for longer than this is no single frame (see ``long_bursts``)
 LONG_BURST_S = 0.1
 #: onsets needed before a clock is measured at all
