@@ -118,6 +118,25 @@ def test_a_camera_leaves_the_channel_idle_between_frames_and_a_transfer_does_not
     assert _evidence(t, np.full(t.size, 1500.0))["long_bursts"] > 0.8
 
 
+def test_a_slow_camera_on_a_slow_link_still_leaves_the_channel_idle():
+    """5 fps at 3 Mbit/s through a 4.5 Mbit/s uplink: each 75 kB frame takes ~130 ms to
+    leave, then the channel idles until the next. Its bursts are longer than 0.1 s but
+    well inside the 200 ms period: idle gaps (a fresh holdout's miss). A transfer that
+    runs on for a whole period and more is still long."""
+    rng = np.random.default_rng(3)
+    ts, l3 = [], []
+    for k in range(int(DURATION * 5)):
+        t = k / 5 + 0.01 + abs(rng.normal(0, 0.002))
+        n = 50 if k % 10 else 90  # I-frames: longer
+        ts += list(t + np.arange(n) * 0.0026)  # one 1500-byte segment every 2.6 ms
+        l3 += [1500] * (n - 1) + [600]
+    ev = _evidence(np.array(ts), np.array(l3, float))
+    assert abs(ev["frame_hz"] - 5.0) < 0.3 and ev["long_bursts"] < 0.5, ev
+    # the same link kept busy: 350 ms runs with 50 ms pauses on a 2.5 Hz grid
+    ts = np.concatenate([k / 2.5 + np.arange(135) * 0.0026 for k in range(int(DURATION * 2.5))])
+    assert _evidence(ts, np.full(ts.size, 1500.0))["long_bursts"] > 0.9
+
+
 def test_round_trip_spaced_flights_of_a_backup_are_not_frames():
     """A backup app, file after file: a few request packets one round trip (150 ms)
     apart, slow-start flights one round trip apart, then the window is full and the
@@ -292,3 +311,12 @@ def test_key_frames_are_asked_only_at_rates_timed_records_reach(kbps, camera):
         assert score >= classify.CAMERA_SCORE and "long GOP" in said
     else:
         assert score == 0.0 and "no key frame" in said
+
+
+def test_readme_states_the_clock_and_idle_rules_as_the_code_has_them():
+    import os
+
+    readme = " ".join(open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                        "README.md")).read().split())
+    assert f"up to {bursts.IDLE_SHARE:g} of a slow frame period" in readme
+    assert bursts.SUBHARMONICS == 6 and "also tries the rate / 4, / 5 and / 6" in readme

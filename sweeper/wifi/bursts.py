@@ -44,7 +44,9 @@ The cues, each from a mechanism:
   keeps its window full and sends for hundreds of milliseconds to seconds without a
   gap, even when its slow-start flights and per-file requests, one round trip apart,
   sit on a grid. ``long_bursts`` is the share of the frame bursts' bytes in bursts
-  longer than that.
+  longer than that, or than :data:`IDLE_SHARE` of the frame period when the clock is
+  slow: a 5 fps camera on a slow uplink may take 130 ms to send a frame and still idle
+  for the rest of its 200 ms.
 * **RTP video clock** (``rtp_video``, wired captures). Where the headers are in the
   clear, an RTP stream's marker bit ends each video frame and its timestamp counts a
   90 kHz clock: markers whose timestamps advance 90,000 per second of arrival time are
@@ -79,8 +81,10 @@ SURROGATE_MIN_CLOCK = 0.25
 #: 5-10 fps camera at a few Mbit/s puts its onsets on a 30-50 Hz grid (up to 6 flights a
 #: frame; with / 2 and / 3 alone an 8 fps camera whose frames took 4 was missed)
 SUBHARMONICS = 6
-#: a burst that runs on for longer than this is no single frame (see ``long_bursts``)
+#: a burst that runs on for longer than this is no single frame (see ``long_bursts``),
+#: unless the frame clock is slow enough to leave it room: up to IDLE_SHARE of its period
 LONG_BURST_S = 0.1
+IDLE_SHARE = 0.8
 #: onsets needed before a clock is measured at all
 MIN_ONSETS = 5
 
@@ -219,6 +223,7 @@ def window_evidence(ts: np.ndarray, l3: np.ndarray, lo: np.ndarray, hi: np.ndarr
 
     frame = b_bytes >= FRAME_MIN_BYTES
     fb_row, fb_t, fb_bytes = b_row[frame], b_t[frame], b_bytes[frame]
+    fb_row_all, fb_bytes_all = fb_row, fb_bytes  # every frame burst (fb_* are cut to clocked rows below)
     nf = np.bincount(fb_row, minlength=n)
     out["frame_bursts"] = (nf / np.maximum(dur, 1e-9)).astype(np.float32)
     short = b_last[frame] < SHORT_SHARE * row_max[fb_row]
@@ -255,6 +260,14 @@ def window_evidence(ts: np.ndarray, l3: np.ndarray, lo: np.ndarray, hi: np.ndarr
     clock, hz, t0, fill = r_k[pick], f_k[pick], t0_k[pick], fill_k[pick]
     out["clock"] = np.where(ok_rows, clock, 0.0).astype(np.float32)
     out["frame_hz"] = np.where(ok_rows, hz, 0.0).astype(np.float32)
+    # idle gaps once the frame clock is known: a frame must leave before the next one is
+    # due, so at a low frame rate over a slow link a burst may run on for up to
+    # IDLE_SHARE of the period and still be one frame
+    longest = np.maximum(LONG_BURST_S, IDLE_SHARE / np.maximum(out["frame_hz"], 1e-9))
+    runs_on = (t[last] - t[first])[frame] > longest[fb_row_all]
+    out["long_bursts"] = (np.bincount(fb_row_all, weights=np.where(runs_on, fb_bytes_all, 0.0), minlength=n)
+                          / np.maximum(np.bincount(fb_row_all, weights=fb_bytes_all, minlength=n), 1.0)
+                          ).astype(np.float32)
     # Rayleigh statistic n R^2 with the effective number of weighted onsets: random phases
     # exceed z with probability e^-z at one rate (times the rates searched)
     sw = np.bincount(fb_row, weights=w, minlength=n)
