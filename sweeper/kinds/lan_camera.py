@@ -79,8 +79,10 @@ class LanCamera(Kind):
 
 def _universal(mac: str) -> bool:
     """A maker-assigned MAC (a phone's randomised one changes; its IP is the better key)."""
+    from sweeper.lan.arp import is_private_mac
+
     try:
-        return len(mac) == 17 and not int(mac[:2], 16) & 2
+        return len(mac) == 17 and not is_private_mac(mac)
     except ValueError:
         return False
 
