@@ -144,6 +144,33 @@ def test_each_simulated_dongle_hears_its_own_path(tmp_path):
     half.close()
 
 
+def test_a_dongle_pulled_out_mid_sweep_loses_only_its_own_bands(tmp_path):
+    """Two dongles: the converter's dongle fails during the sweep (pulled out). The direct
+    dongle's bands are still swept and reported; the converter's become gaps naming the
+    path and the failure, so the verdict is not CLEAR. Both failing is a failed sweep."""
+    from sweeper.assembly import rf_sweep
+    from sweeper.errors import HardwareError
+
+    cfg = load(tmp_path, TWO_DONGLES)
+    near = [Band("1.2GHz", 1115 * MHZ, 1135 * MHZ), Band("2.4GHz", 2425 * MHZ, 2440 * MHZ, DC24, "2.4GHz")]
+    src = open_simulated_paths(cfg.rf)
+    try:
+        sweep = rf_sweep(cfg, src, bands=near)
+        src.sources["2.4GHz"].unplug()
+        result = sweep.run()
+        rows = {r["band"]: r for r in result.coverage}
+        assert rows["1.2GHz"]["covered"] and not rows["2.4GHz"]["covered"]
+        assert any(g.startswith("2.4GHz: swept 0 of") and "receive path (2.4GHz) failed" in g
+                   and "unplugged" in g for g in result.gaps), result.gaps
+        assert result.verdict == "INCOMPLETE"
+        sweep = rf_sweep(cfg, src, bands=near)
+        src.sources["direct"].unplug()
+        with pytest.raises(HardwareError):
+            sweep.run()
+    finally:
+        src.close()
+
+
 # --------------------------------------------------------------------------- self-test
 
 

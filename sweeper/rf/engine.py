@@ -12,12 +12,12 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, List, Optional
+from typing import Callable, Dict, List, Optional
 
 import numpy as np
 
 from sweeper import verdicts
-from sweeper.errors import SweeperError
+from sweeper.errors import HardwareError, SweeperError
 from sweeper.rf.analysis import WindowAnalysis, analyze_window, report
 from sweeper.rf.bands import Hop
 from sweeper.rf.dsp import NFFT
@@ -134,9 +134,10 @@ FLAT_SNR_DB = 6.0
 
 
 def band_coverage(planned: List[Hop], windows, spectra: List[BandSpectrum], dwell_s: float,
-                  not_heard=()) -> tuple:
+                  not_heard=(), path_failures: Optional[Dict[str, str]] = None) -> tuple:
     """Coverage of a sweep: a row per band planned (hops done of planned, dwell, heard)
-    plus one per band no receive path reached; and the gaps, one line each."""
+    plus one per band no receive path reached; and the gaps, one line each.
+    ``path_failures``: receive path -> why it failed during the sweep."""
     rows, gaps = [], []
     done = {}
     for hop, _ in windows:
@@ -149,7 +150,9 @@ def band_coverage(planned: List[Hop], windows, spectra: List[BandSpectrum], dwel
         row = {"band": band.name, "path": band.path, "hops": got, "planned_hops": want,
                "dwell_s": round(got * dwell_s, 3), "heard": heard, "covered": got == want, "why": None}
         if got < want:
-            row["why"] = f"swept {got} of {want} hops (the sweep was stopped or failed)"
+            failure = (path_failures or {}).get(band.path)
+            row["why"] = (f"swept {got} of {want} hops: its receive path ({band.path}) failed: {failure}"
+                          if failure else f"swept {got} of {want} hops (the sweep was stopped or failed)")
             gaps.append(f"{band.name}: {row['why']}")
         rows.append(row)
     for band_name, path, why in not_heard:
@@ -171,6 +174,8 @@ class Sweep:
         self.settings = settings
         self.on_progress = on_progress or (lambda p: None)
         self._stop = threading.Event()
+        #: receive path -> why it failed mid-sweep (two paths: the other one carries on)
+        self.path_failures: Dict[str, str] = {}
 
     def stop(self) -> None:
         """Ask a running sweep to finish early (from another thread)."""
@@ -180,21 +185,34 @@ class Sweep:
     def _capture(self, out: "queue.Queue") -> None:
         s = self.settings
         converter = path = object()  # sentinel: nothing selected yet
+        several = len(getattr(self.source, "receive_paths", None) or ()) > 1
+        failed = set()
         try:
             for hop in self.hops:
                 if self._stop.is_set():
                     break
-                if hop.band.path != path:  # the plan keeps each path's bands together
-                    self.source.select_path(hop.band.path)
-                    path = hop.band.path
-                dc = hop.band.downconverter
-                if dc is not converter and hasattr(self.source, "set_downconverter"):
-                    self.source.set_downconverter(dc)
-                converter = dc
-                self.source.tune(hop.tune_hz, s.sample_rate, s.gain_db)
-                if s.discard_samples:
-                    self.source.read(s.discard_samples)
-                out.put((hop, self.source.read(s.dwell_samples)))
+                if hop.band.path in failed:
+                    continue
+                try:
+                    if hop.band.path != path:  # the plan keeps each path's bands together
+                        path = hop.band.path
+                        self.source.select_path(path)
+                    dc = hop.band.downconverter
+                    if dc is not converter and hasattr(self.source, "set_downconverter"):
+                        self.source.set_downconverter(dc)
+                    converter = dc
+                    self.source.tune(hop.tune_hz, s.sample_rate, s.gain_db)
+                    if s.discard_samples:
+                        self.source.read(s.discard_samples)
+                    out.put((hop, self.source.read(s.dwell_samples)))
+                except HardwareError as exc:
+                    if not several:
+                        raise
+                    # one of two receive paths failed (a dongle pulled out): its bands
+                    # become gaps, the other path's are still swept
+                    failed.add(hop.band.path)
+                    out.put(("path failed", hop.band.path, str(exc)))
+                    converter = path = object()
         except BaseException as exc:  # handed to the analysis side, which raises it
             out.put(exc)
         finally:
@@ -222,11 +240,16 @@ class Sweep:
             if isinstance(item, BaseException):
                 error = item
                 continue
+            if item[0] == "path failed":
+                self.path_failures[item[1]] = item[2]
+                continue
             hop, x = item
             w = analyze_window(x, s.sample_rate, hop.rf_center_hz, hop.inverted)
             windows.append((hop, _crop(w, hop)))
             self.on_progress(Progress("hop", len(windows), total, hop.band.name, hop.rf_center_hz))
         thread.join()
+        if error is None and self.path_failures and not windows:  # every path failed
+            error = HardwareError("; ".join(self.path_failures.values()))
         if error is not None:
             if isinstance(error, SweeperError):
                 raise error
@@ -246,7 +269,8 @@ class Sweep:
         ctx = Context(bin_hz=s.sample_rate / NFFT, window_hz=s.sample_rate, rf_known=True,
                       video_suspect_score=s.video_suspect_score)
         rep = report(emitters, ctx, s.video_camera_score, s.video_suspect_score)
-        coverage, gaps = band_coverage(self.hops, windows, spectra, s.dwell_s, self.not_heard)
+        coverage, gaps = band_coverage(self.hops, windows, spectra, s.dwell_s, self.not_heard,
+                                       self.path_failures)
         verdict = verdicts.covered(verdicts.of_findings(f["verdict"] for f in rep["findings"]), gaps)
         return RfSweepResult(verdict, rep["findings"], rep["emitters"], spectra, len(windows), elapsed,
                              coverage, gaps)
