@@ -1,12 +1,16 @@
-"""Two buttons, five commands: what a press means depends on how long it is held.
+"""Two buttons, six commands: what a press means depends on how long it is held.
 
     SELECT tap                       -> "select"   (start / stop a sweep, back)
-    SELECT held for long_press_s     -> "locate"   (fires while still held)
+    SELECT held for long_press_s     -> "locate"   (fires while still held; the signal
+                                                    meter on the ready screen)
     SELECT held for shutdown_press_s -> "shutdown" (fires once while still held; the
-                                                    "locate" before it is expected)
+                                                    "locate" before it is expected; the
+                                                    daemon asks before powering off)
     NEXT tap                         -> "next"     (fires on release)
     NEXT held for long_press_s       -> "confirm"  (is it watching this room? fires while
                                                     still held; no "next" on release)
+    SELECT and NEXT together         -> "quiet"    (fires as the second goes down; no tap
+                                                    on either release, no hold)
 
 The chord is for quiet mode because it cannot happen by accident in a pocket and needs
 no look at the screen: the thumb finds both buttons.
