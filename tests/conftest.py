@@ -1,6 +1,7 @@
 """Shared test fixtures: where the real captures live, and running the CLI."""
 import json
 import os
+import pty
 import subprocess
 import sys
 
@@ -27,6 +28,26 @@ def run_cli(*args, check_json=True):
     proc = subprocess.run([sys.executable, "-m", "sweeper", *args], capture_output=True, text=True,
                           cwd=ROOT, timeout=600)
     return proc.returncode, proc.stdout, proc.stderr
+
+
+def run_on_a_terminal(*args):
+    """`sweeper` with stderr on a pseudo-terminal: (rc, stdout, what the terminal got)."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "sweeper", *args], stdout=subprocess.PIPE, stderr=slave,
+                            cwd=ROOT, text=True)
+    os.close(slave)
+    out, _ = proc.communicate(timeout=120)
+    got = b""
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:  # the other end is closed and drained
+            break
+        if not data:
+            break
+        got += data
+    os.close(master)
+    return proc.returncode, out, got.decode()
 
 
 @pytest.fixture

@@ -10,14 +10,11 @@ narrowband carrier in the window. Speed and memory are measured in bench/bench_a
 """
 import json
 import os
-import pty
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, run_on_a_terminal
 from recording_suite import CENTER_HZ, RATE, Background, camera_burst, write_recording
 
 MINUTE = 60.0
@@ -109,33 +106,13 @@ def test_a_directory_is_said_to_be_one(tmp_path, cli):
     assert rc == 2 and len(err.strip().splitlines()) == 1 and "directory" in err
 
 
-def _run_on_a_terminal(*args):
-    """Run `sweeper` with stderr on a pseudo-terminal; returns (rc, stdout, what the terminal got)."""
-    master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "sweeper", *args], stdout=subprocess.PIPE, stderr=slave,
-                            cwd=ROOT, text=True)
-    os.close(slave)
-    out, _ = proc.communicate(timeout=120)
-    got = b""
-    while True:
-        try:
-            data = os.read(master, 4096)
-        except OSError:  # the terminal's other end is closed and drained
-            break
-        if not data:
-            break
-        got += data
-    os.close(master)
-    return proc.returncode, out, got.decode()
-
-
 def test_a_long_file_shows_progress_on_a_terminal_and_nowhere_else(tmp_path, cli):
     path = tmp_path / "long.cu8"
     _noise_cu8(path, 4.0)  # four one-second windows
-    rc, out, term = _run_on_a_terminal("analyze", str(path), "--sample-rate", "250000")
+    rc, out, term = run_on_a_terminal("analyze", str(path), "--sample-rate", "250000")
     assert rc == 0 and "CLEAR" in out
     assert "\r[" in term and "100%" in term and "of 4.0 s" in term
-    rc, out, term = _run_on_a_terminal("analyze", str(path), "--sample-rate", "250000", "--json")
+    rc, out, term = run_on_a_terminal("analyze", str(path), "--sample-rate", "250000", "--json")
     assert rc == 0 and term == "" and json.loads(out)["windows"] == 4
     rc, out, err = cli("analyze", str(path), "--sample-rate", "250000")  # not a terminal
     assert rc == 0 and err == ""

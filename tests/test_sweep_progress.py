@@ -2,12 +2,9 @@
 standing still, 1.0 only when the sweep is over; and `run --once` shows it on a terminal."""
 import dataclasses
 import os
-import pty
-import subprocess
-import sys
 import time
 
-from conftest import ROOT
+from conftest import ROOT, run_on_a_terminal
 from device_harness import quick_config
 from sweeper.assembly import device_parts
 from sweeper.device.sweeping import PROGRESS_EVERY_S, CombinedSweep, Hardware, ProgressEstimate
@@ -88,37 +85,17 @@ def test_a_simulated_sweep_reports_a_figure_that_moves_to_the_end():
     assert 0.2 < halfway < 0.8
 
 
-def _run_on_a_terminal(*args):
-    """`sweeper` with stderr on a pseudo-terminal: (rc, stdout, what the terminal got)."""
-    master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "sweeper", *args], stdout=subprocess.PIPE, stderr=slave,
-                            cwd=ROOT, text=True)
-    os.close(slave)
-    out, _ = proc.communicate(timeout=120)
-    got = b""
-    while True:
-        try:
-            data = os.read(master, 4096)
-        except OSError:  # the other end is closed and drained
-            break
-        if not data:
-            break
-        got += data
-    os.close(master)
-    return proc.returncode, out, got.decode()
-
-
 def test_run_once_shows_its_progress_on_a_terminal_only(tmp_path):
     conf = tmp_path / "sweeper.yaml"
     conf.write_text(f"history:\n  path: {tmp_path / 'h.db'}\nrf:\n  bands: [900MHz]\n"
                     "wifi:\n  channels: [1, 6]\n  duration_s: 3\n")
-    rc, out, term = _run_on_a_terminal("--config", str(conf), "run", "--once", "--simulate", "--clear")
+    rc, out, term = run_on_a_terminal("--config", str(conf), "run", "--once", "--simulate", "--clear")
     assert rc == 0 and "CLEAR" in out and "sweeping" not in out
     lines = term.split("\r")
     assert any(line.startswith("sweeping ") and "%" in line for line in lines)
     assert any("MHz" in line for line in lines) and "sweeping 100%" in term
     conf.write_text(conf.read_text() + "output:\n  quiet: true\n")
-    rc, out, term = _run_on_a_terminal("--config", str(conf), "run", "--once", "--simulate", "--clear")
+    rc, out, term = run_on_a_terminal("--config", str(conf), "run", "--once", "--simulate", "--clear")
     assert rc == 0 and "sweeping" not in term
 
 
