@@ -129,8 +129,8 @@ class RecordingDisplay:
     #: tenth of the way (progress, the locate or meter bar), a second (a countdown)
     FREQUENT = {
         "sweeping": lambda a, k: int(float(a[0]) * 10),
-        "locate": lambda a, k: int(float(a[2] if len(a) > 2 else k.get("level", 0.0)) * 10),
-        "meter": lambda a, k: int(float(a[2] if len(a) > 2 else k.get("level", 0.0)) * 10),
+        "locate": lambda a, k: _tenth_of_level(a, k),
+        "meter": lambda a, k: _tenth_of_level(a, k),
         "confirm": lambda a, k: int(float(a[1])),
         "poweroff": lambda a, k: int(float(a[0])),
     }
@@ -172,6 +172,11 @@ class RecordingDisplay:
                 self._terminal.write(f"[{name}]\n{frame_to_text(self._display.image)}\n")
                 self._terminal.flush()
         return show
+
+
+def _tenth_of_level(args, kwargs) -> int:
+    """The locate or meter bar's level (their third argument), in tenths."""
+    return int(float(args[2] if len(args) > 2 else kwargs.get("level", 0.0)) * 10)
 
 
 class ProgressLine:
